@@ -1,0 +1,204 @@
+/**
+ * One Tributary node: the logs of a data directory, the replica manager (produce/fetch), the
+ * group coordinator, producer ids, and the table of request handlers. It has no network of its
+ * own: the TCP server (server.ts) hands it decoded requests, and the embedded client calls
+ * `handle` directly with the same objects, so both paths run the same code.
+ */
+import { type Clock, systemClock } from '../env/clock.js';
+import { type FileSystem, nodeFileSystem } from '../env/fs.js';
+import { LogManager } from '../log/log-manager.js';
+import { ApiKey } from '../protocol/api-keys.js';
+import type { RequestData, ResponseInput, SupportedApiKey } from '../protocol/messages/index.js';
+import { type BrokerConfig, parseBrokerConfig, retentionMs, rollMs } from './config.js';
+import {
+  handleAlterPartitionReassignments,
+  handleApiVersions,
+  handleDescribeCluster,
+  handleDescribeProducers,
+  handleElectLeaders,
+  handleInitProducerId,
+  handleListPartitionReassignments,
+} from './handlers/cluster.js';
+import { handleAlterConfigs, handleDescribeConfigs, handleIncrementalAlterConfigs } from './handlers/configs.js';
+import type { CallContext, Endpoint, NodeParts } from './handlers/context.js';
+import {
+  handleDeleteRecords,
+  handleFetch,
+  handleListOffsets,
+  handleOffsetForLeaderEpoch,
+  handleProduce,
+} from './handlers/data.js';
+import { GroupHandlers } from './handlers/groups.js';
+import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleMetadata } from './handlers/topics.js';
+import { ProducerIdManager } from './producer-ids.js';
+import { ReplicaManager } from './replica-manager.js';
+
+type Handler<K extends SupportedApiKey> = (
+  node: NodeParts,
+  ctx: CallContext,
+  req: RequestData<K>,
+) => ResponseInput<K> | null | Promise<ResponseInput<K> | null>;
+
+export type HandlerTable = { [K in SupportedApiKey]?: Handler<K> };
+
+export interface BrokerOptions {
+  /** The data directory (locked for the life of the broker). */
+  dataDir: string;
+  /** Kafka broker config keys (validated: unknown keys are refused). */
+  config?: Readonly<Record<string, unknown>>;
+  clock?: Clock;
+  fs?: FileSystem;
+  /** How clients reach this node; settable later once the listener knows its port. */
+  endpoint?: { host: string; port: number };
+}
+
+/** Broker-level keys the log manager understands, mapped from the broker config. */
+function logDefaults(config: BrokerConfig): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  const copy = [
+    'num.partitions',
+    'default.replication.factor',
+    'auto.create.topics.enable',
+    'log.segment.bytes',
+    'log.retention.bytes',
+    'log.retention.check.interval.ms',
+    'log.cleanup.policy',
+    'log.cleaner.enable',
+    'log.cleaner.backoff.ms',
+    'log.cleaner.dedupe.buffer.size',
+    'log.cleaner.delete.retention.ms',
+    'log.cleaner.min.compaction.lag.ms',
+    'log.cleaner.max.compaction.lag.ms',
+    'log.cleaner.min.cleanable.ratio',
+    'log.index.interval.bytes',
+    'log.index.size.max.bytes',
+    'log.message.timestamp.type',
+    'log.flush.interval.messages',
+    'log.flush.interval.ms',
+    'log.flush.scheduler.interval.ms',
+    'log.flush.offset.checkpoint.interval.ms',
+    'message.max.bytes',
+    'min.insync.replicas',
+    'compression.type',
+    'unclean.leader.election.enable',
+  ] as const;
+  for (const key of copy) {
+    const v = config[key];
+    if (v !== null) out[key] = v;
+  }
+  out['log.retention.ms'] = retentionMs(config);
+  out['log.roll.ms'] = rollMs(config);
+  return out;
+}
+
+export class Broker implements NodeParts {
+  readonly config: BrokerConfig;
+  readonly logs: LogManager;
+  readonly replicas: ReplicaManager;
+  readonly producerIds: ProducerIdManager;
+  readonly groups: GroupHandlers;
+  readonly clock: Clock;
+  private self: Endpoint;
+  private readonly handlers: HandlerTable;
+  private closed = false;
+
+  private constructor(opts: BrokerOptions, config: BrokerConfig, logs: LogManager) {
+    this.config = config;
+    this.clock = opts.clock ?? systemClock;
+    this.logs = logs;
+    this.replicas = new ReplicaManager(logs, this.clock);
+    this.producerIds = new ProducerIdManager(opts.fs ?? nodeFileSystem, opts.dataDir);
+    this.self = {
+      nodeId: config['node.id'] as number,
+      host: opts.endpoint?.host ?? '127.0.0.1',
+      port: opts.endpoint?.port ?? 0,
+      rack: config['broker.rack'] as string | null,
+    };
+    this.groups = new GroupHandlers(this);
+    this.handlers = {
+      [ApiKey.ApiVersions]: handleApiVersions,
+      [ApiKey.Metadata]: handleMetadata,
+      [ApiKey.Produce]: handleProduce,
+      [ApiKey.Fetch]: handleFetch,
+      [ApiKey.ListOffsets]: handleListOffsets,
+      [ApiKey.OffsetForLeaderEpoch]: handleOffsetForLeaderEpoch,
+      [ApiKey.DeleteRecords]: handleDeleteRecords,
+      [ApiKey.CreateTopics]: handleCreateTopics,
+      [ApiKey.DeleteTopics]: handleDeleteTopics,
+      [ApiKey.CreatePartitions]: handleCreatePartitions,
+      [ApiKey.DescribeConfigs]: handleDescribeConfigs,
+      [ApiKey.AlterConfigs]: handleAlterConfigs,
+      [ApiKey.IncrementalAlterConfigs]: handleIncrementalAlterConfigs,
+      [ApiKey.InitProducerId]: handleInitProducerId,
+      [ApiKey.DescribeCluster]: handleDescribeCluster,
+      [ApiKey.ElectLeaders]: handleElectLeaders,
+      [ApiKey.AlterPartitionReassignments]: handleAlterPartitionReassignments,
+      [ApiKey.ListPartitionReassignments]: handleListPartitionReassignments,
+      [ApiKey.DescribeProducers]: handleDescribeProducers,
+      ...this.groups.table(),
+    };
+  }
+
+  static async open(opts: BrokerOptions): Promise<Broker> {
+    const config = parseBrokerConfig(opts.config ?? {});
+    const logs = LogManager.open({
+      dataDir: opts.dataDir,
+      nodeId: config['node.id'] as number,
+      defaults: logDefaults(config),
+      fs: opts.fs,
+      clock: opts.clock,
+    });
+    let broker: Broker | undefined;
+    try {
+      broker = new Broker(opts, config, logs);
+      await broker.groups.start();
+      logs.start();
+      return broker;
+    } catch (err) {
+      if (broker) await broker.close();
+      else await logs.close();
+      throw err;
+    }
+  }
+
+  /** Sets the address clients are told to connect to (after the listener bound its port). */
+  setEndpoint(host: string, port: number): void {
+    this.self = { ...this.self, host, port };
+  }
+
+  endpoint(): Endpoint {
+    return this.self;
+  }
+
+  brokers(): Endpoint[] {
+    return [this.self];
+  }
+
+  controllerId(): number {
+    return this.self.nodeId;
+  }
+
+  /** Whether the handler table has the API (the server closes the connection otherwise). */
+  handles(apiKey: number): boolean {
+    return Object.hasOwn(this.handlers, apiKey);
+  }
+
+  /** Runs one request. Resolves with null when Kafka sends no response (produce with acks=0). */
+  async handle<K extends SupportedApiKey>(
+    apiKey: K,
+    ctx: CallContext,
+    request: RequestData<K>,
+  ): Promise<ResponseInput<K> | null> {
+    const handler = this.handlers[apiKey] as Handler<K> | undefined;
+    if (!handler) throw new Error(`API key ${apiKey} has no handler on this broker`);
+    return handler(this, ctx, request);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.replicas.close();
+    await this.groups.close();
+    await this.logs.close();
+  }
+}

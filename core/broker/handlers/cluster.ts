@@ -1,0 +1,106 @@
+/**
+ * ApiVersions, DescribeCluster, InitProducerId, and the single-node answers of the cluster APIs
+ * (ElectLeaders, partition reassignments) until replication arrives.
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { advertisedApiVersions } from '../../protocol/messages/index.js';
+import type { CallContext, NodeParts, Req, Res } from './context.js';
+
+export function handleApiVersions(): Res<'ApiVersions'> {
+  return { errorCode: 0, apiKeys: advertisedApiVersions(), throttleTimeMs: 0 };
+}
+
+export function handleDescribeCluster(node: NodeParts): Res<'DescribeCluster'> {
+  return {
+    errorCode: 0,
+    errorMessage: null,
+    clusterId: node.logs.clusterId,
+    controllerId: node.controllerId(),
+    brokers: node.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+  };
+}
+
+export function handleInitProducerId(
+  node: NodeParts,
+  _ctx: CallContext,
+  req: Req<'InitProducerId'>,
+): Res<'InitProducerId'> {
+  if (req.transactionalId !== null && req.transactionalId !== '') {
+    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 };
+  }
+  if (req.producerId >= 0) {
+    // An idempotent producer asking to bump its epoch (KIP-360): a fresh epoch of the same id.
+    if (req.producerEpoch >= 32766) {
+      return { errorCode: 0, producerId: node.producerIds.nextProducerId(), producerEpoch: 0 };
+    }
+    return { errorCode: 0, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };
+  }
+  return { errorCode: 0, producerId: node.producerIds.nextProducerId(), producerEpoch: 0 };
+}
+
+export function handleElectLeaders(node: NodeParts, _ctx: CallContext, req: Req<'ElectLeaders'>): Res<'ElectLeaders'> {
+  const topics = req.topicPartitions ?? node.logs.topics().map((t) => ({
+    topic: t.name,
+    partitions: Array.from({ length: t.partitions }, (_, i) => i),
+  }));
+  return {
+    errorCode: 0,
+    replicaElectionResults: topics.map((t) => ({
+      topic: t.topic,
+      partitionResult: t.partitions.map((p) => ({
+        partitionId: p,
+        errorCode: node.logs.topic(t.topic) ? ErrorCode.ELECTION_NOT_NEEDED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: null,
+      })),
+    })),
+  };
+}
+
+export function handleAlterPartitionReassignments(
+  node: NodeParts,
+  _ctx: CallContext,
+  req: Req<'AlterPartitionReassignments'>,
+): Res<'AlterPartitionReassignments'> {
+  const self = node.endpoint().nodeId;
+  return {
+    errorCode: 0,
+    errorMessage: null,
+    responses: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        if (!node.logs.topic(t.name)) {
+          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+        }
+        if (p.replicas === null || (p.replicas.length === 1 && p.replicas[0] === self)) {
+          return { partitionIndex: p.partitionIndex, errorCode: 0, errorMessage: null };
+        }
+        return {
+          partitionIndex: p.partitionIndex,
+          errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          errorMessage: `this cluster has only broker ${self}`,
+        };
+      }),
+    })),
+  };
+}
+
+export function handleListPartitionReassignments(): Res<'ListPartitionReassignments'> {
+  return { errorCode: 0, errorMessage: null, topics: [] };
+}
+
+export function handleDescribeProducers(
+  node: NodeParts,
+  _ctx: CallContext,
+  req: Req<'DescribeProducers'>,
+): Res<'DescribeProducers'> {
+  return {
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((p) => ({
+        partitionIndex: p,
+        errorCode: node.logs.topic(t.name) ? 0 : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        activeProducers: [],
+      })),
+    })),
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Metadata, CreateTopics, DeleteTopics, CreatePartitions.
+ */
+import { LogError } from '../../log/errors.js';
+import { topicNameProblem } from '../../log/topic-name.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type {
+  CreatePartitionsRequestData,
+  CreatePartitionsResponse,
+} from '../../protocol/messages/create-partitions.js';
+import type { CreateTopicsRequestData, CreateTopicsResponse } from '../../protocol/messages/create-topics.js';
+import type { DeleteTopicsRequestData, DeleteTopicsResponse } from '../../protocol/messages/delete-topics.js';
+import type { MetadataRequestData, MetadataResponse } from '../../protocol/messages/metadata.js';
+import type { InferInput } from '../../protocol/schema.js';
+import { errorAnswer } from '../kafka-errors.js';
+import type { CallContext, NodeParts } from './context.js';
+
+type MetadataTopic = NonNullable<InferInput<typeof MetadataResponse>['topics']>[number];
+
+export function handleMetadata(
+  node: NodeParts,
+  ctx: CallContext,
+  req: MetadataRequestData,
+): InferInput<typeof MetadataResponse> {
+  const { logs } = node;
+  // v0: an empty list means all topics; v1+: null means all, [] means none.
+  const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
+  const names = all ? logs.topics().map((t) => t.name) : req.topics!.map((t) => t.name ?? '');
+  const autoCreate = node.config['auto.create.topics.enable'] === true && (req.allowAutoTopicCreation ?? true);
+  const self = node.endpoint();
+  const topics: MetadataTopic[] = [];
+  for (const name of names) {
+    let info = logs.topic(name);
+    if (!info && !all) {
+      const problem = topicNameProblem(name);
+      if (problem) {
+        topics.push({ name, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, partitions: [] });
+        continue;
+      }
+      if (autoCreate) {
+        try {
+          info = logs.createTopic(name, {});
+        } catch (err) {
+          if (!(err instanceof LogError && err.code === 'TOPIC_ALREADY_EXISTS')) {
+            topics.push({ name, errorCode: errorAnswer(err).errorCode, partitions: [] });
+            continue;
+          }
+          info = logs.topic(name);
+        }
+      }
+    }
+    if (!info) {
+      topics.push({ name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partitions: [] });
+      continue;
+    }
+    const partitions = [];
+    for (let p = 0; p < info.partitions; p++) {
+      const log = logs.getLog(info.name, p);
+      partitions.push({
+        errorCode: 0,
+        partitionIndex: p,
+        leaderId: self.nodeId,
+        leaderEpoch: Math.max(0, log.latestEpoch),
+        replicaNodes: [self.nodeId],
+        isrNodes: [self.nodeId],
+        offlineReplicas: [],
+      });
+    }
+    topics.push({
+      errorCode: 0,
+      name: info.name,
+      topicId: info.topicId,
+      isInternal: info.internal,
+      partitions,
+    });
+  }
+  return {
+    brokers: node.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    clusterId: logs.clusterId,
+    controllerId: node.controllerId(),
+    topics,
+  };
+}
+
+export function handleCreateTopics(
+  node: NodeParts,
+  _ctx: CallContext,
+  req: CreateTopicsRequestData,
+): InferInput<typeof CreateTopicsResponse> {
+  const seen = new Set<string>();
+  const topics = req.topics.map((t) => {
+    if (seen.has(t.name)) {
+      return {
+        name: t.name,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `topic ${t.name} appears more than once in the request`,
+      };
+    }
+    seen.add(t.name);
+    try {
+      if (t.assignments.length > 0) {
+        const bad = t.assignments.find((a) => a.brokerIds.some((id) => id !== node.endpoint().nodeId));
+        if (bad) {
+          throw new LogError(
+            'INVALID_REPLICATION_FACTOR',
+            `partition ${bad.partitionIndex} is assigned to brokers ${bad.brokerIds.join(',')}, ` +
+              `but this cluster has only broker ${node.endpoint().nodeId}`,
+          );
+        }
+      }
+      const configs: Record<string, string> = {};
+      for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+      const numPartitions = t.numPartitions === -1 ? undefined : t.numPartitions;
+      const partitions = t.assignments.length > 0 ? t.assignments.length : numPartitions;
+      const rf = t.replicationFactor === -1 ? undefined : t.replicationFactor;
+      if (rf !== undefined && rf > node.brokers().length) {
+        throw new LogError(
+          'INVALID_REPLICATION_FACTOR',
+          `replication factor ${rf} is larger than the number of brokers (${node.brokers().length})`,
+        );
+      }
+      const info = node.logs.createTopic(t.name, {
+        partitions,
+        replicationFactor: rf,
+        configs,
+        validateOnly: req.validateOnly,
+      });
+      return {
+        name: t.name,
+        topicId: info.topicId,
+        errorCode: 0,
+        errorMessage: null,
+        numPartitions: info.partitions,
+        replicationFactor: info.replicationFactor,
+        configs: Object.entries(info.overrides).map(([name, value]) => ({
+          name,
+          value,
+          readOnly: false,
+          configSource: 1,
+          isSensitive: false,
+        })),
+      };
+    } catch (err) {
+      const a = errorAnswer(err);
+      return { name: t.name, errorCode: a.errorCode, errorMessage: a.errorMessage };
+    }
+  });
+  return { topics };
+}
+
+export function handleDeleteTopics(
+  node: NodeParts,
+  ctx: CallContext,
+  req: DeleteTopicsRequestData,
+): InferInput<typeof DeleteTopicsResponse> {
+  const byId = new Map(node.logs.topics().map((t) => [t.topicId, t.name]));
+  const wanted =
+    ctx.apiVersion >= 6
+      ? req.topics.map((t) => ({ name: t.name ?? byId.get(t.topicId) ?? null, topicId: t.topicId }))
+      : req.topicNames.map((name) => ({ name, topicId: undefined }));
+  const responses = wanted.map(({ name, topicId }) => {
+    if (name === null) {
+      return { name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'no topic has that id' };
+    }
+    if (node.config['delete.topic.enable'] !== true) {
+      return {
+        name,
+        topicId,
+        errorCode: ErrorCode.TOPIC_DELETION_DISABLED,
+        errorMessage: 'topic deletion is disabled (delete.topic.enable=false)',
+      };
+    }
+    try {
+      const info = node.logs.topic(name);
+      if (!info) throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+      node.logs.deleteTopic(name);
+      return { name, topicId: info.topicId, errorCode: 0, errorMessage: null };
+    } catch (err) {
+      const a = errorAnswer(err);
+      return { name, topicId, errorCode: a.errorCode, errorMessage: a.errorMessage };
+    }
+  });
+  return { responses };
+}
+
+export function handleCreatePartitions(
+  node: NodeParts,
+  _ctx: CallContext,
+  req: CreatePartitionsRequestData,
+): InferInput<typeof CreatePartitionsResponse> {
+  const results = req.topics.map((t) => {
+    try {
+      const info = node.logs.topic(t.name);
+      if (!info) throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${t.name} does not exist`);
+      if (t.count <= info.partitions) {
+        throw new LogError(
+          'INVALID_PARTITIONS',
+          `topic ${t.name} has ${info.partitions} partitions; the new count must be larger, got ${t.count}`,
+        );
+      }
+      if (!req.validateOnly) node.logs.createPartitions(t.name, t.count);
+      return { name: t.name, errorCode: 0, errorMessage: null };
+    } catch (err) {
+      const a = errorAnswer(err);
+      return { name: t.name, errorCode: a.errorCode, errorMessage: a.errorMessage };
+    }
+  });
+  return { results };
+}

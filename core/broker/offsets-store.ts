@@ -1,0 +1,320 @@
+/**
+ * Where group state is persisted: the compacted topic `__consumer_offsets`.
+ *
+ * - {@link GroupStorage}: the injected append/read interface (the coordinator does not know the
+ *   log). Two implementations: {@link MemoryGroupStorage} (tests, throwaway embedded use) and
+ *   {@link logGroupStorage} (record batches v2 in partition logs).
+ * - {@link partitionForGroup}: Kafka's group → partition mapping, so a group lands on the same
+ *   `__consumer_offsets` partition as on a Kafka broker.
+ * - Record builders for the four record kinds, and {@link loadPartition}, which replays a
+ *   partition into the last state of every group and offset (tombstones applied).
+ *
+ * Ordering contract: appends to one partition are applied in call order (the coordinator
+ * relies on it: a later record for a key wins on reload, as it does under compaction).
+ */
+import {
+  batchIsControl,
+  batchLastOffset,
+  batchSize,
+  decodeBatches,
+  encodeBatch,
+  HEADER_SIZE,
+  LOG_OVERHEAD,
+} from '../records/index.js';
+import type { OffsetAndMetadata } from './group.js';
+import {
+  decodeCoordinatorKey,
+  decodeGroupMetadataValue,
+  decodeOffsetCommitValue,
+  encodeGroupMetadataKey,
+  encodeGroupMetadataValue,
+  encodeOffsetCommitKey,
+  encodeOffsetCommitValue,
+  type GroupMetadataValue,
+} from './group-metadata-codec.js';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+/** Kafka's `offsets.topic.num.partitions` default. */
+export const DEFAULT_OFFSETS_TOPIC_PARTITIONS = 50;
+
+export interface StorageRecord {
+  key: Buffer;
+  /** null: a tombstone. */
+  value: Buffer | null;
+  timestamp: number;
+}
+
+export interface StoredRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: number;
+}
+
+export interface GroupStorage {
+  /** Number of `__consumer_offsets` partitions (`offsets.topic.num.partitions`). */
+  partitionCount: number;
+  /** Appends records to a __consumer_offsets partition; resolves when durable (acks=all). */
+  append(partition: number, records: StorageRecord[]): Promise<void>;
+  /** Every record of a partition from its start, for loading on startup. */
+  readAll(partition: number): AsyncIterable<StoredRecord>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// group → partition
+
+/** Java's String.hashCode (over UTF-16 code units, int32 overflow). */
+export function javaStringHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** `Utils.abs(groupId.hashCode) % partitionCount`, with Kafka's abs(Integer.MIN_VALUE) = 0. */
+export function partitionForGroup(groupId: string, partitionCount: number): number {
+  const h = javaStringHashCode(groupId);
+  const abs = h === -2147483648 ? 0 : Math.abs(h);
+  return abs % partitionCount;
+}
+
+// ---------------------------------------------------------------------------------------------
+// records
+
+export function offsetCommitRecord(
+  groupId: string,
+  topic: string,
+  partition: number,
+  offset: OffsetAndMetadata,
+  timestamp: number,
+): StorageRecord {
+  return {
+    key: encodeOffsetCommitKey({ group: groupId, topic, partition }),
+    value: encodeOffsetCommitValue({
+      offset: offset.committedOffset,
+      leaderEpoch: offset.leaderEpoch,
+      metadata: offset.metadata,
+      commitTimestamp: offset.commitTimestampMs,
+      expireTimestamp: offset.expireTimestampMs,
+    }),
+    timestamp,
+  };
+}
+
+export function offsetTombstone(
+  groupId: string,
+  topic: string,
+  partition: number,
+  timestamp: number,
+): StorageRecord {
+  return { key: encodeOffsetCommitKey({ group: groupId, topic, partition }), value: null, timestamp };
+}
+
+export function groupMetadataRecord(
+  groupId: string,
+  value: GroupMetadataValue,
+  timestamp: number,
+): StorageRecord {
+  return {
+    key: encodeGroupMetadataKey({ group: groupId }),
+    value: encodeGroupMetadataValue(value),
+    timestamp,
+  };
+}
+
+export function groupTombstone(groupId: string, timestamp: number): StorageRecord {
+  return { key: encodeGroupMetadataKey({ group: groupId }), value: null, timestamp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// loading
+
+/** The state of one partition after replaying it. */
+export interface LoadedPartition {
+  /** Groups whose last group record is not a tombstone. */
+  groups: Map<string, GroupMetadataValue>;
+  /** groupId → topic → partition → offset (tombstoned offsets removed). */
+  offsets: Map<string, Map<string, Map<number, OffsetAndMetadata>>>;
+  /** Groups whose last group record is a tombstone. */
+  removedGroups: Set<string>;
+  /** Records that could not be decoded or had an unknown key version (skipped, as Kafka does). */
+  skipped: { offset: number; reason: string }[];
+}
+
+/** Replays a partition: later records for a key replace earlier ones, tombstones delete. */
+export async function loadPartition(storage: GroupStorage, partition: number): Promise<LoadedPartition> {
+  const out: LoadedPartition = {
+    groups: new Map(),
+    offsets: new Map(),
+    removedGroups: new Set(),
+    skipped: [],
+  };
+  for await (const rec of storage.readAll(partition)) {
+    if (rec.key === null) {
+      out.skipped.push({ offset: rec.offset, reason: 'null key' });
+      continue;
+    }
+    try {
+      applyRecord(out, rec.key, rec.value);
+    } catch (err) {
+      out.skipped.push({ offset: rec.offset, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return out;
+}
+
+function applyRecord(out: LoadedPartition, keyBytes: Buffer, value: Buffer | null): void {
+  const key = decodeCoordinatorKey(keyBytes);
+  if (key.type === 'offsetCommit') {
+    const { group, topic, partition } = key.key;
+    let byTopic = out.offsets.get(group);
+    if (value === null) {
+      const parts = byTopic?.get(topic);
+      parts?.delete(partition);
+      if (parts?.size === 0) byTopic!.delete(topic);
+      if (byTopic?.size === 0) out.offsets.delete(group);
+      return;
+    }
+    const v = decodeOffsetCommitValue(value);
+    if (!byTopic) {
+      byTopic = new Map();
+      out.offsets.set(group, byTopic);
+    }
+    let parts = byTopic.get(topic);
+    if (!parts) {
+      parts = new Map();
+      byTopic.set(topic, parts);
+    }
+    parts.set(partition, {
+      committedOffset: v.offset,
+      leaderEpoch: v.leaderEpoch,
+      metadata: v.metadata,
+      commitTimestampMs: v.commitTimestamp,
+      expireTimestampMs: v.expireTimestamp,
+    });
+  } else if (key.type === 'groupMetadata') {
+    const group = key.key.group;
+    if (value === null) {
+      out.groups.delete(group);
+      out.removedGroups.add(group);
+    } else {
+      out.groups.set(group, decodeGroupMetadataValue(value));
+      out.removedGroups.delete(group);
+    }
+  } else {
+    throw new Error(`unknown key version ${key.version}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// implementations
+
+/** Keeps records in memory, per partition, in append order. Nothing survives the process. */
+export class MemoryGroupStorage implements GroupStorage {
+  readonly partitionCount: number;
+  private readonly partitions: StoredRecord[][];
+
+  constructor(partitionCount = DEFAULT_OFFSETS_TOPIC_PARTITIONS) {
+    if (!Number.isInteger(partitionCount) || partitionCount < 1) {
+      throw new RangeError(`partitionCount must be a positive integer, got ${partitionCount}`);
+    }
+    this.partitionCount = partitionCount;
+    this.partitions = Array.from({ length: partitionCount }, () => []);
+  }
+
+  async append(partition: number, records: StorageRecord[]): Promise<void> {
+    const log = this.log(partition);
+    for (const r of records) log.push({ key: r.key, value: r.value, offset: log.length });
+  }
+
+  async *readAll(partition: number): AsyncIterable<StoredRecord> {
+    // A snapshot: records appended while loading are not part of the load.
+    yield* this.log(partition).slice();
+  }
+
+  /** The records of a partition (for tests and tools). */
+  records(partition: number): readonly StoredRecord[] {
+    return this.log(partition);
+  }
+
+  private log(partition: number): StoredRecord[] {
+    const log = this.partitions[partition];
+    if (!log) throw new RangeError(`no ${OFFSETS_TOPIC} partition ${partition} (of ${this.partitionCount})`);
+    return log;
+  }
+}
+
+/** The part of a partition log that {@link logGroupStorage} uses (PartitionLog satisfies it). */
+export interface GroupLog {
+  append(records: Buffer): unknown;
+  /** Resolves when everything appended so far is durable. */
+  flush(): Promise<void>;
+  read(
+    fetchOffset: number,
+    maxBytes: number,
+    opts?: { minOneBatch?: boolean },
+  ): { records: Buffer[]; logEndOffset: number };
+  readonly logStartOffset?: number;
+}
+
+export interface LogGroupStorageOptions {
+  /** `offsets.topic.num.partitions`; default 50. */
+  partitionCount?: number;
+  /** Bytes per read while loading (Kafka's `offsets.load.buffer.size`, default 5 MiB). */
+  loadBufferBytes?: number;
+}
+
+/**
+ * A GroupStorage over `__consumer_offsets` partition logs: each append is one uncompressed
+ * record batch (so a multi-partition commit is atomic, as in Kafka), made durable by flush().
+ * On a single node flush() is the acks=all guarantee; in a cluster `getLog` must hand out a log
+ * whose flush() waits for the in-sync replicas.
+ */
+export function logGroupStorage(
+  getLog: (partition: number) => GroupLog,
+  options: LogGroupStorageOptions = {},
+): GroupStorage {
+  const partitionCount = options.partitionCount ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS;
+  const loadBufferBytes = options.loadBufferBytes ?? 5 * 1024 * 1024;
+  if (!Number.isInteger(partitionCount) || partitionCount < 1) {
+    throw new RangeError(`partitionCount must be a positive integer, got ${partitionCount}`);
+  }
+  return {
+    partitionCount,
+    async append(partition, records) {
+      if (records.length === 0) return;
+      const log = getLog(partition);
+      const now = records[records.length - 1]!.timestamp;
+      log.append(encodeBatch(records, { now }));
+      await log.flush();
+    },
+    async *readAll(partition) {
+      const log = getLog(partition);
+      let offset = log.logStartOffset ?? 0;
+      for (;;) {
+        const res = log.read(offset, loadBufferBytes, { minOneBatch: true });
+        if (offset >= res.logEndOffset || res.records.length === 0) return;
+        let progressed = false;
+        for (const chunk of res.records) {
+          // A chunk may hold several batches; a partial trailing batch is re-read next time.
+          for (let pos = 0; pos + LOG_OVERHEAD <= chunk.length; ) {
+            if (pos + HEADER_SIZE > chunk.length || pos + batchSize(chunk, pos) > chunk.length) break;
+            const size = batchSize(chunk, pos);
+            const next = batchLastOffset(chunk, pos) + 1;
+            if (next > offset && !batchIsControl(chunk, pos)) {
+              for (const batch of decodeBatches(chunk, pos, pos + size)) {
+                for (const r of batch.records) {
+                  if (r.offset >= offset) yield { key: r.key, value: r.value, offset: r.offset };
+                }
+              }
+            }
+            if (next > offset) {
+              offset = next;
+              progressed = true;
+            }
+            pos += size;
+          }
+        }
+        if (!progressed) return;
+      }
+    },
+  };
+}

@@ -1,0 +1,783 @@
+/**
+ * The consumer: fetches whole batches from partition leaders (one Fetch in flight per leader,
+ * long polling), decodes them, and hands records out through poll() or async iteration.
+ * Memory is bounded: a partition is fetched again only once its buffered records were handed
+ * out, so at most one fetch response per partition is held.
+ *
+ * Positions follow Kafka: `position` is the next record poll() returns; commit() without
+ * arguments commits those positions. Auto commit (default on with a group) commits, at the
+ * start of each poll(), the positions reached by the previous poll() — so a record is committed
+ * only after the loop that received it asked for more (at-least-once) — and on close and before
+ * partitions are revoked.
+ */
+import { ApiKey } from '../protocol/api-keys.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { type DecodedBatch, decodeBatches } from '../records/index.js';
+import { type Assignor, assignorByName } from './assignors/index.js';
+import type { Cluster } from './cluster.js';
+import { CONSUMER_KEYS, validateConfig } from './config.js';
+import {
+  CONSUMER_PROTOCOL_TYPE,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+} from './consumer-protocol.js';
+import { brokerError, isRetriable, KafkaClientError, METADATA_ERRORS } from './errors.js';
+import { type Generation, GroupMember, type JoinedMember } from './group-member.js';
+import type {
+  AssignorName,
+  Consumer,
+  ConsumerConfig,
+  ConsumerRecord,
+  OffsetAndTimestamp,
+  OffsetsForTimesQuery,
+  RebalanceListener,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './types.js';
+
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  /** Next offset poll() returns; null until resolved (committed offset or reset policy). */
+  position: number | null;
+  /** Next offset to fetch. */
+  fetchPosition: number | null;
+  /** A pending seekToBeginning/End. */
+  reset: 'earliest' | 'latest' | null;
+  paused: boolean;
+  /** Records fetched and not yet handed out. */
+  buffered: ConsumerRecord[];
+  bufferedIndex: number;
+  highWatermark: number;
+  leaderEpoch: number;
+}
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class ConsumerImpl implements Consumer {
+  private readonly groupId: string | null;
+  private readonly groupInstanceId: string | null;
+  private readonly autoOffsetReset: 'earliest' | 'latest' | 'none';
+  private readonly autoCommit: boolean;
+  private readonly autoCommitIntervalMs: number;
+  private readonly maxPollRecords: number;
+  private readonly fetchMinBytes: number;
+  private readonly fetchMaxBytes: number;
+  private readonly fetchMaxWaitMs: number;
+  private readonly partitionMaxBytes: number;
+  private readonly isolationLevel: number;
+  private readonly checkCrcs: boolean;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly rebalanceTimeoutMs: number;
+  private readonly assignors: Assignor[];
+  private readonly states = new Map<string, PartitionState>();
+  private subscription: { topics: readonly string[] | RegExp; listener: RebalanceListener | undefined } | null = null;
+  private subscribedTopics: string[] = [];
+  private member: GroupMember | null = null;
+  private readonly fetching = new Set<number>();
+  private readonly readyOrder: PartitionState[] = [];
+  private wake: (() => void) | undefined;
+  private lastAutoCommit = Date.now();
+  private lastPatternCheck = 0;
+  private pendingError: Error | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    config: ConsumerConfig = {},
+    private readonly onClose?: () => void,
+  ) {
+    validateConfig('consumer', config, CONSUMER_KEYS);
+    this.groupId = config['group.id'] ?? null;
+    this.groupInstanceId = config['group.instance.id'] ?? null;
+    this.autoOffsetReset = config['auto.offset.reset'] ?? 'latest';
+    this.autoCommit = (config['enable.auto.commit'] ?? true) && this.groupId !== null;
+    this.autoCommitIntervalMs = config['auto.commit.interval.ms'] ?? 5000;
+    this.maxPollRecords = config['max.poll.records'] ?? 500;
+    this.fetchMinBytes = config['fetch.min.bytes'] ?? 1;
+    this.fetchMaxBytes = config['fetch.max.bytes'] ?? 52_428_800;
+    this.fetchMaxWaitMs = config['fetch.max.wait.ms'] ?? 500;
+    this.partitionMaxBytes = config['max.partition.fetch.bytes'] ?? 1_048_576;
+    this.isolationLevel = config['isolation.level'] === 'read_committed' ? 1 : 0;
+    this.checkCrcs = config['check.crcs'] ?? true;
+    this.sessionTimeoutMs = config['session.timeout.ms'] ?? 45_000;
+    this.heartbeatIntervalMs = config['heartbeat.interval.ms'] ?? 3000;
+    this.rebalanceTimeoutMs = config['rebalance.timeout.ms'] ?? config['max.poll.interval.ms'] ?? 300_000;
+    const strategy = config['partition.assignment.strategy'] ?? ['range', 'cooperative-sticky'];
+    const names: readonly AssignorName[] = typeof strategy === 'string' ? [strategy] : strategy;
+    this.assignors = names.map((n) => assignorByName(n));
+  }
+
+  // ------------------------------------------------------------------ subscription & assignment
+
+  async subscribe(topics: readonly string[] | RegExp, listener?: RebalanceListener): Promise<void> {
+    this.checkOpen();
+    if (this.groupId === null) {
+      throw new KafkaClientError('INVALID_CONFIG', 'subscribe() needs a group.id; use assign() to read without a group');
+    }
+    if (!(topics instanceof RegExp) && topics.length === 0) return this.unsubscribe();
+    this.subscription = { topics, listener };
+    if (!this.member) {
+      this.member = new GroupMember(this.cluster, {
+        groupId: this.groupId,
+        groupInstanceId: this.groupInstanceId,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        sessionTimeoutMs: this.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.rebalanceTimeoutMs,
+        heartbeatIntervalMs: this.heartbeatIntervalMs,
+        protocols: () => this.protocols(),
+        assign: (protocol, members) => this.leaderAssign(protocol, members),
+      });
+    }
+    await this.resolveSubscription();
+    this.member.rejoinNeeded = true;
+  }
+
+  async unsubscribe(): Promise<void> {
+    if (this.member) {
+      await this.revoke(this.assignment(), 'unsubscribe');
+      await this.member.leave('the consumer unsubscribed');
+      this.member.close();
+      this.member = null;
+    }
+    this.subscription = null;
+    this.subscribedTopics = [];
+    this.states.clear();
+  }
+
+  assign(partitions: readonly TopicPartition[]): void {
+    this.checkOpen();
+    if (this.subscription) throw new KafkaClientError('ILLEGAL_STATE', 'assign() cannot be mixed with subscribe()');
+    const keep = new Set(partitions.map((p) => key(p.topic, p.partition)));
+    for (const k of [...this.states.keys()]) if (!keep.has(k)) this.states.delete(k);
+    for (const p of partitions) this.addState(p.topic, p.partition);
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.states.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  private addState(topic: string, partition: number): PartitionState {
+    const k = key(topic, partition);
+    let s = this.states.get(k);
+    if (!s) {
+      s = {
+        topic,
+        partition,
+        position: null,
+        fetchPosition: null,
+        reset: null,
+        paused: false,
+        buffered: [],
+        bufferedIndex: 0,
+        highWatermark: -1,
+        leaderEpoch: -1,
+      };
+      this.states.set(k, s);
+    }
+    return s;
+  }
+
+  private async resolveSubscription(): Promise<boolean> {
+    const sub = this.subscription;
+    if (!sub) return false;
+    let topics: string[];
+    if (sub.topics instanceof RegExp) {
+      await this.cluster.refreshMetadata(null, false);
+      const re = sub.topics;
+      topics = [...this.cluster.topics.values()].filter((t) => !t.internal && re.test(t.name)).map((t) => t.name);
+    } else {
+      topics = [...sub.topics];
+    }
+    topics.sort();
+    const changed = topics.join('\u0000') !== this.subscribedTopics.join('\u0000');
+    this.subscribedTopics = topics;
+    return changed;
+  }
+
+  private protocols(): { name: string; metadata: Buffer }[] {
+    const owned = this.assignment();
+    return this.assignors.map((a) => ({
+      name: a.name,
+      metadata: encodeSubscription({
+        topics: this.subscribedTopics,
+        userData: a.subscriptionUserData?.(this.subscribedTopics, owned, this.member?.generationId ?? -1) ?? null,
+        ownedPartitions: a.rebalanceProtocol === 'COOPERATIVE' ? owned : [],
+        generationId: this.member?.generationId ?? -1,
+      }),
+    }));
+  }
+
+  private async leaderAssign(protocol: string, members: JoinedMember[]): Promise<Map<string, Buffer>> {
+    const assignor = assignorByName(protocol);
+    const decoded = members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      subscription: decodeSubscription(m.metadata),
+    }));
+    const topics = [...new Set(decoded.flatMap((m) => m.subscription.topics))];
+    const counts = new Map<string, number>();
+    if (topics.length > 0) {
+      await this.cluster.refreshMetadata(topics, true);
+      for (const t of topics) {
+        const meta = this.cluster.topics.get(t);
+        if (meta) counts.set(t, meta.partitions.length);
+      }
+    }
+    const plan = assignor.assign(decoded, counts);
+    const out = new Map<string, Buffer>();
+    for (const m of members) out.set(m.memberId, encodeAssignment({ partitions: plan.get(m.memberId) ?? [] }));
+    return out;
+  }
+
+  /** Runs a rebalance when the group asked for one (or we have not joined yet). */
+  private async ensureGroup(): Promise<void> {
+    const member = this.member;
+    if (!member || !this.subscription) return;
+    const error = member.takeError();
+    if (error) throw error;
+    if (Date.now() - this.lastPatternCheck > 30_000 && this.subscription.topics instanceof RegExp) {
+      this.lastPatternCheck = Date.now();
+      if (await this.resolveSubscription()) member.rejoinNeeded = true;
+    }
+    while (member.rejoinNeeded && !this.closed) {
+      const cooperative = this.assignors.every((a) => a.rebalanceProtocol === 'COOPERATIVE');
+      if (!cooperative) await this.revoke(this.assignment(), 'rebalance');
+      else await this.commitBeforeRebalance();
+      const gen: Generation = await member.join(this.states.size === 0 ? 'joining' : 'rebalancing');
+      const assigned = decodeAssignment(gen.assignment).partitions;
+      const target = new Set(assigned.map((p) => key(p.topic, p.partition)));
+      const revoked = this.assignment().filter((p) => !target.has(key(p.topic, p.partition)));
+      if (revoked.length > 0) {
+        await this.revoke(revoked, 'rebalance');
+        if (cooperative) member.rejoinNeeded = true; // KIP-429: a second round hands them out
+      }
+      const added = assigned.filter((p) => !this.states.has(key(p.topic, p.partition)));
+      for (const p of added) this.addState(p.topic, p.partition);
+      if (added.length > 0 || !cooperative) await this.subscription.listener?.onPartitionsAssigned?.(added);
+    }
+  }
+
+  private async commitBeforeRebalance(): Promise<void> {
+    if (this.autoCommit) await this.commit().catch(() => undefined);
+  }
+
+  private async revoke(partitions: TopicPartition[], _why: string): Promise<void> {
+    if (partitions.length === 0) return;
+    if (this.autoCommit) {
+      await this.commit(this.positionsOf(partitions)).catch(() => undefined);
+    }
+    try {
+      await this.subscription?.listener?.onPartitionsRevoked?.(partitions);
+    } finally {
+      for (const p of partitions) this.states.delete(key(p.topic, p.partition));
+    }
+  }
+
+  // ------------------------------------------------------------------------------ polling
+
+  async poll(opts: { timeoutMs?: number; maxRecords?: number } = {}): Promise<ConsumerRecord[]> {
+    this.checkOpen();
+    if (this.pendingError) {
+      const e = this.pendingError;
+      this.pendingError = undefined;
+      throw e;
+    }
+    const timeoutMs = opts.timeoutMs ?? this.fetchMaxWaitMs;
+    const maxRecords = Math.min(opts.maxRecords ?? this.maxPollRecords, this.maxPollRecords);
+    const deadline = Date.now() + timeoutMs;
+    await this.maybeAutoCommit();
+    for (;;) {
+      await this.ensureGroup();
+      await this.resolvePositions();
+      const out = this.drainBuffered(maxRecords);
+      if (out.length > 0) {
+        this.startFetches();
+        return out;
+      }
+      this.startFetches();
+      const left = deadline - Date.now();
+      if (left <= 0 || this.closed) return [];
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.wake = undefined;
+          resolve();
+        }, left);
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = undefined;
+          resolve();
+        };
+      });
+      if (this.pendingError) {
+        const e = this.pendingError;
+        this.pendingError = undefined;
+        throw e;
+      }
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    while (!this.closed) {
+      const records = await this.poll({ timeoutMs: 1000 });
+      for (const r of records) yield r;
+    }
+  }
+
+  private drainBuffered(maxRecords: number): ConsumerRecord[] {
+    const out: ConsumerRecord[] = [];
+    while (out.length < maxRecords && this.readyOrder.length > 0) {
+      const s = this.readyOrder[0]!;
+      if (this.states.get(key(s.topic, s.partition)) !== s || s.paused) {
+        this.readyOrder.shift();
+        if (s.paused && this.states.get(key(s.topic, s.partition)) === s) this.readyOrder.push(s);
+        if (this.readyOrder.every((x) => x.paused)) break;
+        continue;
+      }
+      const take = Math.min(maxRecords - out.length, s.buffered.length - s.bufferedIndex);
+      for (let i = 0; i < take; i++) out.push(s.buffered[s.bufferedIndex + i]!);
+      s.bufferedIndex += take;
+      if (take > 0) s.position = out[out.length - 1]!.offset + 1;
+      if (s.bufferedIndex >= s.buffered.length) {
+        if (s.fetchPosition !== null) s.position = Math.max(s.position ?? 0, s.fetchPosition);
+        s.buffered = [];
+        s.bufferedIndex = 0;
+        this.readyOrder.shift();
+      }
+    }
+    return out;
+  }
+
+  private async maybeAutoCommit(): Promise<void> {
+    if (!this.autoCommit || Date.now() - this.lastAutoCommit < this.autoCommitIntervalMs) return;
+    this.lastAutoCommit = Date.now();
+    try {
+      await this.commit();
+    } catch {
+      // the next interval retries; positions are committed again on close and revoke
+    }
+  }
+
+  private async resolvePositions(): Promise<void> {
+    const needCommitted: PartitionState[] = [];
+    const needReset: PartitionState[] = [];
+    for (const s of this.states.values()) {
+      if (s.reset) needReset.push(s);
+      else if (s.position === null) (this.groupId !== null ? needCommitted : needReset).push(s);
+    }
+    if (needCommitted.length > 0) {
+      const committed = await this.committed(needCommitted);
+      for (const c of committed) {
+        const s = this.states.get(key(c.topic, c.partition));
+        if (!s) continue;
+        if (c.offset >= 0) {
+          s.position = c.offset;
+          s.fetchPosition = c.offset;
+        } else needReset.push(s);
+      }
+    }
+    if (needReset.length === 0) return;
+    const byPolicy = new Map<'earliest' | 'latest', PartitionState[]>();
+    for (const s of needReset) {
+      const policy = s.reset ?? this.autoOffsetReset;
+      if (policy === 'none') {
+        throw new KafkaClientError(
+          'NO_OFFSET',
+          `no committed offset for ${s.topic}-${s.partition} and auto.offset.reset=none: seek() first`,
+        );
+      }
+      const list = byPolicy.get(policy) ?? [];
+      list.push(s);
+      byPolicy.set(policy, list);
+    }
+    for (const [policy, list] of byPolicy) {
+      const offsets = await this.listOffsets(list, policy === 'earliest' ? -2 : -1);
+      for (const o of offsets) {
+        const s = this.states.get(key(o.topic, o.partition));
+        if (!s) continue;
+        s.position = o.offset;
+        s.fetchPosition = o.offset;
+        s.reset = null;
+        s.buffered = [];
+        s.bufferedIndex = 0;
+      }
+    }
+  }
+
+  private startFetches(): void {
+    const byLeader = new Map<number, PartitionState[]>();
+    for (const s of this.states.values()) {
+      if (s.paused || s.fetchPosition === null || s.reset || s.bufferedIndex < s.buffered.length) continue;
+      const leader = this.cluster.leaderFor(s.topic, s.partition);
+      if (leader < 0) {
+        void this.cluster.topic(s.topic, { refresh: true }).catch(() => undefined);
+        continue;
+      }
+      if (this.fetching.has(leader)) continue;
+      const list = byLeader.get(leader) ?? [];
+      list.push(s);
+      byLeader.set(leader, list);
+    }
+    for (const [leader, list] of byLeader) {
+      this.fetching.add(leader);
+      void this.fetchFrom(leader, list).finally(() => {
+        this.fetching.delete(leader);
+        this.wake?.();
+      });
+    }
+  }
+
+  private async fetchFrom(leader: number, partitions: PartitionState[]): Promise<void> {
+    const byTopic = new Map<string, PartitionState[]>();
+    for (const s of partitions) {
+      const list = byTopic.get(s.topic) ?? [];
+      list.push(s);
+      byTopic.set(s.topic, list);
+    }
+    const requested = new Map(partitions.map((s) => [s, s.fetchPosition!]));
+    let res;
+    try {
+      res = await this.cluster.request(leader, ApiKey.Fetch, {
+        replicaId: -1,
+        maxWaitMs: this.fetchMaxWaitMs,
+        minBytes: this.fetchMinBytes,
+        maxBytes: this.fetchMaxBytes,
+        isolationLevel: this.isolationLevel,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [...byTopic].map(([topic, list]) => ({
+          topic,
+          partitions: list.map((s) => ({
+            partition: s.partition,
+            currentLeaderEpoch: s.leaderEpoch,
+            fetchOffset: s.fetchPosition!,
+            logStartOffset: -1,
+            partitionMaxBytes: this.partitionMaxBytes,
+          })),
+        })),
+      }, { timeoutMs: this.cluster.options.requestTimeoutMs + this.fetchMaxWaitMs });
+    } catch (err) {
+      if (!isRetriable(err) && !this.closed) this.pendingError = err as Error;
+      if (!this.closed) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
+      return;
+    }
+    let refresh = false;
+    for (const t of res.responses) {
+      for (const p of t.partitions) {
+        const s = this.states.get(key(t.topic, p.partitionIndex));
+        if (!s || requested.get(s) !== s.fetchPosition || s.reset) continue; // reassigned or seeked meanwhile
+        if (p.errorCode !== 0) {
+          const err = brokerError(p.errorCode, `fetching ${t.topic}-${p.partitionIndex}`);
+          if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+            if (this.autoOffsetReset === 'none') this.pendingError = err;
+            else s.reset = this.autoOffsetReset;
+          } else if (METADATA_ERRORS.has(err.code)) {
+            refresh = true;
+          } else {
+            this.pendingError = err;
+          }
+          continue;
+        }
+        s.highWatermark = p.highWatermark;
+        if (p.records && p.records.length > 0) this.accept(s, p.records);
+      }
+    }
+    if (refresh) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
+  }
+
+  private accept(s: PartitionState, data: Buffer): void {
+    let batches: DecodedBatch[];
+    try {
+      batches = decodeBatches(data, 0, data.length, { verifyCrc: this.checkCrcs });
+    } catch (err) {
+      this.pendingError = new KafkaClientError(
+        'CORRUPT_MESSAGE',
+        `a corrupt record batch was received for ${s.topic}-${s.partition} at offset ${s.fetchPosition}: ${(err as Error).message}`,
+        { cause: err },
+      );
+      return;
+    }
+    const from = s.fetchPosition!;
+    const records: ConsumerRecord[] = [];
+    let next = from;
+    for (const b of batches) {
+      const last = b.baseOffset + b.lastOffsetDelta;
+      if (last < from) continue;
+      next = Math.max(next, last + 1);
+      if (b.partitionLeaderEpoch >= 0) s.leaderEpoch = b.partitionLeaderEpoch;
+      if (b.isControl) continue;
+      const timestampType = b.timestampType === 1 ? 'LogAppendTime' : 'CreateTime';
+      for (const r of b.records) {
+        if (r.offset < from) continue;
+        records.push({
+          topic: s.topic,
+          partition: s.partition,
+          offset: r.offset,
+          timestamp: r.timestamp,
+          timestampType,
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+          leaderEpoch: b.partitionLeaderEpoch,
+        });
+      }
+    }
+    if (batches.length === 0 && data.length > 0) {
+      // One batch is larger than max.partition.fetch.bytes: the broker still sends it whole
+      // (KIP-74), so this only happens with a non-compliant broker.
+      this.pendingError = new KafkaClientError(
+        'RECORD_TOO_LARGE',
+        `${s.topic}-${s.partition} at offset ${from}: a batch did not fit the fetch response; raise max.partition.fetch.bytes`,
+      );
+      return;
+    }
+    s.fetchPosition = next;
+    if (records.length > 0) {
+      s.buffered = records;
+      s.bufferedIndex = 0;
+      this.readyOrder.push(s);
+    } else if (s.bufferedIndex >= s.buffered.length) {
+      s.position = next;
+    }
+  }
+
+  // ------------------------------------------------------------------------------ positions
+
+  seek(partition: TopicPartition, offset: number): void {
+    const s = this.states.get(key(partition.topic, partition.partition));
+    if (!s) throw new KafkaClientError('ILLEGAL_STATE', `${partition.topic}-${partition.partition} is not assigned to this consumer`);
+    if (!Number.isInteger(offset) || offset < 0) throw new KafkaClientError('INVALID_ARGUMENT', `cannot seek to offset ${offset}`);
+    s.position = offset;
+    s.fetchPosition = offset;
+    s.reset = null;
+    s.buffered = [];
+    s.bufferedIndex = 0;
+  }
+
+  seekToBeginning(partitions?: readonly TopicPartition[]): void {
+    this.markReset(partitions, 'earliest');
+  }
+
+  seekToEnd(partitions?: readonly TopicPartition[]): void {
+    this.markReset(partitions, 'latest');
+  }
+
+  private markReset(partitions: readonly TopicPartition[] | undefined, to: 'earliest' | 'latest'): void {
+    const list = partitions ?? this.assignment();
+    for (const p of list) {
+      const s = this.states.get(key(p.topic, p.partition));
+      if (!s) continue;
+      s.reset = to;
+      s.buffered = [];
+      s.bufferedIndex = 0;
+    }
+  }
+
+  async position(partition: TopicPartition): Promise<number> {
+    const s = this.states.get(key(partition.topic, partition.partition));
+    if (!s) throw new KafkaClientError('ILLEGAL_STATE', `${partition.topic}-${partition.partition} is not assigned to this consumer`);
+    if (s.position === null || s.reset) await this.resolvePositions();
+    return s.position ?? -1;
+  }
+
+  private positionsOf(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const p of partitions) {
+      const s = this.states.get(key(p.topic, p.partition));
+      if (s && s.position !== null) out.push({ topic: s.topic, partition: s.partition, offset: s.position, leaderEpoch: s.leaderEpoch });
+    }
+    return out;
+  }
+
+  async commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
+    this.checkOpen();
+    if (this.groupId === null) throw new KafkaClientError('INVALID_CONFIG', 'commit() needs a group.id');
+    const list = offsets ?? this.positionsOf(this.assignment());
+    if (list.length === 0) return;
+    const byTopic = new Map<string, TopicPartitionOffset[]>();
+    for (const o of list) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
+    const groupId = this.groupId;
+    const deadline = Date.now() + this.cluster.options.requestTimeoutMs;
+    await this.cluster.withRetries(`committing offsets of group ${groupId}`, deadline, async () => {
+      const node = await this.cluster.coordinator(groupId);
+      const res = await this.cluster.request(
+        node,
+        ApiKey.OffsetCommit,
+        {
+          groupId,
+          generationIdOrMemberEpoch: this.member && this.member.generationId >= 0 ? this.member.generationId : -1,
+          memberId: this.member?.memberId ?? '',
+          groupInstanceId: this.member ? this.groupInstanceId : null,
+          topics: [...byTopic].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((p) => ({
+              partitionIndex: p.partition,
+              committedOffset: p.offset,
+              committedLeaderEpoch: p.leaderEpoch ?? -1,
+              committedMetadata: p.metadata ?? '',
+            })),
+          })),
+        },
+        { purpose: 'coordinator' },
+      );
+      for (const t of res.topics) {
+        for (const p of t.partitions) {
+          if (p.errorCode === 0) continue;
+          if (p.errorCode === ErrorCode.NOT_COORDINATOR || p.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) {
+            this.cluster.invalidateCoordinator(groupId);
+          }
+          if (
+            p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS ||
+            p.errorCode === ErrorCode.ILLEGAL_GENERATION ||
+            p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID
+          ) {
+            if (this.member) this.member.rejoinNeeded = true;
+            throw new KafkaClientError(
+              'COMMIT_FAILED',
+              `commit failed for ${t.name}-${p.partitionIndex}: the group rebalanced (${brokerError(p.errorCode, 'commit').code}); ` +
+                'the partitions may belong to another member now — their records will be redelivered',
+            );
+          }
+          throw brokerError(p.errorCode, `committing ${t.name}-${p.partitionIndex} for group ${groupId}`);
+        }
+      }
+    });
+  }
+
+  async committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    if (this.groupId === null) throw new KafkaClientError('INVALID_CONFIG', 'committed() needs a group.id');
+    const groupId = this.groupId;
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    const deadline = Date.now() + this.cluster.options.requestTimeoutMs;
+    return this.cluster.withRetries(`fetching committed offsets of group ${groupId}`, deadline, async () => {
+      const node = await this.cluster.coordinator(groupId);
+      const res = await this.cluster.request(
+        node,
+        ApiKey.OffsetFetch,
+        { groupId, topics, groups: [{ groupId, topics }], requireStable: true },
+        { purpose: 'coordinator' },
+      );
+      const group = res.groups.length > 0 ? res.groups[0]! : { errorCode: res.errorCode, topics: res.topics };
+      if (group.errorCode !== 0) {
+        if (group.errorCode === ErrorCode.NOT_COORDINATOR) this.cluster.invalidateCoordinator(groupId);
+        throw brokerError(group.errorCode, `fetching committed offsets of group ${groupId}`);
+      }
+      const out: TopicPartitionOffset[] = [];
+      for (const t of group.topics) {
+        for (const p of t.partitions) {
+          if (p.errorCode !== 0 && p.errorCode !== ErrorCode.UNSTABLE_OFFSET_COMMIT) {
+            throw brokerError(p.errorCode, `fetching the committed offset of ${t.name}-${p.partitionIndex}`);
+          }
+          if (p.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT) {
+            throw new KafkaClientError('UNSTABLE_OFFSET_COMMIT', 'a commit is pending; retrying', { retriable: true });
+          }
+          out.push({
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+            leaderEpoch: p.committedLeaderEpoch,
+            metadata: p.metadata,
+          });
+        }
+      }
+      return out;
+    });
+  }
+
+  private async listOffsets(partitions: readonly TopicPartition[], timestamp: number | ((p: TopicPartition) => number)) {
+    const out: (TopicPartitionOffset & { timestamp: number })[] = [];
+    const deadline = Date.now() + this.cluster.options.requestTimeoutMs;
+    await this.cluster.withRetries('listing offsets', deadline, async () => {
+      out.length = 0;
+      const byLeader = new Map<number, TopicPartition[]>();
+      for (const p of partitions) {
+        await this.cluster.topic(p.topic);
+        const leader = this.cluster.leaderFor(p.topic, p.partition);
+        if (leader < 0) throw new KafkaClientError('LEADER_NOT_AVAILABLE', `no leader for ${p.topic}-${p.partition}`, { retriable: true });
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+      }
+      for (const [leader, list] of byLeader) {
+        const byTopic = new Map<string, TopicPartition[]>();
+        for (const p of list) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+        const res = await this.cluster.request(leader, ApiKey.ListOffsets, {
+          replicaId: -1,
+          isolationLevel: this.isolationLevel,
+          topics: [...byTopic].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((p) => ({
+              partitionIndex: p.partition,
+              currentLeaderEpoch: -1,
+              timestamp: typeof timestamp === 'function' ? timestamp(p) : timestamp,
+            })),
+          })),
+        });
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== 0) throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
+            out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset, timestamp: p.timestamp });
+          }
+        }
+      }
+    });
+    return out;
+  }
+
+  async offsetsForTimes(query: readonly OffsetsForTimesQuery[]): Promise<OffsetAndTimestamp[]> {
+    const ts = new Map(query.map((q) => [key(q.topic, q.partition), q.timestamp]));
+    const res = await this.listOffsets(query, (p) => ts.get(key(p.topic, p.partition))!);
+    return res.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp }));
+  }
+
+  async beginningOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return (await this.listOffsets(partitions, -2)).map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  async endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return (await this.listOffsets(partitions, -1)).map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const p of partitions) {
+      const s = this.states.get(key(p.topic, p.partition));
+      if (s) s.paused = true;
+    }
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const p of partitions) {
+      const s = this.states.get(key(p.topic, p.partition));
+      if (s) s.paused = false;
+    }
+    this.wake?.();
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.states.values()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new KafkaClientError('CLIENT_CLOSED', 'the consumer was closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.autoCommit) await this.commit().catch(() => undefined);
+      if (this.member) {
+        await this.subscription?.listener?.onPartitionsRevoked?.(this.assignment());
+        await this.member.leave();
+        this.member.close();
+      }
+    } finally {
+      this.closed = true;
+      this.wake?.();
+      await this.cluster.close();
+      this.onClose?.();
+    }
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * The client API: what streams/, connect/ and connectors/ depend on, and all they may depend on.
+ *
+ * Two implementations sit behind it: embedded (the log opened in-process from a data directory)
+ * and network (the Kafka protocol, against a Tributary or any Kafka cluster). Config keys are
+ * Kafka's own names so that `producer.`/`consumer.` prefixed settings pass straight through.
+ * Offsets and timestamps are JavaScript numbers (exact up to 2^53).
+ */
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+/** Headers as a list (order and repeated keys kept) or as an object for convenience. */
+export type HeadersInit = readonly RecordHeader[] | Readonly<Record<string, string | Buffer | null>>;
+
+export interface ProducerRecord {
+  topic: string;
+  /** Explicit partition; otherwise the partitioner decides from the key. */
+  partition?: number;
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: HeadersInit;
+  /** Milliseconds since the epoch; defaults to now. */
+  timestamp?: number;
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The record's timestamp, or the broker's append time for LogAppendTime topics. */
+  timestamp: number;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+  metadata?: string | null;
+  leaderEpoch?: number;
+}
+
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+export interface ConsumerRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  timestampType: TimestampType;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  leaderEpoch: number;
+}
+
+export interface PartitionerContext {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  partitionCount: number;
+}
+
+/** Picks a partition in [0, partitionCount). Return -1 to fall back to the default partitioner. */
+export type Partitioner = (ctx: PartitionerContext) => number;
+
+export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+export type Acks = 0 | 1 | -1 | 'all';
+
+export interface ProducerConfig {
+  'client.id'?: string;
+  /** 0: fire and forget; 1: the leader appended it; all/-1: the in-sync replicas have it (fsynced on a single node). Default all. */
+  acks?: Acks;
+  /** How long to wait for more records before sending a batch. Default 5 (Kafka ≥ 4.0). */
+  'linger.ms'?: number;
+  /** Upper bound in bytes of one partition's batch. Default 16384. */
+  'batch.size'?: number;
+  'compression.type'?: CompressionType;
+  /** Producer ids and sequence numbers so retries never duplicate. Default true. */
+  'enable.idempotence'?: boolean;
+  'max.in.flight.requests.per.connection'?: number;
+  'request.timeout.ms'?: number;
+  /** Upper bound on the time from send() to success or failure, retries included. Default 120000. */
+  'delivery.timeout.ms'?: number;
+  retries?: number;
+  'retry.backoff.ms'?: number;
+  'retry.backoff.max.ms'?: number;
+  /** Bytes of records buffered before send() waits (back-pressure). Default 33554432. */
+  'buffer.memory'?: number;
+  /** Largest request (and so record) the producer will send. Default 1048576. */
+  'max.request.size'?: number;
+  /** How long send() may wait for buffer space or metadata before failing. Default 60000. */
+  'max.block.ms'?: number;
+  /** A function, or a name: 'murmur2' (the Java client's, default), 'consistent_random' (librdkafka's default). */
+  partitioner?: Partitioner | 'murmur2' | 'consistent_random' | 'random';
+  /** Reserved for transactions (not yet supported: setting it is refused). */
+  'transactional.id'?: string;
+}
+
+export interface Producer {
+  /** Resolves once the record is acknowledged per `acks`. */
+  send(record: ProducerRecord): Promise<RecordMetadata>;
+  /** Sends many records; resolves with their metadata in the same order. */
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]>;
+  /** Sends everything buffered now and waits for it. */
+  flush(): Promise<void>;
+  /** Flushes, then releases resources. */
+  close(): Promise<void>;
+}
+
+export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
+
+export interface ConsumerConfig {
+  /** Joins a consumer group: partitions shared among members, offsets committed to the group. */
+  'group.id'?: string;
+  /** Static membership: a restart within session.timeout.ms keeps the assignment. */
+  'group.instance.id'?: string;
+  'client.id'?: string;
+  /** Where to start without a committed offset. Default latest (Kafka's default). */
+  'auto.offset.reset'?: 'earliest' | 'latest' | 'none';
+  'enable.auto.commit'?: boolean;
+  'auto.commit.interval.ms'?: number;
+  'session.timeout.ms'?: number;
+  'heartbeat.interval.ms'?: number;
+  'rebalance.timeout.ms'?: number;
+  'max.poll.interval.ms'?: number;
+  'max.poll.records'?: number;
+  'fetch.min.bytes'?: number;
+  'fetch.max.bytes'?: number;
+  'fetch.max.wait.ms'?: number;
+  'max.partition.fetch.bytes'?: number;
+  'isolation.level'?: 'read_uncommitted' | 'read_committed';
+  'partition.assignment.strategy'?: AssignorName | readonly AssignorName[];
+  /** Verify each batch's CRC-32C on receipt. Default true. */
+  'check.crcs'?: boolean;
+  'request.timeout.ms'?: number;
+  'retry.backoff.ms'?: number;
+}
+
+export interface RebalanceListener {
+  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Called before partitions move away: commit or flush what belongs to them. */
+  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
+  /** Called when partitions were lost (session expired) and may already belong to another member. */
+  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
+}
+
+export interface OffsetsForTimesQuery extends TopicPartition {
+  timestamp: number;
+}
+
+export interface OffsetAndTimestamp extends TopicPartition {
+  /** -1 when no record has a timestamp at or after the one asked for. */
+  offset: number;
+  timestamp: number;
+}
+
+export interface Consumer extends AsyncIterable<ConsumerRecord> {
+  /** Subscribes to topics (names or a pattern) as a member of `group.id`. */
+  subscribe(topics: readonly string[] | RegExp, listener?: RebalanceListener): Promise<void>;
+  unsubscribe(): Promise<void>;
+  /** Takes partitions manually (no group membership; commits still go to `group.id` if set). */
+  assign(partitions: readonly TopicPartition[]): void;
+  assignment(): TopicPartition[];
+  /** Waits up to timeoutMs (default fetch.max.wait.ms) for records; returns [] when none came. */
+  poll(opts?: { timeoutMs?: number; maxRecords?: number }): Promise<ConsumerRecord[]>;
+  seek(partition: TopicPartition, offset: number): void;
+  seekToBeginning(partitions?: readonly TopicPartition[]): void;
+  seekToEnd(partitions?: readonly TopicPartition[]): void;
+  /** The offset of the next record that will be returned. */
+  position(partition: TopicPartition): Promise<number>;
+  committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
+  /** Commits the given offsets, or the positions of everything returned so far. */
+  commit(offsets?: readonly TopicPartitionOffset[]): Promise<void>;
+  offsetsForTimes(query: readonly OffsetsForTimesQuery[]): Promise<OffsetAndTimestamp[]>;
+  beginningOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
+  endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]>;
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  paused(): TopicPartition[];
+  /** Commits (when auto commit is on), leaves the group and releases resources. */
+  close(): Promise<void>;
+}
+
+export interface NewTopic {
+  topic: string;
+  /** Default: the cluster's num.partitions. */
+  numPartitions?: number;
+  /** Default: the cluster's default.replication.factor. */
+  replicationFactor?: number;
+  configs?: Readonly<Record<string, string>>;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+}
+
+export interface TopicDescription {
+  name: string;
+  topicId: string;
+  internal: boolean;
+  partitions: PartitionDescription[];
+}
+
+export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | { timestamp: number };
+
+export interface ListOffsetsResult extends TopicPartition {
+  offset: number;
+  timestamp: number;
+  leaderEpoch: number;
+}
+
+export type ConfigResourceType = 'topic' | 'broker';
+
+export interface ConfigResource {
+  type: ConfigResourceType;
+  name: string;
+}
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  isDefault: boolean;
+  isSensitive: boolean;
+  source: 'topic' | 'broker' | 'default' | 'static-broker' | 'unknown';
+}
+
+export interface ConfigDescription {
+  resource: ConfigResource;
+  entries: ConfigEntry[];
+}
+
+export interface ConfigChange {
+  name: string;
+  /** null removes the override. */
+  value: string | null;
+  /** Kafka's IncrementalAlterConfigs operations; default 'set'. */
+  op?: 'set' | 'delete' | 'append' | 'subtract';
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+  state: string;
+}
+
+export interface MemberDescription {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  assignment: TopicPartition[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead' | string;
+  protocolType: string;
+  protocol: string;
+  members: MemberDescription[];
+  coordinator: number;
+}
+
+export interface GroupOffset extends TopicPartitionOffset {
+  /** The partition's end offset and the lag behind it. */
+  logEndOffset: number;
+  lag: number;
+}
+
+export interface BrokerDescription {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface ClusterDescription {
+  clusterId: string;
+  controllerId: number;
+  brokers: BrokerDescription[];
+}
+
+export interface Admin {
+  createTopics(topics: readonly NewTopic[], opts?: { validateOnly?: boolean; timeoutMs?: number }): Promise<void>;
+  deleteTopics(topics: readonly string[], opts?: { timeoutMs?: number }): Promise<void>;
+  listTopics(opts?: { includeInternal?: boolean }): Promise<string[]>;
+  describeTopics(topics: readonly string[]): Promise<TopicDescription[]>;
+  createPartitions(changes: readonly { topic: string; count: number }[]): Promise<void>;
+  listOffsets(
+    query: readonly (TopicPartition & { spec: OffsetSpec })[],
+    opts?: { isolationLevel?: 'read_uncommitted' | 'read_committed' },
+  ): Promise<ListOffsetsResult[]>;
+  describeConfigs(resources: readonly ConfigResource[]): Promise<ConfigDescription[]>;
+  /** Incremental (IncrementalAlterConfigs): only the named keys change. */
+  alterConfigs(resource: ConfigResource, changes: readonly ConfigChange[]): Promise<void>;
+  listGroups(): Promise<GroupListing[]>;
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
+  /** Committed offsets of a group with lag per partition. */
+  listGroupOffsets(groupId: string): Promise<GroupOffset[]>;
+  /** Sets a group's committed offsets (the group must have no active members). */
+  alterGroupOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  deleteRecords(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  describeCluster(): Promise<ClusterDescription>;
+  close(): Promise<void>;
+}
+
+/** Where a client connects: a Kafka-protocol cluster, or the embedded log in a data directory. */
+export type ClientConfig = {
+  'client.id'?: string;
+  /** Default timeouts for requests. */
+  'request.timeout.ms'?: number;
+} & (
+  | { 'bootstrap.servers': string | readonly string[]; 'data.dir'?: undefined }
+  | {
+      'data.dir': string;
+      'bootstrap.servers'?: undefined;
+      /** Broker-level settings for the embedded log (num.partitions, log.retention.ms, …). */
+      'log.config'?: Readonly<Record<string, string | number | boolean>>;
+    }
+);
+
+/** A connection to one cluster; creates producers, consumers and admins that share it. */
+export interface KafkaClient {
+  readonly kind: 'embedded' | 'network';
+  producer(config?: ProducerConfig): Producer;
+  consumer(config?: ConsumerConfig): Consumer;
+  admin(): Admin;
+  /** Closes every producer, consumer and admin made by this client, then the connection or log. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,303 @@
+/**
+ * Per-topic log configuration: Kafka's topic config names and defaults, parsed and validated
+ * (schema with defaults → validate → freeze). A bad value is refused with LogError
+ * INVALID_CONFIG naming the key, the value and what is accepted; an unknown key names the
+ * closest known one.
+ *
+ * Kafka's "unlimited" (Long.MAX_VALUE) is Number.MAX_SAFE_INTEGER here; a string holding a
+ * larger integer (e.g. "9223372036854775807") is read as unlimited too.
+ *
+ * Durability: Kafka leaves fsync to the OS (flush.messages and flush.ms default to Long.MAX)
+ * because replicas provide durability. A single Tributary node has no replicas, so the
+ * default flush.ms is 1000 (the log manager fsyncs every second) and flush.messages stays
+ * unlimited; producers with acks=all always wait for an fsync (group commit): the broker calls
+ * PartitionLog.flush() before answering them.
+ */
+import { LogError } from './errors.js';
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+export interface LogConfig {
+  'segment.bytes': number;
+  'segment.ms': number;
+  'segment.index.bytes': number;
+  'index.interval.bytes': number;
+  'retention.ms': number;
+  'retention.bytes': number;
+  'cleanup.policy': CleanupPolicy;
+  'delete.retention.ms': number;
+  'min.compaction.lag.ms': number;
+  'max.compaction.lag.ms': number;
+  'min.cleanable.dirty.ratio': number;
+  'max.message.bytes': number;
+  'message.timestamp.type': TimestampType;
+  'flush.messages': number;
+  'flush.ms': number;
+  'min.insync.replicas': number;
+  'unclean.leader.election.enable': boolean;
+  'compression.type': string;
+  'file.delete.delay.ms': number;
+}
+
+const INT32_MAX = 2147483647;
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
+  'segment.bytes': 1024 * 1024 * 1024,
+  'segment.ms': 7 * DAY_MS,
+  'segment.index.bytes': 10 * 1024 * 1024,
+  'index.interval.bytes': 4096,
+  'retention.ms': 7 * DAY_MS,
+  'retention.bytes': -1,
+  'cleanup.policy': 'delete',
+  'delete.retention.ms': DAY_MS,
+  'min.compaction.lag.ms': 0,
+  'max.compaction.lag.ms': UNLIMITED,
+  'min.cleanable.dirty.ratio': 0.5,
+  'max.message.bytes': 1048588,
+  'message.timestamp.type': 'CreateTime',
+  'flush.messages': UNLIMITED,
+  'flush.ms': 1000,
+  'min.insync.replicas': 1,
+  'unclean.leader.election.enable': false,
+  'compression.type': 'producer',
+  'file.delete.delay.ms': 60000,
+});
+
+type Kind =
+  | { type: 'int' | 'long'; min: number; max: number }
+  | { type: 'double'; min: number; max: number }
+  | { type: 'boolean' }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'list'; values: readonly string[] };
+
+interface Spec {
+  kind: Kind;
+  doc: string;
+}
+
+const long = (min: number, max = UNLIMITED): Kind => ({ type: 'long', min, max });
+const int = (min: number, max = INT32_MAX): Kind => ({ type: 'int', min, max });
+
+const SPECS: Readonly<Record<keyof LogConfig, Spec>> = {
+  'segment.bytes': {
+    kind: int(14),
+    doc: 'Size of one segment file; the log rolls a new segment when an append would exceed it.',
+  },
+  'segment.ms': {
+    kind: long(1),
+    doc: 'The log rolls a new segment when the active one is older than this, even if not full.',
+  },
+  'segment.index.bytes': {
+    kind: int(4),
+    doc: 'Maximum size of the offset index of a segment; the segment rolls when its index is full.',
+  },
+  'index.interval.bytes': {
+    kind: int(0),
+    doc: 'How many bytes of log between two offset index entries (a denser index means shorter scans).',
+  },
+  'retention.ms': {
+    kind: long(-1),
+    doc: 'How long closed segments are kept (by their largest record timestamp); -1 keeps them forever.',
+  },
+  'retention.bytes': {
+    kind: long(Number.MIN_SAFE_INTEGER),
+    doc: 'Maximum size of the partition before old segments are deleted; -1 means no limit.',
+  },
+  'cleanup.policy': {
+    kind: { type: 'list', values: ['delete', 'compact'] },
+    doc: '"delete" drops old segments, "compact" keeps the latest record of every key, or both.',
+  },
+  'delete.retention.ms': {
+    kind: long(0),
+    doc: 'How long tombstones (null values) stay in a compacted log, so consumers can see them.',
+  },
+  'min.compaction.lag.ms': {
+    kind: long(0),
+    doc: 'Records younger than this are never compacted.',
+  },
+  'max.compaction.lag.ms': {
+    kind: long(1),
+    doc: 'A record older than this is eligible for compaction regardless of the dirty ratio.',
+  },
+  'min.cleanable.dirty.ratio': {
+    kind: { type: 'double', min: 0, max: 1 },
+    doc: 'The cleaner compacts a log when at least this fraction of it is uncompacted.',
+  },
+  'max.message.bytes': {
+    kind: int(0),
+    doc: 'Largest record batch (after compression, with its 12-byte log overhead) the log accepts.',
+  },
+  'message.timestamp.type': {
+    kind: { type: 'enum', values: ['CreateTime', 'LogAppendTime'] },
+    doc: 'CreateTime keeps the producer timestamps; LogAppendTime stamps batches with the broker clock.',
+  },
+  'flush.messages': {
+    kind: long(1),
+    doc:
+      'fsync after this many unflushed messages (default unlimited). Tributary fsyncs on a timer ' +
+      '(flush.ms) and for every acks=all produce (group commit).',
+  },
+  'flush.ms': {
+    kind: long(0),
+    doc:
+      'fsync the log at least this often. Kafka defaults to never (replicas give durability); a single ' +
+      'Tributary node has no replicas, so the default is 1000 ms. acks=all producers always wait for an fsync.',
+  },
+  'min.insync.replicas': {
+    kind: int(1),
+    doc: 'With acks=all, a write is refused unless at least this many replicas are in sync.',
+  },
+  'unclean.leader.election.enable': {
+    kind: { type: 'boolean' },
+    doc: 'Allow an out-of-sync replica to become leader as a last resort (may lose acknowledged data).',
+  },
+  'compression.type': {
+    kind: { type: 'enum', values: COMPRESSION_TYPES },
+    doc: '"producer" keeps the codec each batch arrived with; otherwise batches are stored in this codec.',
+  },
+  'file.delete.delay.ms': {
+    kind: long(0),
+    doc: 'How long a deleted segment file lingers (renamed *.deleted) before it is removed.',
+  },
+};
+
+export const LOG_CONFIG_KEYS = Object.freeze(Object.keys(SPECS) as (keyof LogConfig)[]);
+
+function describeKind(k: Kind): string {
+  switch (k.type) {
+    case 'int':
+    case 'long':
+      return `${k.type} in [${k.min === Number.MIN_SAFE_INTEGER ? '-inf' : k.min}, ${k.max === UNLIMITED ? 'Long.MAX' : k.max}]`;
+    case 'double':
+      return `double in [${k.min}, ${k.max}]`;
+    case 'boolean':
+      return 'boolean (true or false)';
+    case 'enum':
+      return `one of ${k.values.join(', ')}`;
+    case 'list':
+      return `a comma-separated list of ${k.values.join(', ')}`;
+  }
+}
+
+function formatDefault(v: LogConfig[keyof LogConfig]): string {
+  if (v === UNLIMITED) return '9223372036854775807 (unlimited)';
+  return String(v);
+}
+
+export const LOG_CONFIG_DOCS: Readonly<Record<keyof LogConfig, { doc: string; type: string; default: string }>> =
+  Object.freeze(
+    Object.fromEntries(
+      LOG_CONFIG_KEYS.map((key) => [
+        key,
+        { doc: SPECS[key].doc, type: describeKind(SPECS[key].kind), default: formatDefault(DEFAULT_LOG_CONFIG[key]) },
+      ]),
+    ) as Record<keyof LogConfig, { doc: string; type: string; default: string }>,
+  );
+
+export function isLogConfigKey(key: string): key is keyof LogConfig {
+  return Object.hasOwn(SPECS, key);
+}
+
+/**
+ * Overrides applied on top of base (Kafka's defaults when absent), validated, frozen.
+ * Throws LogError INVALID_CONFIG naming the first bad key.
+ */
+export function parseLogConfig(
+  overrides: Record<string, string | number | boolean>,
+  base: LogConfig = DEFAULT_LOG_CONFIG,
+): LogConfig {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, raw] of Object.entries(overrides)) {
+    if (!isLogConfigKey(key)) {
+      const near = closestKey(key);
+      throw new LogError(
+        'INVALID_CONFIG',
+        `unknown topic config '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; known: ${LOG_CONFIG_KEYS.join(', ')}`,
+      );
+    }
+    out[key] = parseValue(key, SPECS[key].kind, raw);
+  }
+  return Object.freeze(out as unknown as LogConfig);
+}
+
+function invalid(key: string, raw: unknown, kind: Kind): LogError {
+  return new LogError(
+    'INVALID_CONFIG',
+    `invalid value ${JSON.stringify(raw)} for topic config '${key}': expected ${describeKind(kind)}`,
+  );
+}
+
+function parseValue(key: string, kind: Kind, raw: string | number | boolean): unknown {
+  switch (kind.type) {
+    case 'int':
+    case 'long': {
+      let n: number;
+      if (typeof raw === 'number') n = raw;
+      else if (typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw)) {
+        n = Number(raw.trim());
+        // Long.MAX_VALUE and other integers beyond 2^53 mean "unlimited" in Kafka configs.
+        if (kind.type === 'long' && n > UNLIMITED) n = UNLIMITED;
+      } else throw invalid(key, raw, kind);
+      if (!Number.isSafeInteger(n) || n < kind.min || n > kind.max) throw invalid(key, raw, kind);
+      return n;
+    }
+    case 'double': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+      if (!Number.isFinite(n) || n < kind.min || n > kind.max) throw invalid(key, raw, kind);
+      return n;
+    }
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).trim().toLowerCase();
+      if (s === 'true') return true;
+      if (s === 'false') return false;
+      throw invalid(key, raw, kind);
+    }
+    case 'enum': {
+      const s = String(raw).trim();
+      const hit = kind.values.find((v) => v.toLowerCase() === s.toLowerCase());
+      if (hit === undefined) throw invalid(key, raw, kind);
+      return hit;
+    }
+    case 'list': {
+      const parts = String(raw)
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter((p) => p !== '');
+      if (parts.length === 0 || parts.some((p) => !kind.values.includes(p))) throw invalid(key, raw, kind);
+      const set = new Set(parts);
+      return set.size === 2 ? 'compact,delete' : [...set][0];
+    }
+  }
+}
+
+/** The known key nearest to key by edit distance, when it is plausibly a typo. */
+function closestKey(key: string): string | undefined {
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const k of LOG_CONFIG_KEYS) {
+    const d = editDistance(key.toLowerCase(), k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  if (a.length > 256 || b.length > 256) return Number.POSITIVE_INFINITY;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

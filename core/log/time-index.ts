@@ -1,0 +1,215 @@
+/**
+ * TimeIndex: a sparse map from timestamp to offset in one segment (Kafka's `TimeIndex`).
+ *
+ * On disk (`<20-digit base offset>.timeindex`): 12-byte entries, big-endian, no header:
+ *
+ *   timestamp      int64   the largest record timestamp of the segment so far
+ *   relativeOffset int32   offset - baseOffset of the (last offset of the) batch that holds it
+ *
+ * An entry is considered whenever the offset index gets one, and added only when the largest
+ * timestamp grew since the last entry, so timestamps strictly increase and offsets never
+ * decrease. When a segment stops being active it gets a final entry for its largest timestamp,
+ * so a closed segment's largest timestamp is its time index's last entry. lookup(ts) answers the
+ * greatest entry whose timestamp <= ts: every batch before that entry's offset has only smaller
+ * timestamps, so a search for the first record >= ts starts there.
+ *
+ * Memory, write-through, corruption checks and concurrency as in offset-index.ts.
+ */
+import type { FileHandle } from '../env/fs.js';
+
+export const TIME_INDEX_ENTRY_SIZE = 12;
+const TWO_POW_32 = 4294967296;
+
+/** Big-endian int64 as a JS number (exact within ±2^53). */
+export function readInt64BE(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * TWO_POW_32 + buf.readUInt32BE(pos + 4);
+}
+
+/** Writes a safe integer as a big-endian int64. */
+export function writeInt64BE(buf: Buffer, pos: number, value: number): void {
+  const hi = Math.floor(value / TWO_POW_32);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(value - hi * TWO_POW_32, pos + 4);
+}
+const INITIAL_CAPACITY = 64;
+
+export interface TimestampOffset {
+  timestamp: number;
+  offset: number;
+}
+
+export class TimeIndex {
+  readonly maxEntries: number;
+  private ts: Float64Array;
+  private rel: Int32Array;
+  private count = 0;
+  private persisted = 0;
+
+  constructor(
+    readonly baseOffset: number,
+    maxIndexBytes: number,
+    private file: FileHandle | null,
+  ) {
+    this.maxEntries = Math.max(2, Math.floor(maxIndexBytes / TIME_INDEX_ENTRY_SIZE));
+    const cap = Math.min(INITIAL_CAPACITY, this.maxEntries);
+    this.ts = new Float64Array(cap);
+    this.rel = new Int32Array(cap);
+  }
+
+  /**
+   * Reads the entries of a file; describes the first problem instead when it is corrupt: size
+   * not a multiple of 12, timestamps not strictly increasing, offsets decreasing or beyond
+   * maxOffset (the segment's last offset).
+   */
+  static load(
+    file: FileHandle,
+    baseOffset: number,
+    maxIndexBytes: number,
+    maxOffset: number,
+  ): { index: TimeIndex; problem: null } | { index: null; problem: string } {
+    const size = file.size();
+    if (size % TIME_INDEX_ENTRY_SIZE !== 0) {
+      return { index: null, problem: `size ${size} is not a multiple of ${TIME_INDEX_ENTRY_SIZE}` };
+    }
+    const n = size / TIME_INDEX_ENTRY_SIZE;
+    const index = new TimeIndex(baseOffset, Math.max(maxIndexBytes, size + TIME_INDEX_ENTRY_SIZE), file);
+    if (n === 0) return { index, problem: null };
+    const buf = Buffer.allocUnsafe(size);
+    if (file.read(buf, 0, size, 0) !== size) return { index: null, problem: 'short read' };
+    index.ensureCapacity(n);
+    let prevTs = Number.NEGATIVE_INFINITY;
+    let prevRel = 0;
+    for (let i = 0; i < n; i++) {
+      const t = readInt64BE(buf, i * 12);
+      const r = buf.readInt32BE(i * 12 + 8);
+      if (t <= prevTs || r < prevRel || t < 0) {
+        return { index: null, problem: `entry ${i} (${t}, ${r}) does not follow (${prevTs}, ${prevRel})` };
+      }
+      if (baseOffset + r > maxOffset) {
+        return { index: null, problem: `entry ${i} names offset ${baseOffset + r}, beyond the segment's ${maxOffset}` };
+      }
+      index.ts[i] = t;
+      index.rel[i] = r;
+      prevTs = t;
+      prevRel = r;
+    }
+    index.count = n;
+    index.persisted = n;
+    return { index, problem: null };
+  }
+
+  get entries(): number {
+    return this.count;
+  }
+
+  get sizeBytes(): number {
+    return this.count * TIME_INDEX_ENTRY_SIZE;
+  }
+
+  /** Full when fewer than extraEntries + 1 slots remain (one is kept for the final entry at roll). */
+  isFull(extraEntries = 0): boolean {
+    return this.count + extraEntries >= this.maxEntries - 1;
+  }
+
+  /** The last entry, or (-1, baseOffset) when empty. */
+  lastEntry(): TimestampOffset {
+    if (this.count === 0) return { timestamp: -1, offset: this.baseOffset };
+    return { timestamp: this.ts[this.count - 1]!, offset: this.baseOffset + this.rel[this.count - 1]! };
+  }
+
+  /**
+   * Adds (timestamp, offset) when timestamp is larger than the last entry's. skipFullCheck is
+   * for the final entry of a segment, which uses the slot isFull keeps free.
+   */
+  maybeAppend(timestamp: number, offset: number, skipFullCheck = false): void {
+    if (timestamp < 0) return;
+    const last = this.lastEntry();
+    if (this.count > 0 && timestamp <= last.timestamp) return;
+    const r = offset - this.baseOffset;
+    if (r < 0 || r > 0x7fffffff) throw new RangeError(`offset ${offset} is out of range for segment ${this.baseOffset}`);
+    if (this.count > 0 && offset < last.offset) {
+      throw new Error(`time index entry (${timestamp}, ${offset}) goes back from offset ${last.offset}`);
+    }
+    if (this.count >= this.maxEntries || (!skipFullCheck && this.isFull())) {
+      throw new Error(`time index of segment ${this.baseOffset} is full`);
+    }
+    this.ensureCapacity(this.count + 1);
+    this.ts[this.count] = timestamp;
+    this.rel[this.count] = r;
+    this.count++;
+  }
+
+  /** Greatest entry whose timestamp <= ts; (-1, baseOffset) when there is none. */
+  lookup(timestamp: number): TimestampOffset {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid]! <= timestamp) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return { timestamp: -1, offset: this.baseOffset };
+    return { timestamp: this.ts[found]!, offset: this.baseOffset + this.rel[found]! };
+  }
+
+  /** Removes the entries whose offset >= offset. */
+  truncateToOffset(offset: number): void {
+    const r = offset - this.baseOffset;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.rel[mid]! < r) lo = mid + 1;
+      else hi = mid;
+    }
+    this.truncateEntries(lo);
+  }
+
+  reset(): void {
+    this.truncateEntries(0);
+  }
+
+  writeThrough(): void {
+    if (this.file === null || this.persisted === this.count) return;
+    const n = this.count - this.persisted;
+    const buf = Buffer.allocUnsafe(n * TIME_INDEX_ENTRY_SIZE);
+    for (let i = 0; i < n; i++) {
+      writeInt64BE(buf, i * 12, this.ts[this.persisted + i]!);
+      buf.writeInt32BE(this.rel[this.persisted + i]!, i * 12 + 8);
+    }
+    this.file.write(buf, 0, buf.length, this.persisted * TIME_INDEX_ENTRY_SIZE);
+    this.persisted = this.count;
+  }
+
+  sync(): Promise<void> {
+    return this.file === null ? Promise.resolve() : this.file.sync();
+  }
+
+  close(): void {
+    this.file?.close();
+    this.file = null;
+  }
+
+  private truncateEntries(n: number): void {
+    if (n >= this.count) return;
+    this.count = n;
+    if (this.persisted > n) {
+      this.persisted = n;
+      this.file?.truncate(n * TIME_INDEX_ENTRY_SIZE);
+    }
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.ts.length) return;
+    const cap = Math.min(Math.max(n, this.ts.length * 2), Math.max(n, this.maxEntries));
+    const ts = new Float64Array(cap);
+    const rel = new Int32Array(cap);
+    ts.set(this.ts.subarray(0, this.count));
+    rel.set(this.rel.subarray(0, this.count));
+    this.ts = ts;
+    this.rel = rel;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Record batch v2 (magic 2): the unit producers send, the log stores and fetches return.
+ * Layout: batch-header.ts; records: record.ts. This module gathers the batch API:
+ * header accessors and setters, validation and scanning, encoding, building, decoding.
+ */
+export {
+  ATTRIBUTES,
+  BASE_OFFSET,
+  BASE_SEQUENCE,
+  BASE_TIMESTAMP,
+  BATCH_LENGTH,
+  type BatchHeader,
+  batchAttributes,
+  batchBaseOffset,
+  batchBaseSequence,
+  batchBaseTimestamp,
+  batchCompression,
+  batchCrc,
+  batchHasDeleteHorizon,
+  batchIsControl,
+  batchIsTransactional,
+  batchLastOffset,
+  batchLastOffsetDelta,
+  batchLength,
+  batchMagic,
+  batchMaxTimestamp,
+  batchPartitionLeaderEpoch,
+  batchProducerEpoch,
+  batchProducerId,
+  batchRecordCount,
+  batchSize,
+  batchTimestampType,
+  COMPRESSION_MASK,
+  CONTROL_FLAG,
+  CRC,
+  CURRENT_MAGIC,
+  DELETE_HORIZON_FLAG,
+  HEADER_SIZE,
+  LAST_OFFSET_DELTA,
+  LOG_OVERHEAD,
+  MAGIC,
+  MAX_TIMESTAMP,
+  MIN_BATCH_LENGTH,
+  PARTITION_LEADER_EPOCH,
+  PRODUCER_EPOCH,
+  PRODUCER_ID,
+  RECORDS,
+  RECORDS_COUNT,
+  readBatchHeader,
+  setBatchBaseOffset,
+  setBatchMaxTimestampAndLogAppendTime,
+  setBatchPartitionLeaderEpoch,
+  TIMESTAMP_TYPE_FLAG,
+  TimestampType,
+  TRANSACTIONAL_FLAG,
+  updateBatchCrc,
+} from './batch-header.js';
+export { BatchBuilder } from './builder.js';
+export { type DecodedBatch, decodeBatch, decodeBatches, forEachRecord } from './decode.js';
+export { type BatchOptions, encodeBatch } from './encode.js';
+export {
+  type DecodeOptions,
+  type ScanResult,
+  scanBatches,
+  validateBatch,
+  validateRecords,
+} from './validate.js';

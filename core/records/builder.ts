@@ -1,0 +1,107 @@
+/**
+ * Incremental batch encoder for producers (linger.ms / batch.size batching). Each append
+ * encodes its record at once into a growable scratch buffer laid out as a batch (header
+ * space, then records); build() copies it once into an exact Buffer (or compresses it) and
+ * writes the header and CRC. Not shared between async tasks: one builder per open batch.
+ */
+import { HEADER_SIZE } from './batch-header.js';
+import { type BatchOptions, batchAttributesFor, compressedBody, finishBatch } from './encode.js';
+import { type RecordInput, recordBodySize, writeRecord } from './record.js';
+import { varintSize } from './varint.js';
+
+export class BatchBuilder {
+  private opts: BatchOptions;
+  private attributes: number;
+  private buf: Buffer;
+  private pos = HEADER_SIZE;
+  private count = 0;
+  private baseTimestamp = -1;
+  private maxTimestamp = -1;
+
+  constructor(opts: BatchOptions = {}, initialCapacityBytes = 16 * 1024) {
+    this.opts = opts;
+    this.attributes = batchAttributesFor(opts);
+    this.buf = Buffer.allocUnsafe(Math.max(HEADER_SIZE + 64, initialCapacityBytes));
+  }
+
+  /** Records appended so far; the next one gets this offset delta. */
+  get recordCount(): number {
+    return this.count;
+  }
+
+  /** Size of the batch built now, before compression. */
+  get sizeInBytes(): number {
+    return this.pos;
+  }
+
+  /** True when the batch has reached `maxBytes` (before compression). */
+  isFull(maxBytes: number): boolean {
+    return this.pos >= maxBytes;
+  }
+
+  /** Bytes `record` would add to this batch. */
+  recordSizeInBytes(record: RecordInput): number {
+    const body = recordBodySize(record, this.timestampDelta(this.timestampOf(record)), this.count);
+    return varintSize(body) + body;
+  }
+
+  /** Whether `record` fits within `maxBytes`; the first record always fits, as in Kafka. */
+  hasRoomFor(record: RecordInput, maxBytes: number): boolean {
+    return this.count === 0 || this.pos + this.recordSizeInBytes(record) <= maxBytes;
+  }
+
+  /** Encodes `record` into the batch; returns its offset delta. */
+  append(record: RecordInput): number {
+    const timestamp = this.timestampOf(record);
+    if (this.count === 0) {
+      this.baseTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+    }
+    const delta = this.count;
+    const body = recordBodySize(record, timestamp - this.baseTimestamp, delta);
+    this.ensure(this.pos + varintSize(body) + body);
+    this.pos = writeRecord(this.buf, this.pos, record, timestamp - this.baseTimestamp, delta, body);
+    this.count++;
+    return delta;
+  }
+
+  /** The finished batch, a new Buffer. The builder keeps its records until reset(). */
+  build(): Buffer {
+    const codec = this.attributes & 7;
+    let out: Buffer;
+    if (codec === 0) {
+      out = Buffer.allocUnsafe(this.pos);
+      this.buf.copy(out, HEADER_SIZE, HEADER_SIZE, this.pos);
+    } else {
+      out = compressedBody(codec, this.buf.subarray(HEADER_SIZE, this.pos), this.opts.compressionLevel);
+    }
+    return finishBatch(out, this.opts, this.attributes, this.count, this.baseTimestamp, this.maxTimestamp);
+  }
+
+  /** Empties the builder for a new batch, keeping its scratch memory. */
+  reset(opts: BatchOptions = this.opts): void {
+    this.opts = opts;
+    this.attributes = batchAttributesFor(opts);
+    this.pos = HEADER_SIZE;
+    this.count = 0;
+    this.baseTimestamp = -1;
+    this.maxTimestamp = -1;
+  }
+
+  private timestampOf(record: RecordInput): number {
+    return record.timestamp ?? this.opts.now ?? Date.now();
+  }
+
+  private timestampDelta(timestamp: number): number {
+    return this.count === 0 ? 0 : timestamp - this.baseTimestamp;
+  }
+
+  private ensure(size: number): void {
+    if (size <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(size, this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * One record inside a v2 batch (after decompression):
+ *
+ *   length          varint   bytes that follow
+ *   attributes      int8     unused, 0
+ *   timestampDelta  varlong  relative to the batch's baseTimestamp
+ *   offsetDelta     varint   relative to the batch's baseOffset
+ *   keyLength       varint   -1 = null key
+ *   key             bytes
+ *   valueLength     varint   -1 = null value
+ *   value           bytes
+ *   headerCount     varint
+ *   headers         headerKeyLength varint, headerKey utf8 (never null),
+ *                   headerValueLength varint (-1 = null), headerValue bytes
+ *
+ * Encoding writes into a buffer sized beforehand with recordBodySize; decoding returns
+ * keys and values as zero-copy views of the (decompressed) batch buffer.
+ */
+import { CorruptRecordError } from './errors.js';
+import {
+  type Cursor,
+  readVarint,
+  readVarlong,
+  varintSize,
+  varlongSize,
+  writeVarint,
+  writeVarlong,
+} from './varint.js';
+
+/** A record header: Kafka header keys are strings, values nullable bytes. */
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+/** A header as given to the encoder (any byte array will do). */
+export interface RecordHeaderInput {
+  key: string;
+  value: Uint8Array | null;
+}
+
+/** A record to encode; timestamp defaults to the batch's `now`. */
+export interface RecordInput {
+  key?: Uint8Array | null;
+  value: Uint8Array | null;
+  headers?: readonly RecordHeaderInput[];
+  timestamp?: number;
+}
+
+/** A decoded record. `key` and `value` share memory with the batch they came from. */
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+/** attributes + timestampDelta + offsetDelta + keyLength + valueLength + headerCount, all minimal. */
+export const MIN_RECORD_BODY_SIZE = 6;
+
+/** UTF-8 byte length of a string, as Buffer.byteLength counts it (lone surrogates: 3 bytes). */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // the pair takes 4 bytes for 2 code units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+function writeUtf8(buf: Buffer, pos: number, s: string, byteLength: number): number {
+  if (byteLength === s.length) {
+    for (let i = 0; i < byteLength; i++) buf[pos + i] = s.charCodeAt(i);
+    return pos + byteLength;
+  }
+  return pos + buf.write(s, pos, byteLength, 'utf8');
+}
+
+const bytesSize = (b: Uint8Array | null | undefined): number =>
+  b == null ? 1 : varintSize(b.length) + b.length;
+
+/** Size of the record after its length prefix. */
+export function recordBodySize(rec: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  let size =
+    1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + bytesSize(rec.key) + bytesSize(rec.value);
+  const headers = rec.headers;
+  if (headers === undefined || headers.length === 0) return size + 1;
+  size += varintSize(headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    const keyLength = utf8Length(h.key);
+    size += varintSize(keyLength) + keyLength + bytesSize(h.value);
+  }
+  return size;
+}
+
+function writeBytes(buf: Buffer, pos: number, b: Uint8Array | null | undefined): number {
+  if (b == null) {
+    buf[pos] = 1; // zigzag(-1)
+    return pos + 1;
+  }
+  pos = writeVarint(buf, pos, b.length);
+  buf.set(b, pos);
+  return pos + b.length;
+}
+
+/** Writes length prefix and body (bodySize from recordBodySize); returns the end position. */
+export function writeRecord(
+  buf: Buffer,
+  pos: number,
+  rec: RecordInput,
+  timestampDelta: number,
+  offsetDelta: number,
+  bodySize: number,
+): number {
+  pos = writeVarint(buf, pos, bodySize);
+  buf[pos++] = 0;
+  pos = writeVarlong(buf, pos, timestampDelta);
+  pos = writeVarint(buf, pos, offsetDelta);
+  pos = writeBytes(buf, pos, rec.key);
+  pos = writeBytes(buf, pos, rec.value);
+  const headers = rec.headers;
+  if (headers === undefined || headers.length === 0) {
+    buf[pos] = 0;
+    return pos + 1;
+  }
+  pos = writeVarint(buf, pos, headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    const keyLength = utf8Length(h.key);
+    pos = writeVarint(buf, pos, keyLength);
+    pos = writeUtf8(buf, pos, h.key, keyLength);
+    pos = writeBytes(buf, pos, h.value);
+  }
+  return pos;
+}
+
+function invalid(message: string): CorruptRecordError {
+  return new CorruptRecordError('INVALID_RECORD', message);
+}
+
+function readBytes(buf: Buffer, c: Cursor, limit: number, what: string): Buffer | null {
+  const length = readVarint(buf, c);
+  if (length === -1) return null;
+  const start = c.pos;
+  if (length < -1 || length > limit - start) {
+    throw invalid(`${what} length ${length} at byte ${start} does not fit in its record`);
+  }
+  c.pos = start + length;
+  return buf.subarray(start, start + length);
+}
+
+function readHeaders(buf: Buffer, c: Cursor, count: number, limit: number): RecordHeader[] {
+  const headers: RecordHeader[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const keyLength = readVarint(buf, c);
+    const keyStart = c.pos;
+    if (keyLength < 0 || keyLength > limit - keyStart) {
+      throw invalid(`header key length ${keyLength} at byte ${keyStart} does not fit in its record`);
+    }
+    c.pos = keyStart + keyLength;
+    const key = buf.toString('utf8', keyStart, keyStart + keyLength);
+    headers[i] = { key, value: readBytes(buf, c, limit, 'header value') };
+  }
+  return headers;
+}
+
+/** Where decoded records go; the shared loop behind decodeBatch, forEachRecord and validateRecords. */
+export interface RecordContext {
+  baseOffset: number;
+  baseTimestamp: number;
+  /** LogAppendTime batches: every record's timestamp is the batch's maxTimestamp. */
+  logAppendTime: number | null;
+}
+
+/**
+ * Decodes `count` records from buf[pos, end), handing each to `emit` with its offset delta.
+ * Throws CorruptRecordError('INVALID_RECORD') on any framing error; returns the end position
+ * of the last record.
+ */
+export function readRecords(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  count: number,
+  ctx: RecordContext,
+  emit: (rec: DecodedRecord, offsetDelta: number) => void,
+): number {
+  const c: Cursor = { pos };
+  const { baseOffset, baseTimestamp, logAppendTime } = ctx;
+  for (let i = 0; i < count; i++) {
+    if (c.pos >= end) throw invalid(`batch declares ${count} records but holds ${i}`);
+    const length = readVarint(buf, c);
+    const bodyStart = c.pos;
+    const recordEnd = bodyStart + length;
+    if (length < MIN_RECORD_BODY_SIZE || recordEnd > end) {
+      throw invalid(`record ${i} at byte ${pos} has length ${length}, outside 6..${end - bodyStart}`);
+    }
+    c.pos = bodyStart + 1; // attributes: unused
+    const timestampDelta = readVarlong(buf, c);
+    const offsetDelta = readVarint(buf, c);
+    const key = readBytes(buf, c, recordEnd, 'key');
+    const value = readBytes(buf, c, recordEnd, 'value');
+    const headerCount = readVarint(buf, c);
+    if (headerCount < 0 || headerCount > (recordEnd - c.pos) >> 1) {
+      throw invalid(`record ${i} at byte ${pos} declares ${headerCount} headers`);
+    }
+    const headers = headerCount === 0 ? [] : readHeaders(buf, c, headerCount, recordEnd);
+    if (c.pos !== recordEnd) {
+      throw invalid(
+        `record ${i} at byte ${pos} declares ${length} bytes but its fields take ${c.pos - bodyStart}`,
+      );
+    }
+    pos = recordEnd;
+    emit(
+      {
+        offset: baseOffset + offsetDelta,
+        timestamp: logAppendTime ?? baseTimestamp + timestampDelta,
+        key,
+        value,
+        headers,
+      },
+      offsetDelta,
+    );
+  }
+  return pos;
+}
