@@ -131,17 +131,22 @@ async function run(args: ParsedArgs, io: CliIO): Promise<number | undefined> {
       try {
         try {
           for await (const lines of readLines(source.input, maxLineBytes)) {
-            const sends: Promise<unknown>[] = [];
+            const records: ProducerRecord[] = [];
             for (const line of lines) {
               if (skipEmpty && line.length === 0) continue;
               const { key, value } = lineToRecord(line, lineOpts);
               const record: ProducerRecord = { topic, key, value };
               if (partition !== undefined) record.partition = partition;
               if (headers.length > 0) record.headers = headers;
-              sends.push(producer.send(record));
+              records.push(record);
             }
-            count += sends.length;
-            await window.add(Promise.all(sends));
+            if (records.length === 0) continue;
+            const sent = producer.sendBatch(records);
+            // The first batch goes alone: it gets the producer its id and the topic's metadata, so
+            // that the batches pipelined after it are appended without waiting, in input order.
+            if (count === 0) await sent;
+            count += records.length;
+            await window.add(sent);
           }
         } catch (err) {
           if (!interrupted) throw err;

@@ -101,6 +101,7 @@ export class ProducerImpl implements Producer {
   private draining = false;
   private drainAgain = false;
   private readonly unsettled = new Set<Promise<unknown>>();
+  private appendChain: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -144,10 +145,19 @@ export class ProducerImpl implements Producer {
 
   async sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     if (this.closed) throw new KafkaClientError('CLIENT_CLOSED', 'the producer was closed');
-    if (this.idempotent && this.producerId < 0) await this.initProducerId();
-    const results: Promise<RecordMetadata>[] = [];
-    for (const r of records) results.push((await this.append(r)).acked);
-    return Promise.all(results);
+    // Records are appended in the order send() was called, even when one of them has to wait
+    // (for the producer id, metadata or buffer space): appends run one call after another.
+    const appended = this.appendChain.then(async () => {
+      if (this.idempotent && this.producerId < 0) await this.initProducerId();
+      const acks: Promise<RecordMetadata>[] = [];
+      for (const r of records) acks.push((await this.append(r)).acked);
+      return acks;
+    });
+    this.appendChain = appended.then(
+      () => undefined,
+      () => undefined,
+    );
+    return Promise.all(await appended);
   }
 
   private async initProducerId(): Promise<void> {

@@ -292,7 +292,9 @@ export function cleanableRange(
 }
 
 function firstBatchTimestamp(log: PartitionLog, segment: SegmentInfo): number {
-  const read = log.read(segment.baseOffset, 1, { minOneBatch: true });
+  const from = Math.max(segment.baseOffset, log.logStartOffset);
+  if (from >= segment.nextOffset) return -1;
+  const read = log.read(from, 1, { minOneBatch: true, maxOffset: segment.nextOffset });
   const first = read.records[0];
   if (first === undefined || first.length < HEADER_SIZE) return -1;
   return decodeBatch(first, 0).maxTimestamp;

@@ -47,7 +47,7 @@ import {
   tpKey,
   writeOffsetCheckpoint,
 } from './checkpoints.js';
-import { type CleanStats, cleanLog } from './cleaner.js';
+import { type CleanStats, cleanableRange, cleanLog } from './cleaner.js';
 import { LogError } from './errors.js';
 import { partitionDirName, parsePartitionDirName } from './files.js';
 import { PartitionLog } from './log.js';
@@ -123,6 +123,8 @@ export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 export const MAX_TOTAL_PARTITIONS = 100_000;
 export const MAX_REPLICATION_FACTOR = 32_767;
 const MAX_METADATA_FILE_BYTES = 64 * 1024 * 1024;
+/** Cleaner ticks that may follow each other without the backoff. */
+const MAX_IMMEDIATE_RUNS = 100;
 /** Node's timers hold at most 2^31 - 1 ms; a longer period means "never". */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
@@ -491,6 +493,11 @@ export class LogManager {
   private readonly pendingDeletes = new Map<string, { cancel(): void }>();
   private readonly inflight = new Set<Promise<unknown>>();
   private started = false;
+  private immediateRuns = 0;
+  /** Per partition: the earliest delete horizon of a tombstone still in the log (-1: none). */
+  private readonly deleteHorizons = new Map<string, number>();
+  /** Partitions whose scheduled clean failed: skipped by the timer until runCleaner() succeeds on them. */
+  private readonly uncleanable = new Set<string>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -978,7 +985,7 @@ export class LogManager {
     if (s.cleanerEnable) this.schedule('cleaner', s.cleanerBackoffMs, () => this.cleanerTick());
   }
 
-  private schedule(task: Task, intervalMs: number, fn: () => undefined | Promise<unknown> | boolean): void {
+  private schedule(task: Task, intervalMs: number, fn: () => unknown): void {
     if (intervalMs > MAX_TIMER_DELAY_MS) return; // "never"
     const arm = (delayMs: number): void => {
       this.timers.set(
@@ -991,8 +998,11 @@ export class LogManager {
             const result = fn();
             if (result instanceof Promise) {
               this.track(result.catch((err: unknown) => this.logger.warn(`${task} failed: ${(err as Error).message}`)));
-            } else if (result === true) {
-              again = 0; // more work right away (the cleaner found a log to clean)
+            } else if (result === true && this.immediateRuns < MAX_IMMEDIATE_RUNS) {
+              again = 0; // more work right away (the cleaner cleaned a log; another may be due)
+              this.immediateRuns++;
+            } else {
+              this.immediateRuns = 0;
             }
           } catch (err) {
             this.logger.warn(`${task} failed: ${(err as Error).message}`);
@@ -1031,42 +1041,81 @@ export class LogManager {
   }
 
   /**
-   * Cleans every compacted log that needs it (dirty ratio, max.compaction.lag.ms), recording the
-   * new first dirty offsets in cleaner-offset-checkpoint. Returns one CleanStats per compacted log.
+   * Cleans every compacted log that needs it (dirty ratio, max.compaction.lag.ms, a tombstone's
+   * delete horizon passed), recording the new first dirty offsets in cleaner-offset-checkpoint.
+   * Returns one CleanStats per compacted log (cleaned false, with the reason, when it was not
+   * due). A log that fails is skipped (its error is thrown after the others were cleaned).
    */
   runCleaner(): CleanStats[] {
     this.ensureOpen();
     const stats: CleanStats[] = [];
-    for (const state of [...this.topicStates.values()]) {
-      if (!state.config['cleanup.policy'].includes('compact')) continue;
-      for (const log of state.logs) stats.push(this.cleanOne(log));
+    const errors: unknown[] = [];
+    for (const log of this.compactedLogs()) {
+      try {
+        stats.push(this.cleanOne(log));
+        this.uncleanable.delete(tpKey(log.topic, log.partition));
+      } catch (err) {
+        errors.push(err);
+        this.logger.warn(`cleaning ${log.topic}-${log.partition} failed: ${(err as Error).message}`);
+      }
     }
     if (stats.some((s) => s.cleaned)) this.checkpointCleaner();
+    if (errors.length > 0) throw errors[0];
     return stats;
+  }
+
+  private *compactedLogs(): IterableIterator<PartitionLog> {
+    for (const state of [...this.topicStates.values()]) {
+      if (state.config['cleanup.policy'].includes('compact')) yield* [...state.logs];
+    }
   }
 
   private cleanOne(log: PartitionLog): CleanStats {
     const key = tpKey(log.topic, log.partition);
-    const stats = cleanLog(log, this.clock.now(), {
+    const now = this.clock.now();
+    const stats = cleanLog(log, now, {
       firstDirtyOffset: this.cleanerCheckpoint.get(key)?.offset,
       dedupeBufferBytes: this.broker.settings.cleanerDedupeBufferSizeBytes,
       producerIdExpirationMs: this.broker.settings.producerIdExpirationMs,
+      force: this.horizonDue(key, now),
     });
-    if (stats.cleaned) this.cleanerCheckpoint.set(key, { topic: log.topic, partition: log.partition, offset: stats.endOffset });
+    if (stats.cleaned) {
+      this.cleanerCheckpoint.set(key, { topic: log.topic, partition: log.partition, offset: stats.endOffset });
+      this.deleteHorizons.set(key, stats.nextDeleteHorizonMs);
+    }
     return stats;
   }
 
-  /** Scheduled cleaning: the filthiest log only, then again at once if it cleaned something. */
+  private horizonDue(key: string, now: number): boolean {
+    const horizon = this.deleteHorizons.get(key);
+    return horizon !== undefined && horizon >= 0 && horizon <= now;
+  }
+
+  /** Scheduled cleaning: the filthiest log that is due, if any (true: look again at once). */
   private cleanerTick(): boolean {
-    let cleaned = false;
-    for (const state of [...this.topicStates.values()]) {
-      if (!state.config['cleanup.policy'].includes('compact')) continue;
-      for (const log of state.logs) {
-        if (this.cleanOne(log).cleaned) cleaned = true;
-      }
+    const now = this.clock.now();
+    let best: { log: PartitionLog; ratio: number } | undefined;
+    for (const log of this.compactedLogs()) {
+      const key = tpKey(log.topic, log.partition);
+      if (this.uncleanable.has(key)) continue;
+      const range = cleanableRange(log, now, {
+        firstDirtyOffset: this.cleanerCheckpoint.get(key)?.offset,
+        force: this.horizonDue(key, now),
+      });
+      if (range.shouldClean && (best === undefined || range.dirtyRatio > best.ratio)) best = { log, ratio: range.dirtyRatio };
     }
-    if (cleaned) this.checkpointCleaner();
-    return false;
+    if (best === undefined) return false;
+    try {
+      this.cleanOne(best.log);
+    } catch (err) {
+      this.uncleanable.add(tpKey(best.log.topic, best.log.partition));
+      this.logger.warn(
+        `cleaning ${best.log.topic}-${best.log.partition} failed, it is skipped until restart: ${(err as Error).message}`,
+      );
+    } finally {
+      this.checkpointCleaner();
+    }
+    return true;
   }
 
   /** fsyncs every log (then the recovery points are everything appended so far). */

@@ -156,14 +156,18 @@ export class LogSegment {
     this.config = config;
   }
 
-  /** Time the roll timer counts from: the first append, or for a reopened segment its first batch's timestamp. */
+  /**
+   * Time the segment.ms timer counts from: the wall-clock time of the first append (so that a
+   * producer's skewed timestamps cannot cause a roll per append); for a segment reopened from
+   * disk, its first batch's timestamp, at most the time it was opened.
+   */
   rollBaseMs(): number {
     if (this.firstAppendMs !== undefined) return this.firstAppendMs;
     if (this.size >= HEADER_SIZE) {
       const h = Buffer.allocUnsafe(HEADER_SIZE);
       if (this.log.read(h, 0, HEADER_SIZE, 0) === HEADER_SIZE) {
         const ts = batchMaxTimestamp(h, 0);
-        if (ts >= 0) this.firstAppendMs = ts;
+        if (ts >= 0) this.firstAppendMs = Math.min(ts, this.createdMs);
       }
     }
     return this.firstAppendMs ?? this.createdMs;
@@ -661,7 +665,7 @@ export class LogSegment {
     check?: (buf: Buffer, pos: number) => string | null,
   ): { end: number; problem: string | null } {
     let pos = from;
-    let win = Buffer.alloc(0);
+    let win: Buffer = Buffer.alloc(0);
     let winStart = from;
     const windowBytes = validate ? SCAN_WINDOW_BYTES : WALK_WINDOW_BYTES;
     while (pos < end) {
@@ -712,7 +716,7 @@ export class LogSegment {
    */
   private walk(from: number, end: number, visit: BatchVisitor): { end: number } {
     let pos = from;
-    let win = Buffer.alloc(0);
+    let win: Buffer = Buffer.alloc(0);
     let winStart = from;
     while (pos < end) {
       let p = pos - winStart;

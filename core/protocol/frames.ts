@@ -11,6 +11,7 @@
  * `decodeResponseFrame(apiKey, apiVersion, frame)` decodes it.
  */
 import { ApiKey, apiName } from './api-keys.js';
+import { decodeMessage, encodeMessage } from './codec.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import {
   decodeRequestHeader,
@@ -31,7 +32,7 @@ import {
   type SupportedApiKey,
 } from './messages/index.js';
 import { Reader } from './reader.js';
-import { decodeMessage, encodeMessage, type Fields, type Input, type MessageSchema } from './schema.js';
+import type { Fields, Input, MessageSchema } from './schema.js';
 import { Writer } from './writer.js';
 
 /** A decoded request, discriminated by `apiKey`. */

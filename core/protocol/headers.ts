@@ -11,10 +11,10 @@
  * not modelled: everything else uses v1 or v2.
  */
 import { ApiKey } from './api-keys.js';
+import { isFlexible } from './codec.js';
 import { withContext } from './errors.js';
 import { getApi } from './messages/index.js';
 import type { RawTaggedField, Reader } from './reader.js';
-import { isFlexible } from './schema.js';
 import type { Writer } from './writer.js';
 
 export type RequestHeaderVersion = 0 | 1 | 2;

@@ -135,7 +135,9 @@ export function decompress(codec: number, data: Buffer, maxBytes = DEFAULT_MAX_D
   } catch (err) {
     if (err instanceof CorruptRecordError || err instanceof CodecUnavailableError) throw err;
     const name = COMPRESSION_NAMES[codec] ?? String(codec);
-    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(name, maxBytes);
+    if (err instanceof RangeError && (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw tooLarge(name, maxBytes);
+    }
     const reason = err instanceof Error ? err.message : String(err);
     throw new CorruptRecordError('CORRUPT_MESSAGE', `${name} data does not decompress: ${reason}`, {
       cause: err,
@@ -284,7 +286,8 @@ function lz4FrameCompress(data: Buffer): Buffer {
 }
 
 function lz4FrameDecompress(data: Buffer, maxBytes: number): Buffer {
-  if (data.length < 7 || data.readUInt32LE(0) !== LZ4_MAGIC) throw corrupt('lz4 data lacks the LZ4 frame magic');
+  if (data.length < 7 || data.readUInt32LE(0) !== LZ4_MAGIC)
+    throw corrupt('lz4 data lacks the LZ4 frame magic');
   const flg = data[4]!;
   const bd = data[5]!;
   if (flg >> 6 !== 1) throw corrupt(`lz4 frame has version ${flg >> 6}, expected 1`);
@@ -306,7 +309,9 @@ function lz4FrameDecompress(data: Buffer, maxBytes: number): Buffer {
     if (word === 0) break;
     const length = word & 0x7fffffff;
     if (length > maxBlock || pos + length + blockChecksum > data.length) {
-      throw corrupt(`lz4 block of ${length} bytes at byte ${pos - 4} overruns the frame or its ${maxBlock}-byte limit`);
+      throw corrupt(
+        `lz4 block of ${length} bytes at byte ${pos - 4} overruns the frame or its ${maxBlock}-byte limit`,
+      );
     }
     let part: Buffer;
     if (word >= LZ4_STORED) {

@@ -46,16 +46,14 @@ export function decodeBatch(buf: Buffer, pos = 0, options?: DecodeOptions): Deco
 function decodeChecked(
   buf: Buffer,
   pos: number,
-  checked: BatchHeader,
+  header: BatchHeader,
   options: DecodeOptions | undefined,
 ): DecodedBatch {
-  const header = checked as DecodedBatch;
   const records: DecodedRecord[] = [];
   walk(buf, pos, header, options, (rec) => {
     records.push(rec);
   });
-  header.records = records;
-  return header;
+  return { ...header, records };
 }
 
 /**

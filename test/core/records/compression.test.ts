@@ -104,7 +104,7 @@ describe('snappy', () => {
 
   /** xerial snappy-java framing with the given block split (as SnappyOutputStream writes). */
   function xerial(data: Buffer, blockSize: number): Buffer {
-    const parts = [XERIAL_HEADER];
+    const parts: Buffer[] = [XERIAL_HEADER];
     for (let p = 0; p < data.length; p += blockSize) {
       const block = snappy.compressSync(data.subarray(p, p + blockSize));
       const length = Buffer.alloc(4);
@@ -168,7 +168,7 @@ describe('lz4 frames', () => {
       descriptor.push(...size);
     }
     const hc = (xxh32(Buffer.from(descriptor)) >>> 8) & 0xff;
-    const parts = [Buffer.from([0x04, 0x22, 0x4d, 0x18, ...descriptor, hc])];
+    const parts: Buffer[] = [Buffer.from([0x04, 0x22, 0x4d, 0x18, ...descriptor, hc])];
     let i = 0;
     for (let p = 0; p < data.length; p += opts.blockSize, i++) {
       const raw = data.subarray(p, p + opts.blockSize);

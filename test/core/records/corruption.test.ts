@@ -120,8 +120,6 @@ describe('decompressing garbage', () => {
     'codec %i throws CorruptRecordError, never hangs or crashes',
     (codec) => {
       const rand = mulberry32(codec);
-      const valid = decompress(codec, Buffer.alloc(0)) && null; // codec loads
-      expect(valid).toBeNull();
       const good = encodeBatch(RECORDS, { compression: codec }).subarray(61);
       for (let i = 0; i < 500; i++) {
         const garbage =
