@@ -19,7 +19,11 @@ import {
   handleInitProducerId,
   handleListPartitionReassignments,
 } from './handlers/cluster.js';
-import { handleAlterConfigs, handleDescribeConfigs, handleIncrementalAlterConfigs } from './handlers/configs.js';
+import {
+  handleAlterConfigs,
+  handleDescribeConfigs,
+  handleIncrementalAlterConfigs,
+} from './handlers/configs.js';
 import type { CallContext, Endpoint, NodeParts } from './handlers/context.js';
 import {
   handleDeleteRecords,
@@ -29,7 +33,12 @@ import {
   handleProduce,
 } from './handlers/data.js';
 import { GroupHandlers } from './handlers/groups.js';
-import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleMetadata } from './handlers/topics.js';
+import {
+  handleCreatePartitions,
+  handleCreateTopics,
+  handleDeleteTopics,
+  handleMetadata,
+} from './handlers/topics.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
 

@@ -52,12 +52,27 @@ export const BROKER_CONFIG_DEFS = {
     doc: 'Largest record batch accepted (topic config max.message.bytes overrides it).',
   },
   'log.segment.bytes': { type: 'int', default: 1073741824, min: 14, doc: 'Default segment.bytes.' },
-  'log.roll.ms': { type: 'long', default: null, min: 1, doc: 'Default segment.ms (overrides log.roll.hours).' },
+  'log.roll.ms': {
+    type: 'long',
+    default: null,
+    min: 1,
+    doc: 'Default segment.ms (overrides log.roll.hours).',
+  },
   'log.roll.hours': { type: 'int', default: 168, min: 1, doc: 'Default segment.ms, in hours.' },
-  'log.retention.ms': { type: 'long', default: null, min: -1, doc: 'Default retention.ms (overrides minutes/hours).' },
+  'log.retention.ms': {
+    type: 'long',
+    default: null,
+    min: -1,
+    doc: 'Default retention.ms (overrides minutes/hours).',
+  },
   'log.retention.minutes': { type: 'int', default: null, min: -1, doc: 'Default retention.ms, in minutes.' },
   'log.retention.hours': { type: 'int', default: 168, min: -1, doc: 'Default retention.ms, in hours.' },
-  'log.retention.bytes': { type: 'long', default: -1, min: -1, doc: 'Default retention.bytes (-1: no limit).' },
+  'log.retention.bytes': {
+    type: 'long',
+    default: -1,
+    min: -1,
+    doc: 'Default retention.bytes (-1: no limit).',
+  },
   'log.retention.check.interval.ms': {
     type: 'long',
     default: 300_000,
@@ -78,8 +93,18 @@ export const BROKER_CONFIG_DEFS = {
     min: 1_048_576,
     doc: 'Memory for the cleaner’s key → offset map.',
   },
-  'log.cleaner.delete.retention.ms': { type: 'long', default: 86_400_000, min: 0, doc: 'Default delete.retention.ms.' },
-  'log.cleaner.min.compaction.lag.ms': { type: 'long', default: 0, min: 0, doc: 'Default min.compaction.lag.ms.' },
+  'log.cleaner.delete.retention.ms': {
+    type: 'long',
+    default: 86_400_000,
+    min: 0,
+    doc: 'Default delete.retention.ms.',
+  },
+  'log.cleaner.min.compaction.lag.ms': {
+    type: 'long',
+    default: 0,
+    min: 0,
+    doc: 'Default min.compaction.lag.ms.',
+  },
   'log.cleaner.max.compaction.lag.ms': {
     type: 'long',
     default: LONG_MAX,
@@ -93,7 +118,12 @@ export const BROKER_CONFIG_DEFS = {
     doc: 'Default min.cleanable.dirty.ratio.',
   },
   'log.index.interval.bytes': { type: 'int', default: 4096, min: 0, doc: 'Default index.interval.bytes.' },
-  'log.index.size.max.bytes': { type: 'int', default: 10_485_760, min: 4, doc: 'Default segment.index.bytes.' },
+  'log.index.size.max.bytes': {
+    type: 'int',
+    default: 10_485_760,
+    min: 4,
+    doc: 'Default segment.index.bytes.',
+  },
   'log.message.timestamp.type': {
     type: 'string',
     default: 'CreateTime',
@@ -144,10 +174,25 @@ export const BROKER_CONFIG_DEFS = {
     min: 1,
     doc: 'Largest request accepted; a larger frame closes the connection.',
   },
-  'connections.max.idle.ms': { type: 'long', default: 600_000, min: 1, doc: 'Idle connections are closed after this.' },
-  'queued.max.requests': { type: 'int', default: 500, min: 1, doc: 'Requests in flight before reading pauses.' },
+  'connections.max.idle.ms': {
+    type: 'long',
+    default: 600_000,
+    min: 1,
+    doc: 'Idle connections are closed after this.',
+  },
+  'queued.max.requests': {
+    type: 'int',
+    default: 500,
+    min: 1,
+    doc: 'Requests in flight before reading pauses.',
+  },
   'max.connections': { type: 'int', default: 10_000, min: 1, doc: 'Connections accepted at once.' },
-  'max.connections.per.ip': { type: 'int', default: 10_000, min: 1, doc: 'Connections accepted at once from one address.' },
+  'max.connections.per.ip': {
+    type: 'int',
+    default: 10_000,
+    min: 1,
+    doc: 'Connections accepted at once from one address.',
+  },
   'queued.max.request.bytes': {
     type: 'long',
     default: -1,
@@ -160,12 +205,42 @@ export const BROKER_CONFIG_DEFS = {
     min: 1,
     doc: 'Requests in flight on one connection before its reading pauses (Tributary; Kafka handles one at a time).',
   },
-  'socket.listen.backlog.size': { type: 'int', default: 50, min: 1, doc: 'Pending TCP connections the OS queues.' },
-  'socket.send.buffer.bytes': { type: 'int', default: 102_400, doc: 'Accepted for compatibility.', ignored: true },
-  'socket.receive.buffer.bytes': { type: 'int', default: 102_400, doc: 'Accepted for compatibility.', ignored: true },
-  'num.network.threads': { type: 'int', default: 3, doc: 'Accepted for compatibility (one event loop).', ignored: true },
-  'num.io.threads': { type: 'int', default: 8, doc: 'Accepted for compatibility (one event loop).', ignored: true },
-  'offsets.topic.num.partitions': { type: 'int', default: 50, min: 1, doc: 'Partitions of __consumer_offsets.' },
+  'socket.listen.backlog.size': {
+    type: 'int',
+    default: 50,
+    min: 1,
+    doc: 'Pending TCP connections the OS queues.',
+  },
+  'socket.send.buffer.bytes': {
+    type: 'int',
+    default: 102_400,
+    doc: 'Accepted for compatibility.',
+    ignored: true,
+  },
+  'socket.receive.buffer.bytes': {
+    type: 'int',
+    default: 102_400,
+    doc: 'Accepted for compatibility.',
+    ignored: true,
+  },
+  'num.network.threads': {
+    type: 'int',
+    default: 3,
+    doc: 'Accepted for compatibility (one event loop).',
+    ignored: true,
+  },
+  'num.io.threads': {
+    type: 'int',
+    default: 8,
+    doc: 'Accepted for compatibility (one event loop).',
+    ignored: true,
+  },
+  'offsets.topic.num.partitions': {
+    type: 'int',
+    default: 50,
+    min: 1,
+    doc: 'Partitions of __consumer_offsets.',
+  },
   'offsets.topic.replication.factor': {
     type: 'int',
     default: 1,
@@ -178,7 +253,12 @@ export const BROKER_CONFIG_DEFS = {
     min: 1,
     doc: 'Committed offsets of an empty group expire after this.',
   },
-  'offsets.retention.check.interval.ms': { type: 'long', default: 600_000, min: 1, doc: 'Expiry check period.' },
+  'offsets.retention.check.interval.ms': {
+    type: 'long',
+    default: 600_000,
+    min: 1,
+    doc: 'Expiry check period.',
+  },
   'offset.metadata.max.bytes': { type: 'int', default: 4096, min: 0, doc: 'Largest commit metadata string.' },
   'group.initial.rebalance.delay.ms': {
     type: 'int',
@@ -186,7 +266,12 @@ export const BROKER_CONFIG_DEFS = {
     min: 0,
     doc: 'How long the first rebalance of an empty group waits for more members.',
   },
-  'group.min.session.timeout.ms': { type: 'int', default: 6000, min: 0, doc: 'Smallest session timeout accepted.' },
+  'group.min.session.timeout.ms': {
+    type: 'int',
+    default: 6000,
+    min: 0,
+    doc: 'Smallest session timeout accepted.',
+  },
   'group.max.session.timeout.ms': {
     type: 'int',
     default: 1_800_000,
@@ -270,17 +355,21 @@ function parseValue(key: string, def: ConfigDef, raw: unknown): BrokerConfigValu
       if (!/^-?\d+$/.test(text)) throw new ConfigError(`${key}: expected an integer, got '${text}'`);
       const n = Number(text);
       if (!Number.isSafeInteger(n)) throw new ConfigError(`${key}: ${text} is out of range`);
-      if (def.min !== undefined && n < def.min) throw new ConfigError(`${key}: ${n} is below the minimum ${def.min}`);
+      if (def.min !== undefined && n < def.min)
+        throw new ConfigError(`${key}: ${n} is below the minimum ${def.min}`);
       return n;
     }
     case 'double': {
       const n = Number(text);
-      if (text === '' || !Number.isFinite(n)) throw new ConfigError(`${key}: expected a number, got '${text}'`);
-      if (def.min !== undefined && n < def.min) throw new ConfigError(`${key}: ${n} is below the minimum ${def.min}`);
+      if (text === '' || !Number.isFinite(n))
+        throw new ConfigError(`${key}: expected a number, got '${text}'`);
+      if (def.min !== undefined && n < def.min)
+        throw new ConfigError(`${key}: ${n} is below the minimum ${def.min}`);
       return n;
     }
     case 'boolean':
-      if (text !== 'true' && text !== 'false') throw new ConfigError(`${key}: expected true or false, got '${text}'`);
+      if (text !== 'true' && text !== 'false')
+        throw new ConfigError(`${key}: expected true or false, got '${text}'`);
       return text === 'true';
     default:
       if (def.oneOf && !def.oneOf.includes(text)) {

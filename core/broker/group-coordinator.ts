@@ -27,25 +27,9 @@
  */
 import { type Clock, systemClock, type TimerHandle } from '../env/clock.js';
 import { type Random, systemRandom } from '../env/random.js';
-import {
-  ClassicGroup,
-  GroupMember,
-  type GroupProtocol,
-  type GroupState,
-  type OffsetAndMetadata,
-} from './group.js';
-import { ErrorCode, groupAppendError, offsetAppendError } from './group-errors.js';
-import type { GroupMetadataValue } from './group-metadata-codec.js';
-import {
-  type GroupStorage,
-  groupMetadataRecord,
-  groupTombstone,
-  loadPartition,
-  offsetCommitRecord,
-  offsetTombstone,
-  partitionForGroup,
-  type StorageRecord,
-} from './offsets-store.js';
+import { ClassicGroup, GroupMember, type GroupProtocol, type GroupState } from './group.js';
+import { ErrorCode } from './group-errors.js';
+import { type GroupStorage, type OffsetCommitEntry, OffsetsStore } from './offsets-store.js';
 
 // =============================================================================================
 // Requests and responses (Kafka's JSON field names; fields absent in some versions optional)
@@ -441,17 +425,6 @@ interface JoinParams {
   respond: (r: JoinGroupResponse) => void;
 }
 
-interface CommitEntry {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  leaderEpoch: number;
-  metadata: string;
-  commitTimestampMs: number;
-  expireTimestampMs: number;
-  errorCode: number;
-}
-
 function joinError(memberId: string, errorCode: number): JoinGroupResponse {
   return {
     throttleTimeMs: 0,
@@ -480,7 +453,7 @@ type Phase = 'starting' | 'running' | 'closed';
 
 export class GroupCoordinator {
   readonly config: Readonly<GroupCoordinatorConfig>;
-  private readonly storage: GroupStorage;
+  private readonly store: OffsetsStore;
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly partitionExists: ((topic: string, partition: number) => boolean) | null;
@@ -491,21 +464,24 @@ export class GroupCoordinator {
   private readonly ownedPartitions = new Set<number>();
   private phase: Phase = 'starting';
   private expirationTimer: TimerHandle | null = null;
-  /** Orders offset commits: a later commit's completion always wins over an earlier one's. */
-  private commitSeq = 0;
 
   constructor(options: GroupCoordinatorOptions) {
-    this.storage = options.storage;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
     this.config = resolveGroupCoordinatorConfig(options.config);
     this.partitionExists = options.partitionExists ?? null;
     this.log = options.logger ?? defaultLogger;
+    this.store = new OffsetsStore(
+      options.storage,
+      this.clock,
+      this.log,
+      this.config['offset.metadata.max.bytes'],
+    );
   }
 
   /** The `__consumer_offsets` partition of a group. */
   partitionFor(groupId: string): number {
-    return partitionForGroup(groupId, this.storage.partitionCount);
+    return this.store.partitionFor(groupId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -518,10 +494,10 @@ export class GroupCoordinator {
    */
   async load(partitions?: readonly number[]): Promise<void> {
     if (this.phase === 'closed') throw new Error('the group coordinator is closed');
-    const list = partitions ?? Array.from({ length: this.storage.partitionCount }, (_, i) => i);
+    const list = partitions ?? Array.from({ length: this.store.partitionCount }, (_, i) => i);
     for (const p of list) {
-      if (!Number.isInteger(p) || p < 0 || p >= this.storage.partitionCount) {
-        throw new RangeError(`no __consumer_offsets partition ${p} (of ${this.storage.partitionCount})`);
+      if (!Number.isInteger(p) || p < 0 || p >= this.store.partitionCount) {
+        throw new RangeError(`no __consumer_offsets partition ${p} (of ${this.store.partitionCount})`);
       }
     }
     const toLoad = list.filter((p) => !this.ownedPartitions.has(p) && !this.loadingPartitions.has(p));
@@ -543,57 +519,12 @@ export class GroupCoordinator {
   }
 
   private async loadOne(partition: number): Promise<void> {
-    const loaded = await loadPartition(this.storage, partition);
+    const groups = await this.store.loadGroups(partition);
     if (this.phase === 'closed' || !this.loadingPartitions.has(partition)) return;
-    for (const s of loaded.skipped) {
-      this.log.warn(`__consumer_offsets-${partition} offset ${s.offset}: record skipped (${s.reason})`);
-    }
-    const loadedGroups: ClassicGroup[] = [];
-    for (const [groupId, value] of loaded.groups) {
-      if (this.partitionFor(groupId) !== partition) continue;
-      loadedGroups.push(this.groupFromRecord(groupId, value));
-    }
-    for (const groupId of loaded.offsets.keys()) {
-      if (!loaded.groups.has(groupId) && this.partitionFor(groupId) === partition) {
-        loadedGroups.push(new ClassicGroup(groupId, 'Empty', this.clock.now()));
-      }
-    }
-    for (const group of loadedGroups) {
-      for (const [topic, parts] of loaded.offsets.get(group.groupId) ?? []) {
-        for (const [p, o] of parts) group.initializeOffset(topic, p, o);
-      }
-      this.groups.set(group.groupId, group);
-    }
+    for (const group of groups) this.groups.set(group.groupId, group);
     this.loadingPartitions.delete(partition);
     this.ownedPartitions.add(partition);
-    for (const group of loadedGroups) this.onGroupLoaded(group);
-  }
-
-  private groupFromRecord(groupId: string, v: GroupMetadataValue): ClassicGroup {
-    const group = new ClassicGroup(
-      groupId,
-      v.members.length > 0 ? 'Stable' : 'Empty',
-      v.currentStateTimestamp === -1 ? null : v.currentStateTimestamp,
-    );
-    group.generationId = v.generation;
-    group.protocolType = v.protocolType === '' ? null : v.protocolType;
-    group.protocolName = v.protocol;
-    group.leaderId = v.leader;
-    for (const m of v.members) {
-      const member = new GroupMember({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeoutMs: m.rebalanceTimeout,
-        sessionTimeoutMs: m.sessionTimeout,
-        protocolType: v.protocolType,
-        supportedProtocols: [{ name: v.protocol ?? '', metadata: m.subscription }],
-        assignment: m.assignment,
-      });
-      group.add(member, null);
-    }
-    return group;
+    for (const group of groups) this.onGroupLoaded(group);
   }
 
   private onGroupLoaded(group: ClassicGroup): void {
@@ -750,7 +681,7 @@ export class GroupCoordinator {
         rebalanceTimeoutMs,
         sessionTimeoutMs,
         protocolType: request.protocolType,
-        protocols: request.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+        protocols: uniqueProtocols(request.protocols),
         reason: request.reason ?? 'not provided',
         respond: resolve,
       };
@@ -971,7 +902,8 @@ export class GroupCoordinator {
         const assignment = new Map<string, Buffer>();
         for (const m of group.members.values()) assignment.set(m.memberId, m.assignment);
         const generationId = group.generationId;
-        void this.storeGroup(group, assignment)
+        void this.store
+          .storeGroup(group, assignment)
           .then((error) => {
             if (
               !group.is('Stable') ||
@@ -1136,7 +1068,8 @@ export class GroupCoordinator {
     group.initNextGeneration(this.clock.now());
     if (group.is('Empty')) {
       this.log.info(`group ${group.groupId}: generation ${group.generationId} is empty`);
-      void this.storeGroup(group, new Map())
+      void this.store
+        .storeGroup(group, new Map())
         .then((error) => {
           // Harmless: the previous generation in the log has members that will time out.
           if (error !== ErrorCode.NONE)
@@ -1349,7 +1282,8 @@ export class GroupCoordinator {
       for (const id of missing) assignment.set(id, EMPTY_BYTES);
     }
     const generationId = group.generationId;
-    void this.storeGroup(group, assignment)
+    void this.store
+      .storeGroup(group, assignment)
       .then((error) => {
         // Another member may have joined meanwhile: only the same generation, still completing.
         if (!group.is('CompletingRebalance') || group.generationId !== generationId) return;
@@ -1496,23 +1430,26 @@ export class GroupCoordinator {
   async offsetCommit(request: OffsetCommitRequest, ctx: GroupRequestContext): Promise<OffsetCommitResponse> {
     const now = this.clock.now();
     const retentionTimeMs = request.retentionTimeMs ?? -1;
-    const entries: CommitEntry[] = [];
+    const entries: OffsetCommitEntry[] = [];
     for (const t of request.topics) {
       for (const p of t.partitions) {
         const commitTimestamp = p.commitTimestamp ?? -1;
         entries.push({
           topic: t.name,
           partition: p.partitionIndex,
-          committedOffset: p.committedOffset,
-          leaderEpoch: p.committedLeaderEpoch ?? -1,
-          metadata: p.committedMetadata ?? '',
-          commitTimestampMs: ctx.apiVersion === 1 && commitTimestamp !== -1 ? commitTimestamp : now,
-          expireTimestampMs: retentionTimeMs === -1 ? -1 : now + retentionTimeMs,
+          offset: {
+            committedOffset: p.committedOffset,
+            leaderEpoch: p.committedLeaderEpoch ?? -1,
+            metadata: p.committedMetadata ?? '',
+            // v1 may say when; otherwise now. v2–v4 may ask for their own retention.
+            commitTimestampMs: ctx.apiVersion === 1 && commitTimestamp !== -1 ? commitTimestamp : now,
+            expireTimestampMs: retentionTimeMs === -1 ? -1 : now + retentionTimeMs,
+          },
           errorCode: ErrorCode.NONE,
         });
       }
     }
-    const valid: CommitEntry[] = [];
+    const valid: OffsetCommitEntry[] = [];
     for (const e of entries) {
       if (utf8Length(e.topic) > MAX_STRING_BYTES) e.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
       else if (this.partitionExists && !this.partitionExists(e.topic, e.partition)) {
@@ -1530,7 +1467,7 @@ export class GroupCoordinator {
   }
 
   /** Returns an error for all entries, or NONE with per-entry codes set. */
-  private async commitOffsets(request: OffsetCommitRequest, entries: CommitEntry[]): Promise<number> {
+  private async commitOffsets(request: OffsetCommitRequest, entries: OffsetCommitEntry[]): Promise<number> {
     const status = this.groupStatusError(request.groupId, 'OffsetCommit');
     if (status !== ErrorCode.NONE) return status;
     const generationId = request.generationIdOrMemberEpoch ?? -1;
@@ -1559,7 +1496,7 @@ export class GroupCoordinator {
       case 'Dead':
         return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
-    await this.storeOffsets(group, entries);
+    await this.store.storeOffsets(group, entries);
     return ErrorCode.NONE;
   }
 
@@ -1579,36 +1516,6 @@ export class GroupCoordinator {
     }
     // Only members may commit to a group that has them.
     return group.is('Empty') ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
-  }
-
-  /** Writes the commits (one append, atomic) and updates the cache once durable; sets per-entry codes. */
-  private async storeOffsets(group: ClassicGroup, entries: CommitEntry[]): Promise<void> {
-    const maxMetadataBytes = this.config['offset.metadata.max.bytes'];
-    const accepted: CommitEntry[] = [];
-    for (const e of entries) {
-      if (utf8Length(e.metadata) > maxMetadataBytes) e.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-      else accepted.push(e);
-    }
-    if (accepted.length === 0) return;
-    const now = this.clock.now();
-    const records = accepted.map((e) =>
-      offsetCommitRecord(group.groupId, e.topic, e.partition, offsetOf(e), now),
-    );
-    const seq = ++this.commitSeq;
-    for (const e of accepted) group.prepareOffsetCommit(e.topic, e.partition);
-    try {
-      await this.storage.append(this.partitionFor(group.groupId), records);
-    } catch (err) {
-      const code = offsetAppendError(err);
-      this.log.warn(`group ${group.groupId}: offset commit failed to append (error ${code})`);
-      for (const e of accepted) {
-        group.failPendingOffsetWrite(e.topic, e.partition);
-        e.errorCode = code;
-      }
-      return;
-    }
-    if (group.is('Dead')) return;
-    for (const e of accepted) group.onOffsetCommitAppend(e.topic, e.partition, offsetOf(e), seq);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1822,25 +1729,14 @@ export class GroupCoordinator {
     if (group.is('Empty') && !group.hasOffsets() && group.pendingMembers.size === 0) {
       group.transitionTo('Dead', this.clock.now());
     }
-    const now = this.clock.now();
-    const tombstones: StorageRecord[] = removed.map((r) =>
-      offsetTombstone(group.groupId, r.topic, r.partition, now),
-    );
+    let groupToo = false;
     if (group.is('Dead') && this.groups.get(group.groupId) === group) {
       this.groups.delete(group.groupId);
       this.cancelGroupTimers(group);
       // A group that never had a generation never wrote a group record.
-      if (group.generationId > 0) tombstones.push(groupTombstone(group.groupId, now));
+      groupToo = group.generationId > 0;
     }
-    if (tombstones.length === 0) return ErrorCode.NONE;
-    try {
-      await this.storage.append(this.partitionFor(group.groupId), tombstones);
-      return ErrorCode.NONE;
-    } catch (err) {
-      const code = groupAppendError(err);
-      this.log.warn(`group ${group.groupId}: tombstones failed to append (error ${code})`);
-      return code;
-    }
+    return this.store.appendTombstones(group.groupId, removed, groupToo);
   }
 
   /** Drops the offsets of deleted topics from every group (Kafka's handleDeletedPartitions). */
@@ -1883,48 +1779,6 @@ export class GroupCoordinator {
     }, this.config['offsets.retention.check.interval.ms']);
   }
 
-  // -------------------------------------------------------------------------------------------
-  // persistence
-
-  /** Writes the group's metadata record; resolves with the error code clients should see. */
-  private async storeGroup(group: ClassicGroup, assignment: ReadonlyMap<string, Buffer>): Promise<number> {
-    const now = this.clock.now();
-    let record: StorageRecord;
-    try {
-      const protocol = group.protocolName;
-      record = groupMetadataRecord(
-        group.groupId,
-        {
-          protocolType: group.protocolType ?? '',
-          generation: group.generationId,
-          protocol,
-          leader: group.leaderId,
-          currentStateTimestamp: group.currentStateTimestampMs ?? -1,
-          members: [...group.members.values()].map((m) => ({
-            memberId: m.memberId,
-            groupInstanceId: m.groupInstanceId,
-            clientId: m.clientId,
-            clientHost: m.clientHost,
-            rebalanceTimeout: m.rebalanceTimeoutMs,
-            sessionTimeout: m.sessionTimeoutMs,
-            subscription: protocol === null ? EMPTY_BYTES : m.metadata(protocol),
-            assignment: assignment.get(m.memberId) ?? EMPTY_BYTES,
-          })),
-        },
-        now,
-      );
-    } catch (err) {
-      this.log.error(`group ${group.groupId}: cannot encode group metadata`, err);
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    }
-    try {
-      await this.storage.append(this.partitionFor(group.groupId), [record]);
-      return ErrorCode.NONE;
-    } catch (err) {
-      return groupAppendError(err);
-    }
-  }
-
   /** A rejection handler for fire-and-forget work: failures are logged, never unhandled. */
   private logFailure(what: string): (err: unknown) => void {
     return (err) => this.log.error(`${what} failed`, err);
@@ -1955,14 +1809,16 @@ export class GroupCoordinator {
   }
 }
 
-function offsetOf(e: CommitEntry): OffsetAndMetadata {
-  return {
-    committedOffset: e.committedOffset,
-    leaderEpoch: e.leaderEpoch,
-    metadata: e.metadata,
-    commitTimestampMs: e.commitTimestampMs,
-    expireTimestampMs: e.expireTimestampMs,
-  };
+/** The member's protocols in preference order, a repeated name keeping its first occurrence. */
+function uniqueProtocols(protocols: readonly JoinGroupRequestProtocol[]): GroupProtocol[] {
+  const seen = new Set<string>();
+  const out: GroupProtocol[] = [];
+  for (const p of protocols) {
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    out.push({ name: p.name, metadata: p.metadata });
+  }
+  return out;
 }
 
 /** Groups per-partition results by topic, keeping the order topics first appear in. */

@@ -2,10 +2,11 @@
  * A broker on the network: a Broker (logs, groups, handlers) behind a KafkaServer (TCP, framing).
  * `trib broker` runs one; tests start them on free ports.
  */
+
+import type { SupportedApiKey } from '../protocol/messages/index.js';
 import { Broker } from './broker.js';
 import { parseBrokerConfig } from './config.js';
 import type { RequestContext } from './connection.js';
-import type { SupportedApiKey } from '../protocol/messages/index.js';
 import { KafkaServer } from './server.js';
 import type { SocketConfig } from './socket-config.js';
 
@@ -81,7 +82,8 @@ export async function startBroker(opts: BrokerNodeOptions): Promise<RunningBroke
     await broker.close();
     throw err;
   }
-  const host = advertised?.host ?? (address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host);
+  const host =
+    advertised?.host ?? (address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host);
   const port = advertised && advertised.port !== 0 ? advertised.port : address.port;
   broker.setEndpoint(host, port);
   let closing: Promise<void> | undefined;

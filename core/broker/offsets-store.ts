@@ -8,10 +8,14 @@
  *   `__consumer_offsets` partition as on a Kafka broker.
  * - Record builders for the four record kinds, and {@link loadPartition}, which replays a
  *   partition into the last state of every group and offset (tombstones applied).
+ * - {@link OffsetsStore}: what the coordinator writes and loads (Kafka's GroupMetadataManager
+ *   role): group records, offset commits, tombstones, and groups rebuilt from the log.
  *
  * Ordering contract: appends to one partition are applied in call order (the coordinator
  * relies on it: a later record for a key wins on reload, as it does under compaction).
  */
+
+import type { Clock } from '../env/clock.js';
 import {
   batchIsControl,
   batchLastOffset,
@@ -21,7 +25,8 @@ import {
   HEADER_SIZE,
   LOG_OVERHEAD,
 } from '../records/index.js';
-import type { OffsetAndMetadata } from './group.js';
+import { ClassicGroup, GroupMember, type OffsetAndMetadata } from './group.js';
+import { ErrorCode, groupAppendError, offsetAppendError } from './group-errors.js';
 import {
   decodeCoordinatorKey,
   decodeGroupMetadataValue,
@@ -202,6 +207,198 @@ function applyRecord(out: LoadedPartition, keyBytes: Buffer, value: Buffer | nul
   } else {
     throw new Error(`unknown key version ${key.version}`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the coordinator's persistence
+
+const EMPTY_BYTES = Buffer.alloc(0);
+
+export interface OffsetsStoreLogger {
+  warn(message: string): void;
+  error(message: string, err?: unknown): void;
+}
+
+/** One partition's commit: its offset and, once stored (or refused), its error code. */
+export interface OffsetCommitEntry {
+  topic: string;
+  partition: number;
+  offset: OffsetAndMetadata;
+  errorCode: number;
+}
+
+/**
+ * Reads and writes group state in `__consumer_offsets` for the coordinator. Appends return the
+ * Kafka error code a client should see (NONE when durable); nothing here throws on a failed
+ * append.
+ */
+export class OffsetsStore {
+  /** Orders offset commits: a later commit's completion always wins over an earlier one's. */
+  private commitSeq = 0;
+
+  constructor(
+    readonly storage: GroupStorage,
+    private readonly clock: Clock,
+    private readonly log: OffsetsStoreLogger,
+    private readonly offsetMetadataMaxBytes: number,
+  ) {}
+
+  get partitionCount(): number {
+    return this.storage.partitionCount;
+  }
+
+  /** The `__consumer_offsets` partition of a group. */
+  partitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.storage.partitionCount);
+  }
+
+  /**
+   * Replays a partition into groups: those with a group record (Stable with their members, or
+   * Empty) and those that only have offsets (Empty, e.g. simple consumers), offsets included.
+   */
+  async loadGroups(partition: number): Promise<ClassicGroup[]> {
+    const loaded = await loadPartition(this.storage, partition);
+    for (const s of loaded.skipped) {
+      this.log.warn(`${OFFSETS_TOPIC}-${partition} offset ${s.offset}: record skipped (${s.reason})`);
+    }
+    const groups: ClassicGroup[] = [];
+    for (const [groupId, value] of loaded.groups) {
+      if (this.partitionFor(groupId) === partition) groups.push(groupFromRecord(groupId, value));
+    }
+    for (const groupId of loaded.offsets.keys()) {
+      if (!loaded.groups.has(groupId) && this.partitionFor(groupId) === partition) {
+        groups.push(new ClassicGroup(groupId, 'Empty', this.clock.now()));
+      }
+    }
+    for (const group of groups) {
+      for (const [topic, parts] of loaded.offsets.get(group.groupId) ?? []) {
+        for (const [p, o] of parts) group.initializeOffset(topic, p, o);
+      }
+    }
+    return groups;
+  }
+
+  /** Writes the group's metadata record with the given assignment. */
+  async storeGroup(group: ClassicGroup, assignment: ReadonlyMap<string, Buffer>): Promise<number> {
+    let record: StorageRecord;
+    try {
+      const protocol = group.protocolName;
+      record = groupMetadataRecord(
+        group.groupId,
+        {
+          protocolType: group.protocolType ?? '',
+          generation: group.generationId,
+          protocol,
+          leader: group.leaderId,
+          currentStateTimestamp: group.currentStateTimestampMs ?? -1,
+          members: [...group.members.values()].map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            rebalanceTimeout: m.rebalanceTimeoutMs,
+            sessionTimeout: m.sessionTimeoutMs,
+            subscription: protocol === null ? EMPTY_BYTES : m.metadata(protocol),
+            assignment: assignment.get(m.memberId) ?? EMPTY_BYTES,
+          })),
+        },
+        this.clock.now(),
+      );
+    } catch (err) {
+      this.log.error(`group ${group.groupId}: cannot encode group metadata`, err);
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+    }
+    try {
+      await this.storage.append(this.partitionFor(group.groupId), [record]);
+      return ErrorCode.NONE;
+    } catch (err) {
+      return groupAppendError(err);
+    }
+  }
+
+  /**
+   * Writes commits in one append (atomic, as in Kafka) and puts them in the group's cache once
+   * durable. Sets each entry's error code: OFFSET_METADATA_TOO_LARGE for metadata over
+   * `offset.metadata.max.bytes`, the append's error if it failed.
+   */
+  async storeOffsets(group: ClassicGroup, entries: readonly OffsetCommitEntry[]): Promise<void> {
+    const accepted: OffsetCommitEntry[] = [];
+    for (const e of entries) {
+      if (Buffer.byteLength(e.offset.metadata, 'utf8') > this.offsetMetadataMaxBytes) {
+        e.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      } else {
+        accepted.push(e);
+      }
+    }
+    if (accepted.length === 0) return;
+    const now = this.clock.now();
+    const records = accepted.map((e) =>
+      offsetCommitRecord(group.groupId, e.topic, e.partition, e.offset, now),
+    );
+    const seq = ++this.commitSeq;
+    for (const e of accepted) group.prepareOffsetCommit(e.topic, e.partition);
+    try {
+      await this.storage.append(this.partitionFor(group.groupId), records);
+    } catch (err) {
+      const code = offsetAppendError(err);
+      this.log.warn(`group ${group.groupId}: offset commit failed to append (error ${code})`);
+      for (const e of accepted) {
+        group.failPendingOffsetWrite(e.topic, e.partition);
+        e.errorCode = code;
+      }
+      return;
+    }
+    if (group.is('Dead')) return;
+    for (const e of accepted) group.onOffsetCommitAppend(e.topic, e.partition, e.offset, seq);
+  }
+
+  /** Tombstones for removed offsets and, with `groupToo`, for the group record. */
+  async appendTombstones(
+    groupId: string,
+    removed: readonly { topic: string; partition: number }[],
+    groupToo: boolean,
+  ): Promise<number> {
+    const now = this.clock.now();
+    const tombstones = removed.map((r) => offsetTombstone(groupId, r.topic, r.partition, now));
+    if (groupToo) tombstones.push(groupTombstone(groupId, now));
+    if (tombstones.length === 0) return ErrorCode.NONE;
+    try {
+      await this.storage.append(this.partitionFor(groupId), tombstones);
+      return ErrorCode.NONE;
+    } catch (err) {
+      const code = groupAppendError(err);
+      this.log.warn(`group ${groupId}: tombstones failed to append (error ${code})`);
+      return code;
+    }
+  }
+}
+
+/** A group as its last group record describes it: Stable with its members, or Empty. */
+function groupFromRecord(groupId: string, v: GroupMetadataValue): ClassicGroup {
+  const group = new ClassicGroup(
+    groupId,
+    v.members.length > 0 ? 'Stable' : 'Empty',
+    v.currentStateTimestamp === -1 ? null : v.currentStateTimestamp,
+  );
+  group.generationId = v.generation;
+  group.protocolType = v.protocolType === '' ? null : v.protocolType;
+  group.protocolName = v.protocol;
+  group.leaderId = v.leader;
+  for (const m of v.members) {
+    const member = new GroupMember({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeoutMs: m.rebalanceTimeout,
+      sessionTimeoutMs: m.sessionTimeout,
+      protocolType: v.protocolType,
+      supportedProtocols: [{ name: v.protocol ?? '', metadata: m.subscription }],
+      assignment: m.assignment,
+    });
+    group.add(member, null);
+  }
+  return group;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@
  */
 import type { Clock, TimerHandle } from '../env/clock.js';
 import { LogError } from '../log/errors.js';
-import type { LogManager } from '../log/log-manager.js';
 import type { PartitionLog } from '../log/log.js';
+import type { LogManager } from '../log/log-manager.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { batchSize, decodeBatch } from '../records/index.js';
 import { errorAnswer } from './kafka-errors.js';
@@ -116,7 +116,10 @@ export class ReplicaManager {
       try {
         const log = this.lookup(e.topic, e.partition);
         if (!e.records || e.records.length === 0) {
-          throw new LogError('CORRUPT_MESSAGE', `produce to ${e.topic}-${e.partition} carried no record batch`);
+          throw new LogError(
+            'CORRUPT_MESSAGE',
+            `produce to ${e.topic}-${e.partition} carried no record batch`,
+          );
         }
         if (acks === -1 && log.config['min.insync.replicas'] > 1) {
           result.errorCode = ErrorCode.NOT_ENOUGH_REPLICAS;
@@ -208,7 +211,8 @@ export class ReplicaManager {
         if (maxBytes === 0 && !first) continue;
         const read = log.read(e.fetchOffset, maxBytes, { maxOffset, minOneBatch: first });
         if (read.sizeBytes > 0) {
-          r.records = read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records, read.sizeBytes);
+          r.records =
+            read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records, read.sizeBytes);
           budget = Math.max(0, budget - read.sizeBytes);
           first = false;
         }
@@ -319,7 +323,8 @@ function maxTimestampOffset(log: PartitionLog): { timestamp: number; offset: num
     for (const chunk of read.records) {
       for (let pos = 0; pos + 61 <= chunk.length; ) {
         const batch = decodeBatch(chunk, pos);
-        for (const r of batch.records) if (r.timestamp > best.timestamp) best = { timestamp: r.timestamp, offset: r.offset };
+        for (const r of batch.records)
+          if (r.timestamp > best.timestamp) best = { timestamp: r.timestamp, offset: r.offset };
         offset = batch.baseOffset + batch.lastOffsetDelta + 1;
         pos += batchSize(chunk, pos);
       }

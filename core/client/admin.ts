@@ -66,7 +66,10 @@ export class AdminImpl implements Admin {
     return this.cluster.controllerId >= 0 ? this.cluster.controllerId : [...this.cluster.brokers.keys()][0]!;
   }
 
-  async createTopics(topics: readonly NewTopic[], opts: { validateOnly?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  async createTopics(
+    topics: readonly NewTopic[],
+    opts: { validateOnly?: boolean; timeoutMs?: number } = {},
+  ): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const res = await this.cluster.withRetries('creating topics', this.deadline(timeoutMs), async () =>
       this.cluster.request(await this.controller(), ApiKey.CreateTopics, {
@@ -83,7 +86,11 @@ export class AdminImpl implements Admin {
     );
     const failed = res.topics.find((t) => t.errorCode !== 0);
     if (failed) throw brokerError(failed.errorCode, `creating topic ${failed.name}`, failed.errorMessage);
-    if (!opts.validateOnly) await this.cluster.refreshMetadata(topics.map((t) => t.topic), false);
+    if (!opts.validateOnly)
+      await this.cluster.refreshMetadata(
+        topics.map((t) => t.topic),
+        false,
+      );
   }
 
   async deleteTopics(topics: readonly string[], opts: { timeoutMs?: number } = {}): Promise<void> {
@@ -94,7 +101,8 @@ export class AdminImpl implements Admin {
       timeoutMs,
     });
     const failed = res.responses.find((t) => t.errorCode !== 0);
-    if (failed) throw brokerError(failed.errorCode, `deleting topic ${failed.name ?? ''}`, failed.errorMessage);
+    if (failed)
+      throw brokerError(failed.errorCode, `deleting topic ${failed.name ?? ''}`, failed.errorMessage);
     for (const t of topics) this.cluster.topics.delete(t);
   }
 
@@ -134,8 +142,12 @@ export class AdminImpl implements Admin {
       validateOnly: false,
     });
     const failed = res.results.find((r) => r.errorCode !== 0);
-    if (failed) throw brokerError(failed.errorCode, `adding partitions to ${failed.name}`, failed.errorMessage);
-    await this.cluster.refreshMetadata(changes.map((c) => c.topic), false);
+    if (failed)
+      throw brokerError(failed.errorCode, `adding partitions to ${failed.name}`, failed.errorMessage);
+    await this.cluster.refreshMetadata(
+      changes.map((c) => c.topic),
+      false,
+    );
   }
 
   async listOffsets(
@@ -149,7 +161,10 @@ export class AdminImpl implements Admin {
       for (const q of query) {
         const t = await this.cluster.topic(q.topic, { allowAutoCreate: false });
         if (q.partition < 0 || q.partition >= t.partitions.length) {
-          throw new KafkaClientError('UNKNOWN_TOPIC_OR_PARTITION', `${q.topic} has no partition ${q.partition}`);
+          throw new KafkaClientError(
+            'UNKNOWN_TOPIC_OR_PARTITION',
+            `${q.topic} has no partition ${q.partition}`,
+          );
         }
         const leader = this.cluster.leaderFor(q.topic, q.partition);
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), q]);
@@ -161,13 +176,24 @@ export class AdminImpl implements Admin {
           isolationLevel: opts.isolationLevel === 'read_committed' ? 1 : 0,
           topics: [...groupBy(list, (q) => q.topic)].map(([name, ps]) => ({
             name,
-            partitions: ps.map((p) => ({ partitionIndex: p.partition, currentLeaderEpoch: -1, timestamp: timestampOf(p.spec) })),
+            partitions: ps.map((p) => ({
+              partitionIndex: p.partition,
+              currentLeaderEpoch: -1,
+              timestamp: timestampOf(p.spec),
+            })),
           })),
         });
         for (const t of res.topics) {
           for (const p of t.partitions) {
-            if (p.errorCode !== 0) throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
-            out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch });
+            if (p.errorCode !== 0)
+              throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
+            out.push({
+              topic: t.name,
+              partition: p.partitionIndex,
+              offset: p.offset,
+              timestamp: p.timestamp,
+              leaderEpoch: p.leaderEpoch,
+            });
           }
         }
       }
@@ -186,7 +212,12 @@ export class AdminImpl implements Admin {
       includeDocumentation: false,
     });
     return res.results.map((r, i) => {
-      if (r.errorCode !== 0) throw brokerError(r.errorCode, `describing configs of ${resources[i]!.type} ${r.resourceName}`, r.errorMessage);
+      if (r.errorCode !== 0)
+        throw brokerError(
+          r.errorCode,
+          `describing configs of ${resources[i]!.type} ${r.resourceName}`,
+          r.errorMessage,
+        );
       return {
         resource: resources[i]!,
         entries: r.configs.map((c) => ({
@@ -217,7 +248,8 @@ export class AdminImpl implements Admin {
       validateOnly: false,
     });
     const r = res.responses[0];
-    if (r && r.errorCode !== 0) throw brokerError(r.errorCode, `altering configs of ${resource.type} ${resource.name}`, r.errorMessage);
+    if (r && r.errorCode !== 0)
+      throw brokerError(r.errorCode, `altering configs of ${resource.type} ${resource.name}`, r.errorMessage);
   }
 
   async listGroups(): Promise<GroupListing[]> {
@@ -226,7 +258,8 @@ export class AdminImpl implements Admin {
     for (const id of this.cluster.brokers.keys()) {
       const res = await this.cluster.request(id, ApiKey.ListGroups, { statesFilter: [], typesFilter: [] });
       if (res.errorCode !== 0) throw brokerError(res.errorCode, `listing groups on broker ${id}`);
-      for (const g of res.groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState });
+      for (const g of res.groups)
+        out.push({ groupId: g.groupId, protocolType: g.protocolType, state: g.groupState });
     }
     return out.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
@@ -235,7 +268,10 @@ export class AdminImpl implements Admin {
     const out: GroupDescription[] = [];
     for (const groupId of groupIds) {
       const node = await this.cluster.coordinator(groupId);
-      const res = await this.cluster.request(node, ApiKey.DescribeGroups, { groups: [groupId], includeAuthorizedOperations: false });
+      const res = await this.cluster.request(node, ApiKey.DescribeGroups, {
+        groups: [groupId],
+        includeAuthorizedOperations: false,
+      });
       const g = res.groups[0]!;
       if (g.errorCode !== 0) throw brokerError(g.errorCode, `describing group ${groupId}`);
       out.push({
@@ -289,12 +325,19 @@ export class AdminImpl implements Admin {
     for (const t of group.topics) {
       for (const p of t.partitions) {
         if (p.committedOffset >= 0) {
-          committed.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata });
+          committed.push({
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+            metadata: p.metadata,
+          });
         }
       }
     }
     if (committed.length === 0) return [];
-    const ends = await this.listOffsets(committed.map((c) => ({ topic: c.topic, partition: c.partition, spec: 'latest' as const })));
+    const ends = await this.listOffsets(
+      committed.map((c) => ({ topic: c.topic, partition: c.partition, spec: 'latest' as const })),
+    );
     const endOf = new Map(ends.map((e) => [`${e.topic}\u0000${e.partition}`, e.offset]));
     return committed
       .map((c) => {
@@ -334,7 +377,11 @@ export class AdminImpl implements Admin {
             `group ${groupId} has active members: stop its consumers before changing its offsets`,
           );
         }
-        if (p.errorCode !== 0) throw brokerError(p.errorCode, `setting the offset of ${t.name}-${p.partitionIndex} for group ${groupId}`);
+        if (p.errorCode !== 0)
+          throw brokerError(
+            p.errorCode,
+            `setting the offset of ${t.name}-${p.partitionIndex} for group ${groupId}`,
+          );
       }
     }
   }
@@ -356,7 +403,8 @@ export class AdminImpl implements Admin {
       });
       for (const t of res.topics) {
         for (const p of t.partitions) {
-          if (p.errorCode !== 0) throw brokerError(p.errorCode, `deleting records of ${t.name}-${p.partitionIndex}`);
+          if (p.errorCode !== 0)
+            throw brokerError(p.errorCode, `deleting records of ${t.name}-${p.partitionIndex}`);
         }
       }
     }

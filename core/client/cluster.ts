@@ -172,7 +172,8 @@ export class Cluster {
       allowAutoTopicCreation: allowAutoCreate,
     });
     this.brokers.clear();
-    for (const b of res.brokers) this.brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+    for (const b of res.brokers)
+      this.brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
     this.clusterId = res.clusterId;
     this.controllerId = res.controllerId;
     if (topics === null) this.topics.clear();
@@ -200,13 +201,18 @@ export class Cluster {
       });
     }
     this.metadataUpdatedAt = Date.now();
-    this.lastTopicErrors = new Map(res.topics.filter((t) => t.errorCode !== 0).map((t) => [t.name ?? '', t.errorCode]));
+    this.lastTopicErrors = new Map(
+      res.topics.filter((t) => t.errorCode !== 0).map((t) => [t.name ?? '', t.errorCode]),
+    );
   }
 
   private lastTopicErrors = new Map<string, number>();
 
   /** A topic's metadata, refreshed when unknown or stale; throws when the topic does not exist. */
-  async topic(name: string, opts: { allowAutoCreate?: boolean; refresh?: boolean } = {}): Promise<TopicMetadata> {
+  async topic(
+    name: string,
+    opts: { allowAutoCreate?: boolean; refresh?: boolean } = {},
+  ): Promise<TopicMetadata> {
     const maxAge = this.options.metadataMaxAgeMs ?? 300_000;
     let t = this.topics.get(name);
     if (!t || opts.refresh || Date.now() - this.metadataUpdatedAt > maxAge) {
@@ -238,13 +244,25 @@ export class Cluster {
     if (cached !== undefined && this.brokers.has(cached)) return cached;
     const conn = await this.anyConnection();
     const v = conn.version(ApiKey.FindCoordinator);
-    const res = await conn.request(ApiKey.FindCoordinator, { key: groupId, keyType: 0, coordinatorKeys: [groupId] });
+    const res = await conn.request(ApiKey.FindCoordinator, {
+      key: groupId,
+      keyType: 0,
+      coordinatorKeys: [groupId],
+    });
     const answer =
       v >= 4
         ? res.coordinators[0]
-        : { nodeId: res.nodeId, host: res.host, port: res.port, errorCode: res.errorCode, errorMessage: res.errorMessage };
-    if (!answer) throw new KafkaClientError('COORDINATOR_NOT_AVAILABLE', `no coordinator for group ${groupId}`);
-    if (answer.errorCode !== 0) throw brokerError(answer.errorCode, `finding the coordinator of group ${groupId}`);
+        : {
+            nodeId: res.nodeId,
+            host: res.host,
+            port: res.port,
+            errorCode: res.errorCode,
+            errorMessage: res.errorMessage,
+          };
+    if (!answer)
+      throw new KafkaClientError('COORDINATOR_NOT_AVAILABLE', `no coordinator for group ${groupId}`);
+    if (answer.errorCode !== 0)
+      throw brokerError(answer.errorCode, `finding the coordinator of group ${groupId}`);
     this.brokers.set(answer.nodeId, {
       nodeId: answer.nodeId,
       host: answer.host,
@@ -272,10 +290,14 @@ export class Cluster {
       } catch (err) {
         if (!isRetriable(err) || Date.now() + backoff > deadlineMs || this.closed) {
           if (isRetriable(err) && !this.closed) {
-            throw new KafkaClientError('TIMEOUT', `${what}: gave up after ${attempt + 1} attempts: ${(err as Error).message}`, {
-              retriable: true,
-              cause: err,
-            });
+            throw new KafkaClientError(
+              'TIMEOUT',
+              `${what}: gave up after ${attempt + 1} attempts: ${(err as Error).message}`,
+              {
+                retriable: true,
+                cause: err,
+              },
+            );
           }
           throw err;
         }

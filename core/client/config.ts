@@ -2,12 +2,16 @@
  * Client config validation: Kafka's key names, typed; a wrong key or value is refused with a
  * message naming it (and the closest known key), never silently ignored.
  */
-import { closestName } from './names.js';
+
 import { KafkaClientError } from './errors.js';
+import { closestName } from './names.js';
 
 type Check = (v: unknown) => boolean;
 
-const int = (min: number): Check => (v) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const int =
+  (min: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min;
 const bool: Check = (v) => typeof v === 'boolean';
 const str: Check = (v) => typeof v === 'string';
 const oneOf =
@@ -85,7 +89,10 @@ export function validateConfig(what: string, config: object, keys: KeySpec): voi
       );
     }
     if (!spec[0](value)) {
-      throw new KafkaClientError('INVALID_CONFIG', `${what} config '${key}' must be ${spec[1]}, got ${JSON.stringify(value)}`);
+      throw new KafkaClientError(
+        'INVALID_CONFIG',
+        `${what} config '${key}' must be ${spec[1]}, got ${JSON.stringify(value)}`,
+      );
     }
   }
 }

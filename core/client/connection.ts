@@ -12,7 +12,11 @@ export interface RequestOptions {
 
 export interface BrokerConnection {
   readonly nodeId: number;
-  request<K extends SupportedApiKey>(apiKey: K, body: RequestInput<K>, opts?: RequestOptions): Promise<ResponseData<K>>;
+  request<K extends SupportedApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    opts?: RequestOptions,
+  ): Promise<ResponseData<K>>;
   /** Sends a request that gets no response (produce with acks=0). */
   send<K extends SupportedApiKey>(apiKey: K, body: RequestInput<K>, opts?: RequestOptions): Promise<void>;
   /** The version used for an API: min(our max, the broker's max). Throws when there is none. */

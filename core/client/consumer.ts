@@ -12,6 +12,7 @@
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
+import type { ResponseData } from '../protocol/messages/index.js';
 import { type DecodedBatch, decodeBatches } from '../records/index.js';
 import { type Assignor, assignorByName } from './assignors/index.js';
 import type { Cluster } from './cluster.js';
@@ -74,7 +75,10 @@ export class ConsumerImpl implements Consumer {
   private readonly rebalanceTimeoutMs: number;
   private readonly assignors: Assignor[];
   private readonly states = new Map<string, PartitionState>();
-  private subscription: { topics: readonly string[] | RegExp; listener: RebalanceListener | undefined } | null = null;
+  private subscription: {
+    topics: readonly string[] | RegExp;
+    listener: RebalanceListener | undefined;
+  } | null = null;
   private subscribedTopics: string[] = [];
   private member: GroupMember | null = null;
   private readonly fetching = new Set<number>();
@@ -116,7 +120,10 @@ export class ConsumerImpl implements Consumer {
   async subscribe(topics: readonly string[] | RegExp, listener?: RebalanceListener): Promise<void> {
     this.checkOpen();
     if (this.groupId === null) {
-      throw new KafkaClientError('INVALID_CONFIG', 'subscribe() needs a group.id; use assign() to read without a group');
+      throw new KafkaClientError(
+        'INVALID_CONFIG',
+        'subscribe() needs a group.id; use assign() to read without a group',
+      );
     }
     if (!(topics instanceof RegExp) && topics.length === 0) return this.unsubscribe();
     this.subscription = { topics, listener };
@@ -150,7 +157,8 @@ export class ConsumerImpl implements Consumer {
 
   assign(partitions: readonly TopicPartition[]): void {
     this.checkOpen();
-    if (this.subscription) throw new KafkaClientError('ILLEGAL_STATE', 'assign() cannot be mixed with subscribe()');
+    if (this.subscription)
+      throw new KafkaClientError('ILLEGAL_STATE', 'assign() cannot be mixed with subscribe()');
     const keep = new Set(partitions.map((p) => key(p.topic, p.partition)));
     for (const k of [...this.states.keys()]) if (!keep.has(k)) this.states.delete(k);
     for (const p of partitions) this.addState(p.topic, p.partition);
@@ -188,7 +196,9 @@ export class ConsumerImpl implements Consumer {
     if (sub.topics instanceof RegExp) {
       await this.cluster.refreshMetadata(null, false);
       const re = sub.topics;
-      topics = [...this.cluster.topics.values()].filter((t) => !t.internal && re.test(t.name)).map((t) => t.name);
+      topics = [...this.cluster.topics.values()]
+        .filter((t) => !t.internal && re.test(t.name))
+        .map((t) => t.name);
     } else {
       topics = [...sub.topics];
     }
@@ -204,7 +214,8 @@ export class ConsumerImpl implements Consumer {
       name: a.name,
       metadata: encodeSubscription({
         topics: this.subscribedTopics,
-        userData: a.subscriptionUserData?.(this.subscribedTopics, owned, this.member?.generationId ?? -1) ?? null,
+        userData:
+          a.subscriptionUserData?.(this.subscribedTopics, owned, this.member?.generationId ?? -1) ?? null,
         ownedPartitions: a.rebalanceProtocol === 'COOPERATIVE' ? owned : [],
         generationId: this.member?.generationId ?? -1,
       }),
@@ -229,7 +240,8 @@ export class ConsumerImpl implements Consumer {
     }
     const plan = assignor.assign(decoded, counts);
     const out = new Map<string, Buffer>();
-    for (const m of members) out.set(m.memberId, encodeAssignment({ partitions: plan.get(m.memberId) ?? [] }));
+    for (const m of members)
+      out.set(m.memberId, encodeAssignment({ partitions: plan.get(m.memberId) ?? [] }));
     return out;
   }
 
@@ -438,27 +450,32 @@ export class ConsumerImpl implements Consumer {
       byTopic.set(s.topic, list);
     }
     const requested = new Map(partitions.map((s) => [s, s.fetchPosition!]));
-    let res;
+    let res: ResponseData<typeof ApiKey.Fetch>;
     try {
-      res = await this.cluster.request(leader, ApiKey.Fetch, {
-        replicaId: -1,
-        maxWaitMs: this.fetchMaxWaitMs,
-        minBytes: this.fetchMinBytes,
-        maxBytes: this.fetchMaxBytes,
-        isolationLevel: this.isolationLevel,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [...byTopic].map(([topic, list]) => ({
-          topic,
-          partitions: list.map((s) => ({
-            partition: s.partition,
-            currentLeaderEpoch: s.leaderEpoch,
-            fetchOffset: s.fetchPosition!,
-            logStartOffset: -1,
-            partitionMaxBytes: this.partitionMaxBytes,
+      res = await this.cluster.request(
+        leader,
+        ApiKey.Fetch,
+        {
+          replicaId: -1,
+          maxWaitMs: this.fetchMaxWaitMs,
+          minBytes: this.fetchMinBytes,
+          maxBytes: this.fetchMaxBytes,
+          isolationLevel: this.isolationLevel,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [...byTopic].map(([topic, list]) => ({
+            topic,
+            partitions: list.map((s) => ({
+              partition: s.partition,
+              currentLeaderEpoch: s.leaderEpoch,
+              fetchOffset: s.fetchPosition!,
+              logStartOffset: -1,
+              partitionMaxBytes: this.partitionMaxBytes,
+            })),
           })),
-        })),
-      }, { timeoutMs: this.cluster.options.requestTimeoutMs + this.fetchMaxWaitMs });
+        },
+        { timeoutMs: this.cluster.options.requestTimeoutMs + this.fetchMaxWaitMs },
+      );
     } catch (err) {
       if (!isRetriable(err) && !this.closed) this.pendingError = err as Error;
       if (!this.closed) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
@@ -548,8 +565,13 @@ export class ConsumerImpl implements Consumer {
 
   seek(partition: TopicPartition, offset: number): void {
     const s = this.states.get(key(partition.topic, partition.partition));
-    if (!s) throw new KafkaClientError('ILLEGAL_STATE', `${partition.topic}-${partition.partition} is not assigned to this consumer`);
-    if (!Number.isInteger(offset) || offset < 0) throw new KafkaClientError('INVALID_ARGUMENT', `cannot seek to offset ${offset}`);
+    if (!s)
+      throw new KafkaClientError(
+        'ILLEGAL_STATE',
+        `${partition.topic}-${partition.partition} is not assigned to this consumer`,
+      );
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new KafkaClientError('INVALID_ARGUMENT', `cannot seek to offset ${offset}`);
     s.position = offset;
     s.fetchPosition = offset;
     s.reset = null;
@@ -578,7 +600,11 @@ export class ConsumerImpl implements Consumer {
 
   async position(partition: TopicPartition): Promise<number> {
     const s = this.states.get(key(partition.topic, partition.partition));
-    if (!s) throw new KafkaClientError('ILLEGAL_STATE', `${partition.topic}-${partition.partition} is not assigned to this consumer`);
+    if (!s)
+      throw new KafkaClientError(
+        'ILLEGAL_STATE',
+        `${partition.topic}-${partition.partition} is not assigned to this consumer`,
+      );
     if (s.position === null || s.reset) await this.resolvePositions();
     return s.position ?? -1;
   }
@@ -587,7 +613,8 @@ export class ConsumerImpl implements Consumer {
     const out: TopicPartitionOffset[] = [];
     for (const p of partitions) {
       const s = this.states.get(key(p.topic, p.partition));
-      if (s && s.position !== null) out.push({ topic: s.topic, partition: s.partition, offset: s.position, leaderEpoch: s.leaderEpoch });
+      if (s && s.position !== null)
+        out.push({ topic: s.topic, partition: s.partition, offset: s.position, leaderEpoch: s.leaderEpoch });
     }
     return out;
   }
@@ -608,7 +635,8 @@ export class ConsumerImpl implements Consumer {
         ApiKey.OffsetCommit,
         {
           groupId,
-          generationIdOrMemberEpoch: this.member && this.member.generationId >= 0 ? this.member.generationId : -1,
+          generationIdOrMemberEpoch:
+            this.member && this.member.generationId >= 0 ? this.member.generationId : -1,
           memberId: this.member?.memberId ?? '',
           groupInstanceId: this.member ? this.groupInstanceId : null,
           topics: [...byTopic].map(([name, ps]) => ({
@@ -626,7 +654,10 @@ export class ConsumerImpl implements Consumer {
       for (const t of res.topics) {
         for (const p of t.partitions) {
           if (p.errorCode === 0) continue;
-          if (p.errorCode === ErrorCode.NOT_COORDINATOR || p.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) {
+          if (
+            p.errorCode === ErrorCode.NOT_COORDINATOR ||
+            p.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE
+          ) {
             this.cluster.invalidateCoordinator(groupId);
           }
           if (
@@ -674,7 +705,9 @@ export class ConsumerImpl implements Consumer {
             throw brokerError(p.errorCode, `fetching the committed offset of ${t.name}-${p.partitionIndex}`);
           }
           if (p.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT) {
-            throw new KafkaClientError('UNSTABLE_OFFSET_COMMIT', 'a commit is pending; retrying', { retriable: true });
+            throw new KafkaClientError('UNSTABLE_OFFSET_COMMIT', 'a commit is pending; retrying', {
+              retriable: true,
+            });
           }
           out.push({
             topic: t.name,
@@ -689,7 +722,10 @@ export class ConsumerImpl implements Consumer {
     });
   }
 
-  private async listOffsets(partitions: readonly TopicPartition[], timestamp: number | ((p: TopicPartition) => number)) {
+  private async listOffsets(
+    partitions: readonly TopicPartition[],
+    timestamp: number | ((p: TopicPartition) => number),
+  ) {
     const out: (TopicPartitionOffset & { timestamp: number })[] = [];
     const deadline = Date.now() + this.cluster.options.requestTimeoutMs;
     await this.cluster.withRetries('listing offsets', deadline, async () => {
@@ -698,7 +734,10 @@ export class ConsumerImpl implements Consumer {
       for (const p of partitions) {
         await this.cluster.topic(p.topic);
         const leader = this.cluster.leaderFor(p.topic, p.partition);
-        if (leader < 0) throw new KafkaClientError('LEADER_NOT_AVAILABLE', `no leader for ${p.topic}-${p.partition}`, { retriable: true });
+        if (leader < 0)
+          throw new KafkaClientError('LEADER_NOT_AVAILABLE', `no leader for ${p.topic}-${p.partition}`, {
+            retriable: true,
+          });
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
       }
       for (const [leader, list] of byLeader) {
@@ -718,8 +757,14 @@ export class ConsumerImpl implements Consumer {
         });
         for (const t of res.topics) {
           for (const p of t.partitions) {
-            if (p.errorCode !== 0) throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
-            out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset, timestamp: p.timestamp });
+            if (p.errorCode !== 0)
+              throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
+            out.push({
+              topic: t.name,
+              partition: p.partitionIndex,
+              offset: p.offset,
+              timestamp: p.timestamp,
+            });
           }
         }
       }
@@ -730,15 +775,28 @@ export class ConsumerImpl implements Consumer {
   async offsetsForTimes(query: readonly OffsetsForTimesQuery[]): Promise<OffsetAndTimestamp[]> {
     const ts = new Map(query.map((q) => [key(q.topic, q.partition), q.timestamp]));
     const res = await this.listOffsets(query, (p) => ts.get(key(p.topic, p.partition))!);
-    return res.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp }));
+    return res.map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+    }));
   }
 
   async beginningOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return (await this.listOffsets(partitions, -2)).map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    return (await this.listOffsets(partitions, -2)).map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset,
+    }));
   }
 
   async endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return (await this.listOffsets(partitions, -1)).map(({ topic, partition, offset }) => ({ topic, partition, offset }));
+    return (await this.listOffsets(partitions, -1)).map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset,
+    }));
   }
 
   pause(partitions: readonly TopicPartition[]): void {
@@ -757,7 +815,9 @@ export class ConsumerImpl implements Consumer {
   }
 
   paused(): TopicPartition[] {
-    return [...this.states.values()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }));
+    return [...this.states.values()]
+      .filter((s) => s.paused)
+      .map((s) => ({ topic: s.topic, partition: s.partition }));
   }
 
   private checkOpen(): void {

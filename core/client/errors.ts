@@ -21,7 +21,11 @@ export class KafkaClientError extends Error {
   readonly code: string;
   readonly retriable: boolean;
 
-  constructor(code: ClientErrorCode | string, message: string, opts: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: ClientErrorCode | string,
+    message: string,
+    opts: { retriable?: boolean; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.retriable = opts.retriable ?? false;

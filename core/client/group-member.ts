@@ -6,6 +6,7 @@
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode, errorInfo } from '../protocol/errors.js';
+import type { RequestInput, ResponseData, SupportedApiKey } from '../protocol/messages/index.js';
 import type { Cluster } from './cluster.js';
 import { brokerError, KafkaClientError } from './errors.js';
 
@@ -75,13 +76,13 @@ export class GroupMember {
     return e;
   }
 
-  private async coordinatorRequest<K extends typeof ApiKey.JoinGroup | typeof ApiKey.SyncGroup | typeof ApiKey.Heartbeat | typeof ApiKey.LeaveGroup | typeof ApiKey.OffsetCommit | typeof ApiKey.OffsetFetch>(
+  private async coordinatorRequest<K extends SupportedApiKey>(
     apiKey: K,
-    body: Parameters<Cluster['request']>[2] & object,
+    body: RequestInput<K>,
     timeoutMs?: number,
-  ) {
+  ): Promise<ResponseData<K>> {
     const node = await this.cluster.coordinator(this.opts.groupId);
-    return this.cluster.request(node, apiKey, body as never, { purpose: 'coordinator', timeoutMs });
+    return this.cluster.request(node, apiKey, body, { purpose: 'coordinator', timeoutMs });
   }
 
   /** Joins (or rejoins) the group and returns the new generation with this member's assignment. */
@@ -91,9 +92,9 @@ export class GroupMember {
     for (;;) {
       if (this.closed) throw new KafkaClientError('CLIENT_CLOSED', 'the consumer was closed');
       const protocols = await this.opts.protocols();
-      let join;
+      let j: ResponseData<typeof ApiKey.JoinGroup>;
       try {
-        join = await this.coordinatorRequest(
+        j = await this.coordinatorRequest(
           ApiKey.JoinGroup,
           {
             groupId: this.opts.groupId,
@@ -116,7 +117,6 @@ export class GroupMember {
         }
         throw err;
       }
-      const j = join as { errorCode: number; memberId: string; generationId: number; protocolName: string | null; leader: string; members: JoinedMember[] };
       if (j.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
         this.memberId = j.memberId;
         continue;
@@ -126,7 +126,8 @@ export class GroupMember {
         continue;
       }
       if (COORDINATOR_ERRORS.has(j.errorCode) || j.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
-        if (j.errorCode !== ErrorCode.REBALANCE_IN_PROGRESS) this.cluster.invalidateCoordinator(this.opts.groupId);
+        if (j.errorCode !== ErrorCode.REBALANCE_IN_PROGRESS)
+          this.cluster.invalidateCoordinator(this.opts.groupId);
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 1000);
         continue;
@@ -141,7 +142,7 @@ export class GroupMember {
         const map = await this.opts.assign(j.protocolName ?? '', j.members);
         assignments = [...map].map(([memberId, assignment]) => ({ memberId, assignment }));
       }
-      const sync = (await this.coordinatorRequest(ApiKey.SyncGroup, {
+      const sync = await this.coordinatorRequest(ApiKey.SyncGroup, {
         groupId: this.opts.groupId,
         generationId: this.generationId,
         memberId: this.memberId,
@@ -149,7 +150,7 @@ export class GroupMember {
         protocolType: this.opts.protocolType,
         protocolName: j.protocolName,
         assignments,
-      })) as { errorCode: number; assignment: Buffer };
+      });
       if (sync.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) continue;
       if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || sync.errorCode === ErrorCode.ILLEGAL_GENERATION) {
         if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
@@ -176,9 +177,13 @@ export class GroupMember {
   private startHeartbeat(): void {
     this.stopHeartbeat();
     const tick = (): void => {
-      this.heartbeatTimer = setTimeout(() => void this.heartbeat().finally(() => {
-        if (!this.closed && !this.rejoinNeeded) tick();
-      }), this.opts.heartbeatIntervalMs);
+      this.heartbeatTimer = setTimeout(
+        () =>
+          void this.heartbeat().finally(() => {
+            if (!this.closed && !this.rejoinNeeded) tick();
+          }),
+        this.opts.heartbeatIntervalMs,
+      );
       this.heartbeatTimer.unref?.();
     };
     tick();
@@ -193,12 +198,12 @@ export class GroupMember {
     if (this.heartbeating || this.closed) return;
     this.heartbeating = true;
     try {
-      const res = (await this.coordinatorRequest(ApiKey.Heartbeat, {
+      const res = await this.coordinatorRequest(ApiKey.Heartbeat, {
         groupId: this.opts.groupId,
         generationId: this.generationId,
         memberId: this.memberId,
         groupInstanceId: this.opts.groupInstanceId,
-      })) as { errorCode: number };
+      });
       switch (res.errorCode) {
         case 0:
           return;

@@ -16,10 +16,18 @@ import { EmbeddedTransport } from './embedded/transport.js';
 import { KafkaClientError } from './errors.js';
 import { NetworkTransport } from './network/transport.js';
 import { ProducerImpl } from './producer.js';
-import type { Admin, ClientConfig, Consumer, ConsumerConfig, KafkaClient, Producer, ProducerConfig } from './types.js';
+import type {
+  Admin,
+  ClientConfig,
+  Consumer,
+  ConsumerConfig,
+  KafkaClient,
+  Producer,
+  ProducerConfig,
+} from './types.js';
 
-export * from './types.js';
 export { KafkaClientError } from './errors.js';
+export * from './types.js';
 
 let clientCount = 0;
 
@@ -63,12 +71,20 @@ class Client implements KafkaClient {
   }
 
   producer(config: ProducerConfig = {}): Producer {
-    const cluster = this.cluster(config['client.id'], config['request.timeout.ms'], config['retry.backoff.ms']);
+    const cluster = this.cluster(
+      config['client.id'],
+      config['request.timeout.ms'],
+      config['retry.backoff.ms'],
+    );
     return this.track((onClose) => new ProducerImpl(cluster, config, onClose));
   }
 
   consumer(config: ConsumerConfig = {}): Consumer {
-    const cluster = this.cluster(config['client.id'], config['request.timeout.ms'], config['retry.backoff.ms']);
+    const cluster = this.cluster(
+      config['client.id'],
+      config['request.timeout.ms'],
+      config['retry.backoff.ms'],
+    );
     return this.track((onClose) => new ConsumerImpl(cluster, config, onClose));
   }
 
@@ -91,7 +107,12 @@ class Client implements KafkaClient {
  * `{ 'data.dir': './data' }` to open the log in this process (the directory is locked while open).
  */
 export async function connect(config: ClientConfig): Promise<KafkaClient> {
-  const { 'bootstrap.servers': servers, 'data.dir': dataDir, 'log.config': logConfig, ...rest } = config as ClientConfig & {
+  const {
+    'bootstrap.servers': servers,
+    'data.dir': dataDir,
+    'log.config': logConfig,
+    ...rest
+  } = config as ClientConfig & {
     'log.config'?: Readonly<Record<string, string | number | boolean>>;
   };
   validateConfig('client', rest, COMMON_KEYS);

@@ -127,7 +127,10 @@ export class ProducerImpl implements Producer {
     this.idempotent = config['enable.idempotence'] ?? this.acks === -1;
     this.maxInFlight = config['max.in.flight.requests.per.connection'] ?? 5;
     if (this.idempotent && this.maxInFlight > 5) {
-      throw new KafkaClientError('INVALID_CONFIG', 'max.in.flight.requests.per.connection must be ≤ 5 with idempotence');
+      throw new KafkaClientError(
+        'INVALID_CONFIG',
+        'max.in.flight.requests.per.connection must be ≤ 5 with idempotence',
+      );
     }
     this.requestTimeoutMs = config['request.timeout.ms'] ?? cluster.options.requestTimeoutMs;
     this.deliveryTimeoutMs = config['delivery.timeout.ms'] ?? 120_000;
@@ -166,7 +169,10 @@ export class ProducerImpl implements Producer {
         const deadline = Date.now() + this.maxBlockMs;
         const res = await this.cluster.withRetries('InitProducerId', deadline, async () => {
           const conn = await this.cluster.anyConnection();
-          const r = await conn.request(ApiKey.InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
+          const r = await conn.request(ApiKey.InitProducerId, {
+            transactionalId: null,
+            transactionTimeoutMs: 60_000,
+          });
           if (r.errorCode !== 0) throw brokerError(r.errorCode, 'getting a producer id');
           return r;
         });
@@ -251,7 +257,12 @@ export class ProducerImpl implements Producer {
 
   private openBatch(q: PartitionQueue): Batch {
     const opts: BatchOptions = this.idempotent
-      ? { compression: this.compression, producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: 0 }
+      ? {
+          compression: this.compression,
+          producerId: this.producerId,
+          producerEpoch: this.producerEpoch,
+          baseSequence: 0,
+        }
       : { compression: this.compression };
     const b: Batch = {
       topic: q.topic,
@@ -413,13 +424,22 @@ export class ProducerImpl implements Producer {
         return;
       }
       const res = await conn.request(ApiKey.Produce, body, { timeoutMs: this.requestTimeoutMs + 5000 });
-      const answers = new Map<string, { errorCode: number; errorMessage: string | null; baseOffset: number; logAppendTimeMs: number }>();
+      const answers = new Map<
+        string,
+        { errorCode: number; errorMessage: string | null; baseOffset: number; logAppendTimeMs: number }
+      >();
       for (const t of res.responses) {
         for (const p of t.partitionResponses) answers.set(`${t.name}\u0000${p.index}`, p);
       }
       for (const b of batches) {
         const a = answers.get(`${b.topic}\u0000${b.partition}`);
-        if (!a) this.fail(b, new KafkaClientError('NETWORK_EXCEPTION', 'the broker left a partition out of its answer', { retriable: true }));
+        if (!a)
+          this.fail(
+            b,
+            new KafkaClientError('NETWORK_EXCEPTION', 'the broker left a partition out of its answer', {
+              retriable: true,
+            }),
+          );
         else if (a.errorCode === 0) this.complete(b, a.baseOffset, a.logAppendTimeMs);
         else if (a.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) this.complete(b, -1, -1);
         else this.fail(b, brokerError(a.errorCode, `producing to ${b.topic}-${b.partition}`, a.errorMessage));
@@ -464,14 +484,22 @@ export class ProducerImpl implements Producer {
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
     const expired = Date.now() - b.createdAt >= this.deliveryTimeoutMs;
-    const outOfOrderBehindRetry = q.retrying && (err as { code?: string }).code === 'OUT_OF_ORDER_SEQUENCE_NUMBER';
-    if ((isRetriable(err) || outOfOrderBehindRetry) && !expired && b.attempts <= this.retries && !this.closed) {
+    const outOfOrderBehindRetry =
+      q.retrying && (err as { code?: string }).code === 'OUT_OF_ORDER_SEQUENCE_NUMBER';
+    if (
+      (isRetriable(err) || outOfOrderBehindRetry) &&
+      !expired &&
+      b.attempts <= this.retries &&
+      !this.closed
+    ) {
       // Retry in order: put it back where it was, ahead of newer batches.
       q.retrying = true;
       const at = q.ready.findIndex((x) => x.baseSequence > b.baseSequence && x.baseSequence >= 0);
       if (at < 0) q.ready.unshift(b);
       else q.ready.splice(at, 0, b);
-      q.ready.sort((x, y) => (x.baseSequence < 0 ? 1 : y.baseSequence < 0 ? -1 : x.baseSequence - y.baseSequence));
+      q.ready.sort((x, y) =>
+        x.baseSequence < 0 ? 1 : y.baseSequence < 0 ? -1 : x.baseSequence - y.baseSequence,
+      );
       q.retrying = q.inFlight > 0;
       this.refreshSoon();
       return;
@@ -493,17 +521,21 @@ export class ProducerImpl implements Producer {
     for (const q of this.queues.values()) this.closeBatch(q);
     const waits: Promise<unknown>[] = [];
     for (const q of this.queues.values()) {
-      for (const b of q.ready) for (const p of b.pending) waits.push(new Promise((r) => {
-        const { resolve, reject } = p;
-        p.resolve = (m) => {
-          resolve(m);
-          r(undefined);
-        };
-        p.reject = (e) => {
-          reject(e);
-          r(undefined);
-        };
-      }));
+      for (const b of q.ready)
+        for (const p of b.pending)
+          waits.push(
+            new Promise((r) => {
+              const { resolve, reject } = p;
+              p.resolve = (m) => {
+                resolve(m);
+                r(undefined);
+              };
+              p.reject = (e) => {
+                reject(e);
+                r(undefined);
+              };
+            }),
+          );
     }
     await this.drain(true);
     await Promise.all([...waits, ...this.unsettled]);

@@ -292,7 +292,10 @@ export interface ClusterDescription {
 }
 
 export interface Admin {
-  createTopics(topics: readonly NewTopic[], opts?: { validateOnly?: boolean; timeoutMs?: number }): Promise<void>;
+  createTopics(
+    topics: readonly NewTopic[],
+    opts?: { validateOnly?: boolean; timeoutMs?: number },
+  ): Promise<void>;
   deleteTopics(topics: readonly string[], opts?: { timeoutMs?: number }): Promise<void>;
   listTopics(opts?: { includeInternal?: boolean }): Promise<string[]>;
   describeTopics(topics: readonly string[]): Promise<TopicDescription[]>;

@@ -51,7 +51,9 @@ export class CheckpointFormatError extends Error {
   }
 }
 
-export function formatOffsetCheckpoint(entries: Iterable<{ topic: string; partition: number; offset: number }>): string {
+export function formatOffsetCheckpoint(
+  entries: Iterable<{ topic: string; partition: number; offset: number }>,
+): string {
   const lines: string[] = [];
   for (const e of entries) lines.push(`${e.topic} ${e.partition} ${e.offset}`);
   return `${CHECKPOINT_FORMAT_VERSION}\n${lines.length}\n${lines.length > 0 ? `${lines.join('\n')}\n` : ''}`;
@@ -79,7 +81,10 @@ export function parseOffsetCheckpoint(text: string, file = '<checkpoint>'): Offs
     const partition = parts.length === 3 ? parseNonNegativeInt(parts[1]!) : undefined;
     const offset = parts.length === 3 ? parseNonNegativeInt(parts[2]!) : undefined;
     if (parts.length !== 3 || parts[0] === '' || partition === undefined || offset === undefined) {
-      throw new CheckpointFormatError(file, `line ${i + 1} is not "topic partition offset": ${JSON.stringify(lines[i])}`);
+      throw new CheckpointFormatError(
+        file,
+        `line ${i + 1} is not "topic partition offset": ${JSON.stringify(lines[i])}`,
+      );
     }
     const topic = parts[0]!;
     out.set(tpKey(topic, partition), { topic, partition, offset });

@@ -15,7 +15,10 @@
  *    map fills up, this pass ends at the offset reached and another pass continues from there.
  * 3. Every closed segment below the pass's end is rewritten, grouped so that neighbours merge
  *    up to segment.bytes, keeping a record only when it is the latest of its key (or has no
- *    key), and swapped in with PartitionLog.replaceSegments (crash safe: .cleaned → .swap).
+ *    key), and swapped in with PartitionLog.replaceSegments (crash safe: the new segment is
+ *    written and fsynced as `.swap`, the old ones renamed `.deleted`, the swap renamed live;
+ *    recovery completes an interrupted swap). The returned endOffset is the cleaned point the
+ *    caller records (the log manager's cleaner-offset-checkpoint), so the next clean starts there.
  *
  * Batches in the rewritten segments:
  * - a batch that keeps all its records (and needs no delete horizon) is copied byte for byte;
@@ -28,11 +31,15 @@
  * - a batch of an idempotent producer that loses all its records is kept as an empty batch
  *   (header only, recordCount 0) when it is that producer's last batch in the cleaned range and
  *   younger than producer.id.expiration.ms, so the producer's last sequence and epoch survive
- *   (Kafka's BatchRetention.RETAIN_EMPTY);
+ *   (Kafka's BatchRetention.RETAIN_EMPTY; the log rebuilds producer state from batch headers);
  * - control batches are kept as they are; records of aborted transactions are not removed
  *   (no aborted-transaction index yet);
  * - records without a key are kept. Kafka refuses them on compacted topics at append time
  *   (INVALID_RECORD); that check belongs to the broker's produce path, not here.
+ *
+ * Re-encoding uses core/records' building blocks (writeRecord, writeBatchHeader, compress)
+ * rather than encodeBatch, which numbers records 0..n-1 and cannot keep lastOffsetDelta nor set
+ * a delete horizon.
  *
  * Memory: one segment is read whole (PartitionLog.readSegment) and one group's output is held
  * until its swap, so a clean needs about 2 × segment.bytes plus the offset map.
@@ -93,8 +100,11 @@ export interface CleanStats extends CleanableRange {
   cleaned: boolean;
   /** The new first dirty offset, to record in cleaner-offset-checkpoint (firstDirtyOffset when not cleaned). */
   endOffset: number;
+  /** Offset-map passes (more than one when the dirty keys did not fit in the map). */
   passes: number;
+  /** Closed segments replaced (segments found already clean are not counted). */
   segmentsCleaned: number;
+  /** Segments written in their place (groups of neighbours merge into one). */
   segmentsWritten: number;
   batchesRead: number;
   recordsRead: number;
@@ -173,8 +183,8 @@ export class OffsetMap {
 
   /** The slot holding this.hash, or the empty slot where it would go. */
   private find(table: Buffer, slots: number): number {
-    let slot = this.hash.readUInt32LE(0) % slots;
     const h0 = this.hash.readUInt32LE(0);
+    let slot = h0 % slots;
     const h1 = this.hash.readUInt32LE(4);
     const h2 = this.hash.readUInt32LE(8);
     const h3 = this.hash.readUInt32LE(12);
@@ -226,10 +236,13 @@ export function cleanableRange(
 
   let firstUncleanable = Math.min(active.baseOffset, Math.max(log.highWatermark, logStart));
   const minLagMs = Math.max(config['min.compaction.lag.ms'], 0);
-  const dirtyClosed = segments.filter((s) => !s.active && s.nextOffset > firstDirty && s.baseOffset < firstUncleanable);
+  const dirtyClosed = segments.filter(
+    (s) => !s.active && s.nextOffset > firstDirty && s.baseOffset < firstUncleanable,
+  );
   if (minLagMs > 0) {
     const young = dirtyClosed.find((s) => s.largestTimestamp > nowMs - minLagMs);
-    if (young !== undefined) firstUncleanable = Math.min(firstUncleanable, Math.max(young.baseOffset, firstDirty));
+    if (young !== undefined)
+      firstUncleanable = Math.min(firstUncleanable, Math.max(young.baseOffset, firstDirty));
   }
   if (firstUncleanable < firstDirty) firstUncleanable = firstDirty;
 
@@ -268,7 +281,8 @@ export function cleanableRange(
     reason = 'forced';
   } else if (cleanableBytes === 0) {
     shouldClean = false;
-    reason = 'no cleanable segments (only the active segment, or records younger than min.compaction.lag.ms, are dirty)';
+    reason =
+      'no cleanable segments (only the active segment, or records younger than min.compaction.lag.ms, are dirty)';
   } else if (needCompactionNow) {
     shouldClean = true;
     reason = 'a dirty record is older than max.compaction.lag.ms';
@@ -326,13 +340,16 @@ export function cleanLog(log: PartitionLog, nowMs: number, opts: CleanOptions = 
   };
   if (!range.shouldClean) return stats;
 
-  const dedupeBytes = Math.max(opts.dedupeBufferBytes ?? DEFAULT_DEDUPE_BUFFER_BYTES, MIN_DEDUPE_BUFFER_BYTES);
+  const dedupeBytes = Math.max(
+    opts.dedupeBufferBytes ?? DEFAULT_DEDUPE_BUFFER_BYTES,
+    MIN_DEDUPE_BUFFER_BYTES,
+  );
   const maxPasses = opts.maxPasses ?? DEFAULT_MAX_PASSES;
   const upper = range.firstUncleanableOffset;
   let start = range.firstDirtyOffset;
   do {
     const map = new OffsetMap(dedupeBytes);
-    const end = buildOffsetMap(log, map, start, upper, stats);
+    const end = buildOffsetMap(log, map, start, upper);
     cleanSegments(log, map, end, nowMs, opts, stats);
     stats.passes++;
     start = end;
@@ -346,7 +363,7 @@ export function cleanLog(log: PartitionLog, nowMs: number, opts: CleanOptions = 
  * Puts every keyed record of [start, upper) into map. Returns the offset it reached: upper, or
  * the first offset whose key did not fit.
  */
-function buildOffsetMap(log: PartitionLog, map: OffsetMap, start: number, upper: number, stats: CleanStats): number {
+function buildOffsetMap(log: PartitionLog, map: OffsetMap, start: number, upper: number): number {
   for (const segment of log.segmentInfos()) {
     if (segment.active || segment.nextOffset <= start) continue;
     if (segment.baseOffset >= upper) break;
@@ -361,7 +378,9 @@ function buildOffsetMap(log: PartitionLog, map: OffsetMap, start: number, upper:
         if (record.key === null) continue;
         if (!map.put(record.key, record.offset)) {
           if (record.offset === start) {
-            throw new Error(`the offset map of ${map.maxEntries} keys cannot hold one key; raise log.cleaner.dedupe.buffer.size`);
+            throw new Error(
+              `the offset map of ${map.maxEntries} keys cannot hold one key; raise log.cleaner.dedupe.buffer.size`,
+            );
           }
           return record.offset;
         }
@@ -382,13 +401,17 @@ function cleanSegments(
 ): void {
   const config = log.config;
   const segments = log.segmentInfos().filter((s) => !s.active && s.baseOffset < end);
-  const lastBatchOfProducer = lastProducerBatches(log, segments);
+  let lastBatches: Map<number, number> | undefined;
   const ctx: FilterContext = {
     map,
     nowMs,
     deleteHorizonMs: nowMs + config['delete.retention.ms'],
     producerExpiryMs: nowMs - (opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS),
-    lastBatchOfProducer,
+    // Read lazily: only a producer batch losing all its records needs it.
+    lastBatchOfProducer: () => {
+      lastBatches ??= lastProducerBatches(log, segments);
+      return lastBatches;
+    },
     stats,
   };
   const maxGroupBytes = Math.min(opts.maxGroupBytes ?? config['segment.bytes'], config['segment.bytes']);
@@ -406,8 +429,8 @@ function cleanSegments(
         pos += size;
       }
     }
-    stats.segmentsCleaned += group.length;
     if (!changed) continue;
+    stats.segmentsCleaned += group.length;
     log.replaceSegments(
       group.map((s) => s.baseOffset),
       out,
@@ -442,7 +465,11 @@ function groupSegments(segments: SegmentInfo[], maxBytes: number): SegmentInfo[]
   return groups;
 }
 
-/** producer id → base offset of its last batch in these segments (only batch headers are read). */
+/**
+ * producer id → base offset of its last batch in these segments (one more read of them; only the
+ * headers are parsed). Later batches of the same producer in the uncleanable part are not seen,
+ * so this errs on the side of keeping an empty batch.
+ */
 function lastProducerBatches(log: PartitionLog, segments: SegmentInfo[]): Map<number, number> {
   const last = new Map<number, number>();
   for (const segment of segments) {
@@ -462,7 +489,7 @@ interface FilterContext {
   deleteHorizonMs: number;
   /** Producers whose last batch is older than this have expired. */
   producerExpiryMs: number;
-  lastBatchOfProducer: Map<number, number>;
+  lastBatchOfProducer: () => Map<number, number>;
   stats: CleanStats;
 }
 
@@ -504,14 +531,15 @@ function filterBatch(
   const stampHorizon = keptTombstone && !hasHorizon;
   if (keptTombstone) {
     const horizon = hasHorizon ? batch.baseTimestamp : ctx.deleteHorizonMs;
-    if (stats.nextDeleteHorizonMs < 0 || horizon < stats.nextDeleteHorizonMs) stats.nextDeleteHorizonMs = horizon;
+    if (stats.nextDeleteHorizonMs < 0 || horizon < stats.nextDeleteHorizonMs)
+      stats.nextDeleteHorizonMs = horizon;
   }
   if (kept.length === batch.records.length && !stampHorizon) return { batch: original, changed: false };
   if (kept.length === 0) {
     const retainEmpty =
       batch.producerId >= 0 &&
-      ctx.lastBatchOfProducer.get(batch.producerId) === batch.baseOffset &&
-      batch.maxTimestamp >= ctx.producerExpiryMs;
+      batch.maxTimestamp >= ctx.producerExpiryMs &&
+      ctx.lastBatchOfProducer().get(batch.producerId) === batch.baseOffset;
     return { batch: retainEmpty ? encodeRetained(batch, kept, null) : null, changed: true };
   }
   return { batch: encodeRetained(batch, kept, stampHorizon ? ctx.deleteHorizonMs : null), changed: true };
@@ -522,7 +550,11 @@ function filterBatch(
  * (base offset, lastOffsetDelta, producer fields, leader epoch, codec, flags) and each record's
  * offset and timestamp. newHorizonMs stamps a delete horizon (KIP-534).
  */
-export function encodeRetained(batch: BatchHeader, records: DecodedRecord[], newHorizonMs: number | null): Buffer {
+export function encodeRetained(
+  batch: BatchHeader,
+  records: DecodedRecord[],
+  newHorizonMs: number | null,
+): Buffer {
   const logAppendTime = batch.timestampType === 1;
   // An empty batch has no records section to compress (Kafka's writeEmptyHeader: codec none).
   let attributes = records.length === 0 ? batch.attributes & ~COMPRESSION_MASK : batch.attributes;

@@ -4,8 +4,8 @@
  * loader, producer state and the leader epoch cache are internals of PartitionLog.
  */
 export {
-  CLEANER_OFFSET_CHECKPOINT_FILE,
   CheckpointFormatError,
+  CLEANER_OFFSET_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   type OffsetCheckpoint,
   parseOffsetCheckpoint,
@@ -21,7 +21,7 @@ export {
   cleanLog,
 } from './cleaner.js';
 export { isLogError, LogError, type LogErrorCode } from './errors.js';
-export { partitionDirName, parsePartitionDirName } from './files.js';
+export { parsePartitionDirName, partitionDirName } from './files.js';
 export {
   type LogAppendResult,
   type LogReadResult,

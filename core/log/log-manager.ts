@@ -49,14 +49,9 @@ import {
 } from './checkpoints.js';
 import { type CleanStats, cleanableRange, cleanLog } from './cleaner.js';
 import { LogError } from './errors.js';
-import { partitionDirName, parsePartitionDirName } from './files.js';
+import { parsePartitionDirName, partitionDirName } from './files.js';
 import { PartitionLog } from './log.js';
-import {
-  isLogConfigKey,
-  LOG_CONFIG_KEYS,
-  type LogConfig,
-  parseLogConfig,
-} from './log-config.js';
+import { isLogConfigKey, LOG_CONFIG_KEYS, type LogConfig, parseLogConfig } from './log-config.js';
 import { collisionName, isInternalTopic, topicNameProblem, validateTopicName } from './topic-name.js';
 
 export interface TopicInfo {
@@ -163,7 +158,12 @@ export const TOPIC_CONFIG_SYNONYMS: Readonly<Record<keyof LogConfig, readonly st
 
 /** Broker keys the log manager reads itself, with their defaults and documentation. */
 export const BROKER_LOG_SETTINGS = Object.freeze({
-  'num.partitions': { default: 1, min: 1, max: MAX_PARTITIONS_PER_TOPIC, doc: 'Partitions of a topic created without a count.' },
+  'num.partitions': {
+    default: 1,
+    min: 1,
+    max: MAX_PARTITIONS_PER_TOPIC,
+    doc: 'Partitions of a topic created without a count.',
+  },
   'default.replication.factor': {
     default: 1,
     min: 1,
@@ -250,15 +250,20 @@ interface ResolvedBrokerConfig {
 }
 
 function brokerConfigError(key: string, raw: unknown, expected: string): LogError {
-  return new LogError('INVALID_CONFIG', `invalid value ${JSON.stringify(raw)} for broker config '${key}': expected ${expected}`);
+  return new LogError(
+    'INVALID_CONFIG',
+    `invalid value ${JSON.stringify(raw)} for broker config '${key}': expected ${expected}`,
+  );
 }
 
 function readBrokerInt(key: string, raw: string | number | boolean, min: number, max: number): number {
   let n: number;
   if (typeof raw === 'number') n = raw;
-  else if (typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw)) n = Math.min(Number(raw.trim()), Number.MAX_SAFE_INTEGER);
+  else if (typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw))
+    n = Math.min(Number(raw.trim()), Number.MAX_SAFE_INTEGER);
   else throw brokerConfigError(key, raw, `an integer in [${min}, ${max}]`);
-  if (!Number.isSafeInteger(n) || n < min) throw brokerConfigError(key, raw, `an integer in [${min}, ${max}]`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw brokerConfigError(key, raw, `an integer in [${min}, ${max}]`);
   return Math.min(n, max);
 }
 
@@ -271,9 +276,13 @@ function readBrokerBool(key: string, raw: string | number | boolean): boolean {
 }
 
 /** Broker keys → broker settings and topic defaults; throws LogError INVALID_CONFIG naming the key. */
-export function resolveBrokerConfig(defaults: Record<string, string | number | boolean> = {}): ResolvedBrokerConfig {
+export function resolveBrokerConfig(
+  defaults: Record<string, string | number | boolean> = {},
+): ResolvedBrokerConfig {
   const given = (key: string): string | number | boolean | undefined =>
-    Object.hasOwn(defaults, key) && defaults[key] !== undefined && defaults[key] !== null ? defaults[key] : undefined;
+    Object.hasOwn(defaults, key) && defaults[key] !== undefined && defaults[key] !== null
+      ? defaults[key]
+      : undefined;
 
   const topicOverrides: Record<string, string | number | boolean> = {};
   const brokerSet = new Map<keyof LogConfig, string>();
@@ -331,7 +340,8 @@ export function resolveBrokerConfig(defaults: Record<string, string | number | b
   };
 
   const effective: Record<string, string> = {};
-  for (const key of Object.keys(BROKER_LOG_SETTINGS) as BrokerSettingKey[]) effective[key] = String(setting(key));
+  for (const key of Object.keys(BROKER_LOG_SETTINGS) as BrokerSettingKey[])
+    effective[key] = String(setting(key));
   for (const topicKey of LOG_CONFIG_KEYS) {
     const synonyms = TOPIC_CONFIG_SYNONYMS[topicKey];
     effective[synonyms[0]!] = String(topicDefaults[topicKey]);
@@ -398,7 +408,9 @@ function storageError(message: string, cause?: unknown): LogError {
 
 function parseTopicsFile(buf: Buffer, file: string): TopicsFile {
   const bad = (why: string): LogError =>
-    storageError(`${file} is not a valid topics file (${why}); restore it from a backup or move it away to adopt the partition directories with default configs`);
+    storageError(
+      `${file} is not a valid topics file (${why}); restore it from a backup or move it away to adopt the partition directories with default configs`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(buf.toString('utf8'));
@@ -511,7 +523,10 @@ export class LogManager {
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? systemRandom;
     this.logger = opts.logger ?? consoleLogger;
-    this.maxReplicationFactor = Math.min(opts.maxReplicationFactor ?? MAX_REPLICATION_FACTOR, MAX_REPLICATION_FACTOR);
+    this.maxReplicationFactor = Math.min(
+      opts.maxReplicationFactor ?? MAX_REPLICATION_FACTOR,
+      MAX_REPLICATION_FACTOR,
+    );
     this.clusterId = meta.clusterId;
     this.nodeId = meta.nodeId;
     this.broker = broker;
@@ -527,7 +542,10 @@ export class LogManager {
   static open(opts: LogManagerOptions): LogManager {
     const broker = resolveBrokerConfig(opts.defaults);
     const fs = opts.fs ?? nodeFileSystem;
-    if (opts.nodeId !== undefined && (!Number.isSafeInteger(opts.nodeId) || opts.nodeId < 0 || opts.nodeId > 2 ** 31 - 1)) {
+    if (
+      opts.nodeId !== undefined &&
+      (!Number.isSafeInteger(opts.nodeId) || opts.nodeId < 0 || opts.nodeId > 2 ** 31 - 1)
+    ) {
       throw new RangeError(`invalid node id ${opts.nodeId}: expected an integer in [0, 2147483647]`);
     }
     const lock = opts.lock === false ? undefined : lockDataDir(opts.dataDir);
@@ -543,13 +561,22 @@ export class LogManager {
     }
   }
 
-  private static loadMeta(fs: FileSystem, opts: LogManagerOptions, random: Random): { clusterId: string; nodeId: number } {
+  private static loadMeta(
+    fs: FileSystem,
+    opts: LogManagerOptions,
+    random: Random,
+  ): { clusterId: string; nodeId: number } {
     const file = path.join(opts.dataDir, META_PROPERTIES_FILE);
     if (fs.exists(file)) {
       const props = parseProperties(fs.readFile(file).toString('utf8'));
       const clusterId = props.get('cluster.id');
       const nodeId = Number(props.get('node.id') ?? props.get('broker.id'));
-      if (props.get('version') !== '1' || clusterId === undefined || clusterId === '' || !Number.isSafeInteger(nodeId)) {
+      if (
+        props.get('version') !== '1' ||
+        clusterId === undefined ||
+        clusterId === '' ||
+        !Number.isSafeInteger(nodeId)
+      ) {
         throw storageError(`${file} is malformed (expected version=1, cluster.id and node.id)`);
       }
       if (opts.nodeId !== undefined && opts.nodeId !== nodeId) {
@@ -579,14 +606,18 @@ export class LogManager {
     let dirty = false;
     if (hadTopicsFile) {
       const buf = this.fs.readFile(topicsPath);
-      if (buf.length > MAX_METADATA_FILE_BYTES) throw storageError(`${topicsPath} is larger than ${MAX_METADATA_FILE_BYTES} bytes`);
+      if (buf.length > MAX_METADATA_FILE_BYTES)
+        throw storageError(`${topicsPath} is larger than ${MAX_METADATA_FILE_BYTES} bytes`);
       const file = parseTopicsFile(buf, topicsPath);
       for (const r of file.topics) {
         let config: LogConfig;
         try {
           config = parseLogConfig(r.configs, this.broker.topicDefaults);
         } catch (err) {
-          throw storageError(`topic '${r.name}' in ${topicsPath} has an invalid config: ${(err as Error).message}`, err);
+          throw storageError(
+            `topic '${r.name}' in ${topicsPath} has an invalid config: ${(err as Error).message}`,
+            err,
+          );
         }
         this.topicStates.set(r.name, { ...r, overrides: r.configs, config, logs: [] });
       }
@@ -599,7 +630,8 @@ export class LogManager {
       recoveryPoints: this.readCheckpointOrEmpty(RECOVERY_POINT_CHECKPOINT_FILE),
       logStartOffsets: this.readCheckpointOrEmpty(LOG_START_OFFSET_CHECKPOINT_FILE),
     };
-    for (const [k, v] of this.readCheckpointOrEmpty(CLEANER_OFFSET_CHECKPOINT_FILE)) this.cleanerCheckpoint.set(k, v);
+    for (const [k, v] of this.readCheckpointOrEmpty(CLEANER_OFFSET_CHECKPOINT_FILE))
+      this.cleanerCheckpoint.set(k, v);
 
     // Scan the directory: finish deletes, adopt unknown partition directories.
     const deletingNames = new Set(this.deleting.map((d) => d.name));
@@ -611,7 +643,9 @@ export class LogManager {
         continue;
       }
       if (STRAY_DIR_RE.test(entry)) {
-        this.logger.warn(`ignoring ${full}: a stray or future partition directory; remove it when it is not needed`);
+        this.logger.warn(
+          `ignoring ${full}: a stray or future partition directory; remove it when it is not needed`,
+        );
         continue;
       }
       const parsed = parsePartitionDirName(entry);
@@ -641,7 +675,9 @@ export class LogManager {
         );
         dirty = true;
       } else if (parsed.partition >= state.partitions) {
-        this.logger.warn(`adopted ${full}: topic '${parsed.topic}' grows to ${parsed.partition + 1} partitions to include it`);
+        this.logger.warn(
+          `adopted ${full}: topic '${parsed.topic}' grows to ${parsed.partition + 1} partitions to include it`,
+        );
         state.partitions = parsed.partition + 1;
         dirty = true;
       }
@@ -698,7 +734,12 @@ export class LogManager {
       this.fs.syncDir(this.dataDir);
     }
     const key = tpKey(state.name, partition);
-    const recoveryPoint = ctx === undefined ? undefined : ctx.cleanShutdown ? Number.MAX_SAFE_INTEGER : (ctx.recoveryPoints.get(key)?.offset ?? 0);
+    const recoveryPoint =
+      ctx === undefined
+        ? undefined
+        : ctx.cleanShutdown
+          ? Number.MAX_SAFE_INTEGER
+          : (ctx.recoveryPoints.get(key)?.offset ?? 0);
     const logStartOffset = ctx?.logStartOffsets.get(key)?.offset;
     const log = PartitionLog.open({
       dir,
@@ -738,7 +779,10 @@ export class LogManager {
       })),
       deleting: this.deleting,
     };
-    this.fs.writeFileAtomic(path.join(this.dataDir, TOPICS_FILE), Buffer.from(`${JSON.stringify(file, null, 2)}\n`, 'utf8'));
+    this.fs.writeFileAtomic(
+      path.join(this.dataDir, TOPICS_FILE),
+      Buffer.from(`${JSON.stringify(file, null, 2)}\n`, 'utf8'),
+    );
   }
 
   // --- topics ----------------------------------------------------------------------------------
@@ -751,11 +795,17 @@ export class LogManager {
    */
   createTopic(
     name: string,
-    opts: { partitions?: number; replicationFactor?: number; configs?: Record<string, string>; validateOnly?: boolean } = {},
+    opts: {
+      partitions?: number;
+      replicationFactor?: number;
+      configs?: Record<string, string>;
+      validateOnly?: boolean;
+    } = {},
   ): TopicInfo {
     this.ensureOpen();
     validateTopicName(name);
-    if (this.topicStates.has(name)) throw new LogError('TOPIC_ALREADY_EXISTS', `Topic '${name}' already exists.`);
+    if (this.topicStates.has(name))
+      throw new LogError('TOPIC_ALREADY_EXISTS', `Topic '${name}' already exists.`);
     const collision = [...this.topicStates.keys()].find((t) => collisionName(t) === collisionName(name));
     if (collision !== undefined) {
       throw new LogError(
@@ -763,14 +813,20 @@ export class LogManager {
         `Topic '${name}' collides with existing topic '${collision}': '.' and '_' are the same in metric names; pick another name`,
       );
     }
-    const partitions = opts.partitions === undefined || opts.partitions === -1 ? this.broker.settings.numPartitions : opts.partitions;
+    const partitions =
+      opts.partitions === undefined || opts.partitions === -1
+        ? this.broker.settings.numPartitions
+        : opts.partitions;
     this.checkPartitionCount(name, partitions, 0);
     const rf =
       opts.replicationFactor === undefined || opts.replicationFactor === -1
         ? this.broker.settings.defaultReplicationFactor
         : opts.replicationFactor;
     if (!Number.isSafeInteger(rf) || rf < 1) {
-      throw new LogError('INVALID_REPLICATION_FACTOR', `Replication factor must be larger than 0 (got ${rf}) for topic '${name}'.`);
+      throw new LogError(
+        'INVALID_REPLICATION_FACTOR',
+        `Replication factor must be larger than 0 (got ${rf}) for topic '${name}'.`,
+      );
     }
     if (rf > this.maxReplicationFactor) {
       throw new LogError(
@@ -980,8 +1036,12 @@ export class LogManager {
       this.runRetention();
     });
     this.schedule('flush', s.flushSchedulerIntervalMs, () => this.flushDue());
-    this.schedule('recovery-checkpoint', s.flushOffsetCheckpointIntervalMs, () => this.checkpointRecoveryPoints());
-    this.schedule('start-offset-checkpoint', s.flushStartOffsetCheckpointIntervalMs, () => this.checkpointLogStartOffsets());
+    this.schedule('recovery-checkpoint', s.flushOffsetCheckpointIntervalMs, () =>
+      this.checkpointRecoveryPoints(),
+    );
+    this.schedule('start-offset-checkpoint', s.flushStartOffsetCheckpointIntervalMs, () =>
+      this.checkpointLogStartOffsets(),
+    );
     if (s.cleanerEnable) this.schedule('cleaner', s.cleanerBackoffMs, () => this.cleanerTick());
   }
 
@@ -997,7 +1057,9 @@ export class LogManager {
           try {
             const result = fn();
             if (result instanceof Promise) {
-              this.track(result.catch((err: unknown) => this.logger.warn(`${task} failed: ${(err as Error).message}`)));
+              this.track(
+                result.catch((err: unknown) => this.logger.warn(`${task} failed: ${(err as Error).message}`)),
+              );
             } else if (result === true && this.immediateRuns < MAX_IMMEDIATE_RUNS) {
               again = 0; // more work right away (the cleaner cleaned a log; another may be due)
               this.immediateRuns++;
@@ -1080,7 +1142,11 @@ export class LogManager {
       force: this.horizonDue(key, now),
     });
     if (stats.cleaned) {
-      this.cleanerCheckpoint.set(key, { topic: log.topic, partition: log.partition, offset: stats.endOffset });
+      this.cleanerCheckpoint.set(key, {
+        topic: log.topic,
+        partition: log.partition,
+        offset: stats.endOffset,
+      });
       this.deleteHorizons.set(key, stats.nextDeleteHorizonMs);
     }
     return stats;
@@ -1102,7 +1168,8 @@ export class LogManager {
         firstDirtyOffset: this.cleanerCheckpoint.get(key)?.offset,
         force: this.horizonDue(key, now),
       });
-      if (range.shouldClean && (best === undefined || range.dirtyRatio > best.ratio)) best = { log, ratio: range.dirtyRatio };
+      if (range.shouldClean && (best === undefined || range.dirtyRatio > best.ratio))
+        best = { log, ratio: range.dirtyRatio };
     }
     if (best === undefined) return false;
     try {
@@ -1122,12 +1189,14 @@ export class LogManager {
   async flushAll(): Promise<void> {
     const logs = [...this.logs()];
     const now = this.clock.now();
-    await Promise.all(
+    const results = await Promise.allSettled(
       logs.map(async (log) => {
         await log.flush();
         this.lastFlushMs.set(log, now);
       }),
     );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 
   private flushDue(): Promise<unknown> | undefined {
@@ -1164,19 +1233,32 @@ export class LogManager {
   }
 
   private checkpointRecoveryPoints(): void {
-    const entries = [...this.logs()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.flushedOffset }));
+    const entries = [...this.logs()].map((l) => ({
+      topic: l.topic,
+      partition: l.partition,
+      offset: l.flushedOffset,
+    }));
     writeOffsetCheckpoint(this.fs, path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT_FILE), entries);
   }
 
   private checkpointLogStartOffsets(): void {
-    const entries = [...this.logs()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }));
+    const entries = [...this.logs()].map((l) => ({
+      topic: l.topic,
+      partition: l.partition,
+      offset: l.logStartOffset,
+    }));
     writeOffsetCheckpoint(this.fs, path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT_FILE), entries);
   }
 
   private checkpointCleaner(): void {
     const live = new Set([...this.logs()].map((l) => tpKey(l.topic, l.partition)));
-    for (const key of [...this.cleanerCheckpoint.keys()]) if (!live.has(key)) this.cleanerCheckpoint.delete(key);
-    writeOffsetCheckpoint(this.fs, path.join(this.dataDir, CLEANER_OFFSET_CHECKPOINT_FILE), this.cleanerCheckpoint.values());
+    for (const key of [...this.cleanerCheckpoint.keys()])
+      if (!live.has(key)) this.cleanerCheckpoint.delete(key);
+    writeOffsetCheckpoint(
+      this.fs,
+      path.join(this.dataDir, CLEANER_OFFSET_CHECKPOINT_FILE),
+      this.cleanerCheckpoint.values(),
+    );
   }
 
   /** The first dirty offset the cleaner recorded for a partition (cleaner-offset-checkpoint). */
@@ -1203,10 +1285,17 @@ export class LogManager {
       let clean = true;
       try {
         await this.flushAll();
-        this.writeCheckpoints();
       } catch (err) {
         clean = false;
-        this.logger.warn(`unclean close of ${this.dataDir}: ${(err as Error).message}`);
+        this.logger.warn(`unclean close of ${this.dataDir}: a flush failed: ${(err as Error).message}`);
+      }
+      try {
+        this.writeCheckpoints(); // the recovery points of the logs that did flush still help
+      } catch (err) {
+        clean = false;
+        this.logger.warn(
+          `unclean close of ${this.dataDir}: writing checkpoints failed: ${(err as Error).message}`,
+        );
       }
       for (const log of this.logs()) {
         try {
@@ -1252,7 +1341,10 @@ export class LogManager {
 
   private checkPartitionCount(name: string, count: number, current: number): void {
     if (!Number.isSafeInteger(count) || count < 1) {
-      throw new LogError('INVALID_PARTITIONS', `Number of partitions must be larger than 0 (got ${count}) for topic '${name}'.`);
+      throw new LogError(
+        'INVALID_PARTITIONS',
+        `Number of partitions must be larger than 0 (got ${count}) for topic '${name}'.`,
+      );
     }
     if (count > MAX_PARTITIONS_PER_TOPIC) {
       throw new LogError(
@@ -1272,20 +1364,25 @@ export class LogManager {
   private parseTopicConfig(name: string, overrides: Record<string, string>): LogConfig {
     for (const [key, value] of Object.entries(overrides)) {
       if (typeof value !== 'string') {
-        throw new LogError('INVALID_CONFIG', `invalid value ${JSON.stringify(value)} for topic config '${key}' of topic '${name}': expected a string`);
+        throw new LogError(
+          'INVALID_CONFIG',
+          `invalid value ${JSON.stringify(value)} for topic config '${key}' of topic '${name}': expected a string`,
+        );
       }
     }
     try {
       return parseLogConfig(overrides, this.broker.topicDefaults);
     } catch (err) {
-      if (err instanceof LogError) throw new LogError(err.code, `${err.message} (topic '${name}')`, { cause: err });
+      if (err instanceof LogError)
+        throw new LogError(err.code, `${err.message} (topic '${name}')`, { cause: err });
       throw err;
     }
   }
 
   private requireTopic(name: string): TopicState {
     const state = this.topicStates.get(name);
-    if (state === undefined) throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`);
+    if (state === undefined)
+      throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `Topic '${name}' does not exist.`);
     return state;
   }
 
@@ -1329,4 +1426,3 @@ function closeQuietly(log: PartitionLog): void {
     // already closed or its files are gone
   }
 }
-

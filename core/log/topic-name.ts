@@ -24,7 +24,7 @@ export function validateTopicName(name: string): void {
 
 /** Why the name is illegal, or undefined when it is legal. */
 export function topicNameProblem(name: string): string | undefined {
-  if (typeof name !== 'string' || name.length === 0) return 'Topic name is illegal, it can\'t be empty';
+  if (typeof name !== 'string' || name.length === 0) return "Topic name is illegal, it can't be empty";
   if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
   if (name.length > MAX_TOPIC_NAME_LENGTH) {
     return (

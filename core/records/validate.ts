@@ -41,7 +41,7 @@ function fail(code: RecordErrorCode, message: string): BatchError {
  * (callers that trust the bytes) it checks the framing only.
  */
 export function validateBatch(buf: Buffer, pos = 0, end = buf.length, verifyCrc = true): BatchError | null {
-  const available = end - pos;
+  const available = Math.min(end, buf.length) - pos;
   if (available < LOG_OVERHEAD) {
     return fail(
       'TRUNCATED',

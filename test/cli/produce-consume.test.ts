@@ -109,6 +109,8 @@ describe('trib produce / consume', () => {
     const piped = spawnSync(
       'bash',
       [
+        '--norc',
+        '--noprofile',
         '-c',
         `"$NODE" "$BIN" consume big --from-beginning --data-dir "$DIR" -q | head -n 3; echo "trib exit \${PIPESTATUS[0]}" >&2`,
       ],

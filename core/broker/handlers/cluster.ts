@@ -38,18 +38,26 @@ export function handleInitProducerId(
   return { errorCode: 0, producerId: node.producerIds.nextProducerId(), producerEpoch: 0 };
 }
 
-export function handleElectLeaders(node: NodeParts, _ctx: CallContext, req: Req<'ElectLeaders'>): Res<'ElectLeaders'> {
-  const topics = req.topicPartitions ?? node.logs.topics().map((t) => ({
-    topic: t.name,
-    partitions: Array.from({ length: t.partitions }, (_, i) => i),
-  }));
+export function handleElectLeaders(
+  node: NodeParts,
+  _ctx: CallContext,
+  req: Req<'ElectLeaders'>,
+): Res<'ElectLeaders'> {
+  const topics =
+    req.topicPartitions ??
+    node.logs.topics().map((t) => ({
+      topic: t.name,
+      partitions: Array.from({ length: t.partitions }, (_, i) => i),
+    }));
   return {
     errorCode: 0,
     replicaElectionResults: topics.map((t) => ({
       topic: t.topic,
       partitionResult: t.partitions.map((p) => ({
         partitionId: p,
-        errorCode: node.logs.topic(t.topic) ? ErrorCode.ELECTION_NOT_NEEDED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorCode: node.logs.topic(t.topic)
+          ? ErrorCode.ELECTION_NOT_NEEDED
+          : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         errorMessage: null,
       })),
     })),
@@ -69,7 +77,11 @@ export function handleAlterPartitionReassignments(
       name: t.name,
       partitions: t.partitions.map((p) => {
         if (!node.logs.topic(t.name)) {
-          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: null,
+          };
         }
         if (p.replicas === null || (p.replicas.length === 1 && p.replicas[0] === self)) {
           return { partitionIndex: p.partitionIndex, errorCode: 0, errorMessage: null };

@@ -80,9 +80,12 @@ export function handleDescribeConfigs(
         });
       } else if (r.resourceType === RESOURCE_BROKER) {
         if (r.resourceName !== '' && r.resourceName !== String(node.endpoint().nodeId)) {
-          throw Object.assign(new Error(`broker ${r.resourceName} is not this broker (${node.endpoint().nodeId})`), {
-            code: 'INVALID_REQUEST',
-          });
+          throw Object.assign(
+            new Error(`broker ${r.resourceName} is not this broker (${node.endpoint().nodeId})`),
+            {
+              code: 'INVALID_REQUEST',
+            },
+          );
         }
         configs = Object.entries(BROKER_CONFIG_DEFS).map(([name, def]: [string, ConfigDef]) => {
           const value = node.config[name as keyof typeof BROKER_CONFIG_DEFS];
@@ -135,7 +138,8 @@ function alterTopic(
     };
   }
   try {
-    if (!node.logs.topic(name)) throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+    if (!node.logs.topic(name))
+      throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
     apply();
     return { ...base, errorCode: 0, errorMessage: null };
   } catch (err) {
@@ -154,7 +158,10 @@ export function handleAlterConfigs(
       alterTopic(node, r.resourceType, r.resourceName, () => {
         const changes: Record<string, string | null> = {};
         for (const c of r.configs) changes[c.name] = c.value;
-        node.logs.alterTopicConfig(r.resourceName, changes, { incremental: false, validateOnly: req.validateOnly });
+        node.logs.alterTopicConfig(r.resourceName, changes, {
+          incremental: false,
+          validateOnly: req.validateOnly,
+        });
       }),
     ),
   };
@@ -172,7 +179,9 @@ export function handleIncrementalAlterConfigs(
         const info = node.logs.topic(r.resourceName)!;
         const changes: Record<string, string | null> = {};
         for (const c of r.configs) {
-          const current = (changes[c.name] ?? info.overrides[c.name] ?? '').split(',').filter((s) => s !== '');
+          const current = (changes[c.name] ?? info.overrides[c.name] ?? '')
+            .split(',')
+            .filter((s) => s !== '');
           switch (c.configOperation) {
             case 0:
               changes[c.name] = c.value;
@@ -194,7 +203,10 @@ export function handleIncrementalAlterConfigs(
               });
           }
         }
-        node.logs.alterTopicConfig(r.resourceName, changes, { incremental: true, validateOnly: req.validateOnly });
+        node.logs.alterTopicConfig(r.resourceName, changes, {
+          incremental: true,
+          validateOnly: req.validateOnly,
+        });
       }),
     ),
   };

@@ -39,7 +39,9 @@ export interface CallContext {
 import type { ApiKey } from '../../protocol/api-keys.js';
 import type { RequestData, ResponseInput, SupportedApiKey } from '../../protocol/messages/index.js';
 
-type KeyOf<N extends keyof typeof ApiKey> = (typeof ApiKey)[N] extends SupportedApiKey ? (typeof ApiKey)[N] : never;
+type KeyOf<N extends keyof typeof ApiKey> = (typeof ApiKey)[N] extends SupportedApiKey
+  ? (typeof ApiKey)[N]
+  : never;
 /** Decoded request data of an API, by name: `Req<'Produce'>`. */
 export type Req<N extends keyof typeof ApiKey> = RequestData<KeyOf<N>>;
 /** Response input of an API, by name: `Res<'Produce'>`. */

@@ -3,7 +3,10 @@
  * Records pass through as the producer's batch bytes and leave as slices of segment files.
  */
 import { ErrorCode } from '../../protocol/errors.js';
-import type { DeleteRecordsRequestData, DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
+import type {
+  DeleteRecordsRequestData,
+  DeleteRecordsResponse,
+} from '../../protocol/messages/delete-records.js';
 import type { FetchRequestData, FetchResponse } from '../../protocol/messages/fetch.js';
 import type { ListOffsetsRequestData, ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
 import type {
@@ -116,7 +119,7 @@ export async function handleFetch(
       logStartOffset: r.logStartOffset,
       abortedTransactions: null,
       preferredReadReplica: -1,
-      records: r.records,
+      records: r.records ?? Buffer.alloc(0), // librdkafka rejects a null (-1) MessageSetSize
     });
   }
   // No fetch sessions: session id 0 tells clients to send full fetch requests.
@@ -189,12 +192,20 @@ export function handleDeleteRecords(
           const log = node.logs.getLog(t.name, p.partitionIndex);
           const offset = p.offset === -1 ? log.highWatermark : p.offset;
           if (offset < 0 || offset > log.highWatermark) {
-            return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+            return {
+              partitionIndex: p.partitionIndex,
+              lowWatermark: -1,
+              errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
+            };
           }
           log.deleteRecordsBefore(offset);
           return { partitionIndex: p.partitionIndex, lowWatermark: log.logStartOffset, errorCode: 0 };
         } catch (err) {
-          return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: errorAnswer(err).errorCode };
+          return {
+            partitionIndex: p.partitionIndex,
+            lowWatermark: -1,
+            errorCode: errorAnswer(err).errorCode,
+          };
         }
       }),
     })),

@@ -7,9 +7,9 @@ import { LogError } from '../../log/errors.js';
 import type { PartitionLog } from '../../log/log.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { HandlerTable } from '../broker.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../group-coordinator.js';
 import { type GroupLog, logGroupStorage, OFFSETS_TOPIC } from '../offsets-store.js';
-import type { HandlerTable } from '../broker.js';
 import type { CallContext, NodeParts, Req, Res } from './context.js';
 
 /** Kafka's __consumer_offsets settings: compacted, 100 MiB segments. */
@@ -67,7 +67,8 @@ export class GroupHandlers {
   }
 
   private get groups(): GroupCoordinator {
-    if (!this.coordinator) throw new LogError('KAFKA_STORAGE_ERROR', 'the group coordinator is not loaded yet');
+    if (!this.coordinator)
+      throw new LogError('KAFKA_STORAGE_ERROR', 'the group coordinator is not loaded yet');
     return this.coordinator;
   }
 
@@ -94,7 +95,13 @@ export class GroupHandlers {
     };
     if (ctx.apiVersion >= 4) return { coordinators: keys.map(answer) };
     const a = answer(req.key);
-    return { errorCode: a.errorCode, errorMessage: a.errorMessage, nodeId: a.nodeId, host: a.host, port: a.port };
+    return {
+      errorCode: a.errorCode,
+      errorMessage: a.errorMessage,
+      nodeId: a.nodeId,
+      host: a.host,
+      port: a.port,
+    };
   }
 
   table(): HandlerTable {

@@ -26,7 +26,8 @@ export function handleMetadata(
   // v0: an empty list means all topics; v1+: null means all, [] means none.
   const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
   const names = all ? logs.topics().map((t) => t.name) : req.topics!.map((t) => t.name ?? '');
-  const autoCreate = node.config['auto.create.topics.enable'] === true && (req.allowAutoTopicCreation ?? true);
+  const autoCreate =
+    node.config['auto.create.topics.enable'] === true && (req.allowAutoTopicCreation ?? true);
   const self = node.endpoint();
   const topics: MetadataTopic[] = [];
   for (const name of names) {
@@ -160,7 +161,12 @@ export function handleDeleteTopics(
       : req.topicNames.map((name) => ({ name, topicId: undefined }));
   const responses = wanted.map(({ name, topicId }) => {
     if (name === null) {
-      return { name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'no topic has that id' };
+      return {
+        name: null,
+        topicId,
+        errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+        errorMessage: 'no topic has that id',
+      };
     }
     if (node.config['delete.topic.enable'] !== true) {
       return {

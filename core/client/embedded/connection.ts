@@ -6,7 +6,12 @@
  */
 import type { Broker } from '../../broker/broker.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../protocol/frames.js';
-import { getApi, type RequestInput, type ResponseData, type SupportedApiKey } from '../../protocol/messages/index.js';
+import {
+  getApi,
+  type RequestInput,
+  type ResponseData,
+  type SupportedApiKey,
+} from '../../protocol/messages/index.js';
 import type { BrokerConnection, RequestOptions } from '../connection.js';
 import { KafkaClientError } from '../errors.js';
 
@@ -57,7 +62,11 @@ export class EmbeddedConnection implements BrokerConnection {
     return response;
   }
 
-  async send<K extends SupportedApiKey>(apiKey: K, body: RequestInput<K>, opts?: RequestOptions): Promise<void> {
+  async send<K extends SupportedApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    opts?: RequestOptions,
+  ): Promise<void> {
     await this.call(apiKey, body, opts);
   }
 

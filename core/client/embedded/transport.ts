@@ -13,7 +13,10 @@ export class EmbeddedTransport implements Transport {
 
   constructor(readonly broker: Broker) {}
 
-  static async open(dataDir: string, config: Readonly<Record<string, unknown>> = {}): Promise<EmbeddedTransport> {
+  static async open(
+    dataDir: string,
+    config: Readonly<Record<string, unknown>> = {},
+  ): Promise<EmbeddedTransport> {
     const broker = await Broker.open({
       dataDir,
       // One process, no network: the first consumer of a group need not wait for others.
@@ -29,7 +32,10 @@ export class EmbeddedTransport implements Transport {
 
   async connect(address: BrokerAddress, clientId: string): Promise<BrokerConnection> {
     if (address.nodeId !== this.broker.endpoint().nodeId) {
-      throw new KafkaClientError('LEADER_NOT_AVAILABLE', `broker ${address.nodeId} is not the embedded broker`);
+      throw new KafkaClientError(
+        'LEADER_NOT_AVAILABLE',
+        `broker ${address.nodeId} is not the embedded broker`,
+      );
     }
     return new EmbeddedConnection(this.broker, clientId);
   }

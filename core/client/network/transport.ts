@@ -14,8 +14,11 @@ export interface HostPort {
 
 /** Parses "host:port[,host:port...]" (IPv6 as [::1]:9092). */
 export function parseBootstrap(servers: string | readonly string[]): HostPort[] {
-  const list = (typeof servers === 'string' ? servers.split(',') : servers).map((s) => s.trim()).filter((s) => s !== '');
-  if (list.length === 0) throw new KafkaClientError('INVALID_CONFIG', 'bootstrap.servers is empty: give HOST:PORT[,HOST:PORT...]');
+  const list = (typeof servers === 'string' ? servers.split(',') : servers)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (list.length === 0)
+    throw new KafkaClientError('INVALID_CONFIG', 'bootstrap.servers is empty: give HOST:PORT[,HOST:PORT...]');
   return list.map((s) => {
     const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s.replace(/^[A-Z_]+:\/\//, ''));
     const port = m ? Number(m[3]) : Number.NaN;
@@ -36,11 +39,19 @@ class NetworkBrokerConnection implements BrokerConnection {
     return this.conn.isClosed;
   }
 
-  request<K extends SupportedApiKey>(apiKey: K, body: RequestInput<K>, opts?: RequestOptions): Promise<ResponseData<K>> {
+  request<K extends SupportedApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    opts?: RequestOptions,
+  ): Promise<ResponseData<K>> {
     return this.conn.request(apiKey, body, opts);
   }
 
-  async send<K extends SupportedApiKey>(apiKey: K, body: RequestInput<K>, opts?: RequestOptions): Promise<void> {
+  async send<K extends SupportedApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    opts?: RequestOptions,
+  ): Promise<void> {
     await this.conn.request(apiKey, body, { ...opts, expectResponse: false });
   }
 

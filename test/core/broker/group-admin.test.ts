@@ -12,7 +12,12 @@ describe('group coordinator: ListGroups, DescribeGroups, DeleteGroups', () => {
     await stableGroup(h, 1, { groupId: 'stable' });
     void join(h, { groupId: 'preparing', apiVersion: 3 });
     await h.coordinator.offsetCommit(
-      { groupId: 'empty', topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] }] },
+      {
+        groupId: 'empty',
+        topics: [
+          { name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] },
+        ],
+      },
       { apiVersion: 2 },
     );
     const all = await h.coordinator.listGroups({});
@@ -48,21 +53,33 @@ describe('group coordinator: ListGroups, DescribeGroups, DeleteGroups', () => {
       })),
       authorizedOperations: -2147483648,
     });
-    expect(d.groups[1]).toMatchObject({ errorCode: NONE, groupId: 'missing', groupState: 'Dead', members: [] });
+    expect(d.groups[1]).toMatchObject({
+      errorCode: NONE,
+      groupId: 'missing',
+      groupState: 'Dead',
+      members: [],
+    });
 
     await joinNew(h, { clientId: 'late' });
     const during = (await h.coordinator.describeGroups({ groups: ['g'] })).groups[0]!;
     expect(during.groupState).toBe('PreparingRebalance');
     expect(during.protocolData).toBe('');
     expect(during.members).toHaveLength(3);
-    expect(during.members.every((m) => m.memberMetadata.length === 0 && m.memberAssignment.length === 0)).toBe(true);
+    expect(
+      during.members.every((m) => m.memberMetadata.length === 0 && m.memberAssignment.length === 0),
+    ).toBe(true);
   });
 
   it('DeleteGroups deletes only empty groups', async () => {
     const h = await startCoordinator();
     await stableGroup(h, 1, { groupId: 'busy' });
     await h.coordinator.offsetCommit(
-      { groupId: 'idle', topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] }] },
+      {
+        groupId: 'idle',
+        topics: [
+          { name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1, committedMetadata: null }] },
+        ],
+      },
       { apiVersion: 2 },
     );
     const r = await h.coordinator.deleteGroups({ groupsNames: ['busy', 'idle', 'never', 'idle'] });
@@ -72,7 +89,10 @@ describe('group coordinator: ListGroups, DescribeGroups, DeleteGroups', () => {
       { groupId: 'never', errorCode: GROUP_ID_NOT_FOUND },
     ]);
     expect(h.coordinator.groupState('idle')).toBeNull();
-    expect(h.coordinator.fetchOffsets('idle', [{ name: 't', partitionIndexes: [0] }], false).topics[0]!.partitions[0]!.committedOffset).toBe(-1);
+    expect(
+      h.coordinator.fetchOffsets('idle', [{ name: 't', partitionIndexes: [0] }], false).topics[0]!
+        .partitions[0]!.committedOffset,
+    ).toBe(-1);
     expect(h.coordinator.groupState('busy')).toBe('Stable');
   });
 

@@ -2,15 +2,16 @@
  * Test helpers for the group coordinator: a manual clock that fires timers as virtual time
  * advances, and a harness that drives members through JoinGroup/SyncGroup/Heartbeat.
  */
-import type { Clock, TimerHandle } from '../../../core/env/clock.js';
-import { SeededRandom } from '../../../core/env/random.js';
+
 import {
-  type GroupCoordinatorConfig,
   GroupCoordinator,
+  type GroupCoordinatorConfig,
   type JoinGroupResponse,
   type SyncGroupResponse,
 } from '../../../core/broker/group-coordinator.js';
 import { type GroupStorage, MemoryGroupStorage } from '../../../core/broker/offsets-store.js';
+import type { Clock, TimerHandle } from '../../../core/env/clock.js';
+import { SeededRandom } from '../../../core/env/random.js';
 
 interface Timer {
   dueMs: number;
@@ -56,7 +57,10 @@ export class ManualClock implements Clock {
       await settle();
       let next: Timer | null = null;
       for (const timer of this.timers.values()) {
-        if (timer.dueMs <= target && (!next || timer.dueMs < next.dueMs || (timer.dueMs === next.dueMs && timer.seq < next.seq))) {
+        if (
+          timer.dueMs <= target &&
+          (!next || timer.dueMs < next.dueMs || (timer.dueMs === next.dueMs && timer.seq < next.seq))
+        ) {
           next = timer;
         }
       }
@@ -89,7 +93,12 @@ export interface Harness {
 
 /** A loaded coordinator over in-memory storage, a manual clock and seeded randomness. */
 export async function startCoordinator(
-  options: { storage?: GroupStorage; clock?: ManualClock; config?: Partial<GroupCoordinatorConfig>; partitionExists?: (t: string, p: number) => boolean } = {},
+  options: {
+    storage?: GroupStorage;
+    clock?: ManualClock;
+    config?: Partial<GroupCoordinatorConfig>;
+    partitionExists?: (t: string, p: number) => boolean;
+  } = {},
 ): Promise<Harness> {
   const clock = options.clock ?? new ManualClock();
   const storage = options.storage ?? new MemoryGroupStorage(4);
@@ -133,7 +142,10 @@ export function join(h: Harness, o: JoinOptions = {}): Promise<JoinGroupResponse
 }
 
 /** A v4+ join: the MEMBER_ID_REQUIRED round trip, then the real join (still pending until the rebalance completes). */
-export async function joinNew(h: Harness, o: JoinOptions = {}): Promise<{ memberId: string; joined: Promise<JoinGroupResponse> }> {
+export async function joinNew(
+  h: Harness,
+  o: JoinOptions = {},
+): Promise<{ memberId: string; joined: Promise<JoinGroupResponse> }> {
   const first = await join(h, { ...o, memberId: '' });
   if (first.errorCode !== 79) throw new Error(`expected MEMBER_ID_REQUIRED, got ${first.errorCode}`);
   return { memberId: first.memberId, joined: join(h, { ...o, memberId: first.memberId }) };

@@ -37,7 +37,9 @@ describe('group coordinator: join, sync, heartbeat', () => {
     expect(j.leader).toBe(j.memberId);
     expect(j.protocolName).toBe('range');
     expect(j.protocolType).toBe('consumer');
-    expect(j.members).toEqual([{ memberId: j.memberId, groupInstanceId: null, metadata: Buffer.from('meta:range') }]);
+    expect(j.members).toEqual([
+      { memberId: j.memberId, groupInstanceId: null, metadata: Buffer.from('meta:range') },
+    ]);
     expect(h.coordinator.groupState('g')).toBe('CompletingRebalance');
 
     const s = await sync(h, j.memberId, 1, { [j.memberId]: 'all-partitions' });
@@ -48,7 +50,7 @@ describe('group coordinator: join, sync, heartbeat', () => {
     expect(await heartbeat(h, j.memberId, 1)).toBe(NONE);
   });
 
-  it('MEMBER_ID_REQUIRED round trip for v4+: the id is `${clientId}-${uuid}` and the rejoin is accepted', async () => {
+  it('MEMBER_ID_REQUIRED round trip for v4+: the id is <clientId>-<uuid> and the rejoin is accepted', async () => {
     const h = await startCoordinator({ config: { 'group.initial.rebalance.delay.ms': 0 } });
     const first = await join(h, { apiVersion: 4, clientId: 'rdkafka' });
     expect(first.errorCode).toBe(MEMBER_ID_REQUIRED);
@@ -144,7 +146,9 @@ describe('group coordinator: join, sync, heartbeat', () => {
         groupId: 'g',
         generationIdOrMemberEpoch: 1,
         memberId: m1,
-        topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedMetadata: null }] }],
+        topics: [
+          { name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedMetadata: null }] },
+        ],
       },
       { apiVersion: 8 },
     );
@@ -241,7 +245,11 @@ describe('group coordinator: join, sync, heartbeat', () => {
     const [ja] = await advanceUntil(h, Promise.all([a.joined, b.joined, c.joined]));
     // Candidates {roundrobin, sticky}: a votes sticky (its first candidate), b sticky, c roundrobin.
     expect(ja.protocolName).toBe('sticky');
-    expect(ja.members.map((m) => m.metadata.toString())).toEqual(['meta:sticky', 'meta:sticky', 'meta:sticky']);
+    expect(ja.members.map((m) => m.metadata.toString())).toEqual([
+      'meta:sticky',
+      'meta:sticky',
+      'meta:sticky',
+    ]);
   });
 
   it('an empty group refuses an empty protocol type or list', async () => {
@@ -263,7 +271,12 @@ describe('group coordinator: join, sync, heartbeat', () => {
     expect(j.protocolName).toBe('sessioned');
     const listed = await h.coordinator.listGroups();
     expect(listed.groups).toEqual([
-      { groupId: 'connect-cluster', protocolType: 'connect', groupState: 'CompletingRebalance', groupType: 'classic' },
+      {
+        groupId: 'connect-cluster',
+        protocolType: 'connect',
+        groupState: 'CompletingRebalance',
+        groupType: 'classic',
+      },
     ]);
   });
 

@@ -23,11 +23,20 @@ describe('__consumer_offsets record formats', () => {
       key: { group: 'g', topic: 't', partition: 1 },
     });
     // Version 0 is the same layout.
-    expect(decodeCoordinatorKey(hex('0000 0001 67 0001 74 00000002'))).toMatchObject({ type: 'offsetCommit', version: 0 });
+    expect(decodeCoordinatorKey(hex('0000 0001 67 0001 74 00000002'))).toMatchObject({
+      type: 'offsetCommit',
+      version: 0,
+    });
   });
 
   it('OffsetCommitValue v3: offset, leaderEpoch, metadata, commitTimestamp', () => {
-    const bytes = encodeOffsetCommitValue({ offset: 5, leaderEpoch: 2, metadata: 'm', commitTimestamp: 1000, expireTimestamp: -1 });
+    const bytes = encodeOffsetCommitValue({
+      offset: 5,
+      leaderEpoch: 2,
+      metadata: 'm',
+      commitTimestamp: 1000,
+      expireTimestamp: -1,
+    });
     expect(bytes).toEqual(hex('0003  0000000000000005  00000002  0001 6d  00000000000003e8'));
     expect(decodeOffsetCommitValue(bytes)).toEqual({
       offset: 5,
@@ -39,7 +48,13 @@ describe('__consumer_offsets record formats', () => {
   });
 
   it('OffsetCommitValue v1 when the commit carries an expire timestamp', () => {
-    const bytes = encodeOffsetCommitValue({ offset: 7, leaderEpoch: 9, metadata: '', commitTimestamp: 1000, expireTimestamp: 2000 });
+    const bytes = encodeOffsetCommitValue({
+      offset: 7,
+      leaderEpoch: 9,
+      metadata: '',
+      commitTimestamp: 1000,
+      expireTimestamp: 2000,
+    });
     expect(bytes).toEqual(hex('0001  0000000000000007  0000  00000000000003e8  00000000000007d0'));
     expect(decodeOffsetCommitValue(bytes)).toEqual({
       offset: 7,
@@ -125,7 +140,9 @@ describe('__consumer_offsets record formats', () => {
   });
 
   it('reads GroupMetadataValue v0 (the rebalance timeout is the session timeout) and round-trips v4', () => {
-    const v0 = hex('0000 0001 78 00000002 0001 72 0001 6d 00000001 0001 6d 0001 63 0001 68 00001388 00000000 00000000');
+    const v0 = hex(
+      '0000 0001 78 00000002 0001 72 0001 6d 00000001 0001 6d 0001 63 0001 68 00001388 00000000 00000000',
+    );
     expect(decodeGroupMetadataValue(v0)).toEqual({
       protocolType: 'x',
       generation: 2,
@@ -168,9 +185,17 @@ describe('__consumer_offsets record formats', () => {
   });
 
   it('rejects truncated values', () => {
-    const bytes = encodeOffsetCommitValue({ offset: 5, leaderEpoch: 2, metadata: 'm', commitTimestamp: 1000, expireTimestamp: -1 });
+    const bytes = encodeOffsetCommitValue({
+      offset: 5,
+      leaderEpoch: 2,
+      metadata: 'm',
+      commitTimestamp: 1000,
+      expireTimestamp: -1,
+    });
     expect(() => decodeOffsetCommitValue(bytes.subarray(0, bytes.length - 1))).toThrow();
-    expect(() => encodeOffsetCommitKey({ group: 'x'.repeat(40_000), topic: 't', partition: 0 })).toThrow(/32767/);
+    expect(() => encodeOffsetCommitKey({ group: 'x'.repeat(40_000), topic: 't', partition: 0 })).toThrow(
+      /32767/,
+    );
   });
 });
 

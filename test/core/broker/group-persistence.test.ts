@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCoordinator } from '../../../core/broker/group-coordinator.js';
+import { decodeCoordinatorKey, decodeGroupMetadataValue } from '../../../core/broker/group-metadata-codec.js';
 import {
-  decodeCoordinatorKey,
-  decodeGroupMetadataValue,
-} from '../../../core/broker/group-metadata-codec.js';
-import { MemoryGroupStorage, type StorageRecord, type StoredRecord } from '../../../core/broker/offsets-store.js';
+  MemoryGroupStorage,
+  type StorageRecord,
+  type StoredRecord,
+} from '../../../core/broker/offsets-store.js';
 import { heartbeat, ManualClock, stableGroup, startCoordinator, sync } from './group-helpers.js';
 
 const NONE = 0;
@@ -38,7 +39,12 @@ describe('group coordinator: persistence in __consumer_offsets', () => {
       { apiVersion: 8 },
     );
     await a.coordinator.offsetCommit(
-      { groupId: 'simple', topics: [{ name: 't', partitions: [{ partitionIndex: 3, committedOffset: 9, committedMetadata: '' }] }] },
+      {
+        groupId: 'simple',
+        topics: [
+          { name: 't', partitions: [{ partitionIndex: 3, committedOffset: 9, committedMetadata: '' }] },
+        ],
+      },
       { apiVersion: 2 },
     );
     const before = await a.coordinator.describeGroups({ groups: ['g', 'simple'] });
@@ -64,13 +70,27 @@ describe('group coordinator: persistence in __consumer_offsets', () => {
         {
           name: 'orders',
           partitions: [
-            { partitionIndex: 0, committedOffset: 100, committedLeaderEpoch: 4, metadata: 'meta', errorCode: NONE },
-            { partitionIndex: 1, committedOffset: 200, committedLeaderEpoch: -1, metadata: '', errorCode: NONE },
+            {
+              partitionIndex: 0,
+              committedOffset: 100,
+              committedLeaderEpoch: 4,
+              metadata: 'meta',
+              errorCode: NONE,
+            },
+            {
+              partitionIndex: 1,
+              committedOffset: 200,
+              committedLeaderEpoch: -1,
+              metadata: '',
+              errorCode: NONE,
+            },
           ],
         },
       ],
     });
-    expect(b.coordinator.fetchOffsets('simple', null, false).topics[0]!.partitions[0]!.committedOffset).toBe(9);
+    expect(b.coordinator.fetchOffsets('simple', null, false).topics[0]!.partitions[0]!.committedOffset).toBe(
+      9,
+    );
 
     // The members carry on in the same generation with the new coordinator.
     const group = b.coordinator.group('g')!;
@@ -96,7 +116,12 @@ describe('group coordinator: persistence in __consumer_offsets', () => {
     expect(groupRecords).toHaveLength(1);
     expect(groupRecords[0]!.value!.readInt16BE(0)).toBe(3);
     const value = decodeGroupMetadataValue(groupRecords[0]!.value!);
-    expect(value).toMatchObject({ protocolType: 'consumer', generation: generationId, protocol: 'range', leader: memberIds[0] });
+    expect(value).toMatchObject({
+      protocolType: 'consumer',
+      generation: generationId,
+      protocol: 'range',
+      leader: memberIds[0],
+    });
     expect(value.members[0]).toMatchObject({
       memberId: memberIds[0],
       clientId: 'c0',
@@ -118,11 +143,16 @@ describe('group coordinator: persistence in __consumer_offsets', () => {
         groupId: 'g',
         generationIdOrMemberEpoch: generationId,
         memberId: memberIds[0]!,
-        topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedMetadata: null }] }],
+        topics: [
+          { name: 't', partitions: [{ partitionIndex: 0, committedOffset: 5, committedMetadata: null }] },
+        ],
       },
       { apiVersion: 8 },
     );
-    await a.coordinator.leaveGroup({ groupId: 'g', members: [{ memberId: memberIds[0]! }] }, { apiVersion: 3 });
+    await a.coordinator.leaveGroup(
+      { groupId: 'g', members: [{ memberId: memberIds[0]! }] },
+      { apiVersion: 3 },
+    );
     expect(a.coordinator.groupState('g')).toBe('Empty');
     const deleted = await a.coordinator.deleteGroups({ groupsNames: ['g'] });
     expect(deleted.results).toEqual([{ groupId: 'g', errorCode: NONE }]);
@@ -135,8 +165,13 @@ describe('group coordinator: persistence in __consumer_offsets', () => {
 
     const b = await startCoordinator({ storage, clock });
     expect(b.coordinator.groupState('g')).toBeNull();
-    expect(b.coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }], false).topics[0]!.partitions[0]!.committedOffset).toBe(-1);
-    expect((await b.coordinator.deleteGroups({ groupsNames: ['g'] })).results[0]!.errorCode).toBe(GROUP_ID_NOT_FOUND);
+    expect(
+      b.coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }], false).topics[0]!.partitions[0]!
+        .committedOffset,
+    ).toBe(-1);
+    expect((await b.coordinator.deleteGroups({ groupsNames: ['g'] })).results[0]!.errorCode).toBe(
+      GROUP_ID_NOT_FOUND,
+    );
   });
 
   it('answers COORDINATOR_LOAD_IN_PROGRESS while loading (SyncGroup: REBALANCE_IN_PROGRESS, Heartbeat: NONE)', async () => {
@@ -158,16 +193,18 @@ describe('group coordinator: persistence in __consumer_offsets', () => {
       { apiVersion: 5 },
     );
     expect(join.errorCode).toBe(COORDINATOR_LOAD_IN_PROGRESS);
-    expect((await gc.syncGroup({ groupId: 'g', generationId: 1, memberId: 'm', assignments: [] })).errorCode).toBe(
-      REBALANCE_IN_PROGRESS,
-    );
+    expect(
+      (await gc.syncGroup({ groupId: 'g', generationId: 1, memberId: 'm', assignments: [] })).errorCode,
+    ).toBe(REBALANCE_IN_PROGRESS);
     expect((await gc.heartbeat({ groupId: 'g', generationId: 1, memberId: 'm' })).errorCode).toBe(NONE);
     expect((await gc.listGroups()).errorCode).toBe(COORDINATOR_LOAD_IN_PROGRESS);
     release();
     await loading;
     expect((await gc.listGroups()).errorCode).toBe(NONE);
     gc.close();
-    expect((await gc.heartbeat({ groupId: 'g', generationId: 1, memberId: 'm' })).errorCode).toBe(COORDINATOR_NOT_AVAILABLE);
+    expect((await gc.heartbeat({ groupId: 'g', generationId: 1, memberId: 'm' })).errorCode).toBe(
+      COORDINATOR_NOT_AVAILABLE,
+    );
     expect((await gc.listGroups()).errorCode).toBe(COORDINATOR_NOT_AVAILABLE);
   });
 
@@ -187,7 +224,13 @@ describe('group coordinator: persistence in __consumer_offsets', () => {
   it('unloading a partition answers parked requests with NOT_COORDINATOR', async () => {
     const h = await startCoordinator();
     const parked = h.coordinator.joinGroup(
-      { groupId: 'g', sessionTimeoutMs: 10_000, memberId: '', protocolType: 'consumer', protocols: [{ name: 'r', metadata: Buffer.alloc(0) }] },
+      {
+        groupId: 'g',
+        sessionTimeoutMs: 10_000,
+        memberId: '',
+        protocolType: 'consumer',
+        protocols: [{ name: 'r', metadata: Buffer.alloc(0) }],
+      },
       { apiVersion: 3 },
     );
     h.coordinator.unloadPartition(h.coordinator.partitionFor('g'));

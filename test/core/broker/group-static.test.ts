@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { JoinGroupResponse } from '../../../core/broker/group-coordinator.js';
 import { MemoryGroupStorage, type StorageRecord } from '../../../core/broker/offsets-store.js';
-import { advanceUntil, type Harness, heartbeat, isSettled, join, protocols, startCoordinator, sync } from './group-helpers.js';
+import {
+  advanceUntil,
+  type Harness,
+  heartbeat,
+  isSettled,
+  join,
+  protocols,
+  startCoordinator,
+  sync,
+} from './group-helpers.js';
 
 const NONE = 0;
 const UNKNOWN_MEMBER_ID = 25;
@@ -9,12 +18,18 @@ const FENCED_INSTANCE_ID = 82;
 const NOT_COORDINATOR = 16;
 
 /** Two static members (instance ids i0, i1) in a Stable group, generation 1. */
-async function staticGroup(h: Harness, apiVersion = 5): Promise<{ j0: JoinGroupResponse; j1: JoinGroupResponse }> {
+async function staticGroup(
+  h: Harness,
+  apiVersion = 5,
+): Promise<{ j0: JoinGroupResponse; j1: JoinGroupResponse }> {
   const r0 = join(h, { groupInstanceId: 'i0', clientId: 'c0', apiVersion });
   const r1 = join(h, { groupInstanceId: 'i1', clientId: 'c1', apiVersion });
   const [j0, j1] = await advanceUntil(h, Promise.all([r0, r1]));
   const assignments = { [j0.memberId]: 'a0', [j1.memberId]: 'a1' };
-  await Promise.all([sync(h, j0.memberId, 1, assignments, 'g', 'i0'), sync(h, j1.memberId, 1, {}, 'g', 'i1')]);
+  await Promise.all([
+    sync(h, j0.memberId, 1, assignments, 'g', 'i0'),
+    sync(h, j1.memberId, 1, {}, 'g', 'i1'),
+  ]);
   return { j0, j1 };
 }
 
@@ -91,7 +106,10 @@ describe('group coordinator: static membership', () => {
     const r1 = join(h2, { groupInstanceId: 'i1', protocols: both });
     const [k0, k1] = await advanceUntil(h2, Promise.all([r0, r1]));
     expect(k0.protocolName).toBe('sticky');
-    await Promise.all([sync(h2, k0.memberId, 1, { [k0.memberId]: 'x', [k1.memberId]: 'y' }), sync(h2, k1.memberId, 1)]);
+    await Promise.all([
+      sync(h2, k0.memberId, 1, { [k0.memberId]: 'x', [k1.memberId]: 'y' }),
+      sync(h2, k1.memberId, 1),
+    ]);
     // i1 now supports only range: range becomes the only candidate, so the group rebalances.
     const changed = join(h2, { groupInstanceId: 'i1', protocols: protocols('range') });
     expect(h2.coordinator.groupState('g')).toBe('PreparingRebalance');
@@ -102,7 +120,13 @@ describe('group coordinator: static membership', () => {
     const h = await startCoordinator();
     const { j1 } = await staticGroup(h);
     const left = await h.coordinator.leaveGroup(
-      { groupId: 'g', members: [{ memberId: '', groupInstanceId: 'i1' }, { memberId: '', groupInstanceId: 'nope' }] },
+      {
+        groupId: 'g',
+        members: [
+          { memberId: '', groupInstanceId: 'i1' },
+          { memberId: '', groupInstanceId: 'nope' },
+        ],
+      },
       { apiVersion: 4 },
     );
     expect(left.members).toEqual([
@@ -130,7 +154,9 @@ describe('group coordinator: static membership', () => {
     const flaky = {
       partitionCount: storage.partitionCount,
       append: (p: number, r: StorageRecord[]) =>
-        failAppends ? Promise.reject(Object.assign(new Error('disk'), { code: 'KAFKA_STORAGE_ERROR' })) : storage.append(p, r),
+        failAppends
+          ? Promise.reject(Object.assign(new Error('disk'), { code: 'KAFKA_STORAGE_ERROR' }))
+          : storage.append(p, r),
       readAll: (p: number) => storage.readAll(p),
     };
     const h = await startCoordinator({ storage: flaky });
@@ -147,9 +173,17 @@ describe('group coordinator: static membership', () => {
     const r0 = join(h, { groupInstanceId: 'i0', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 10_000 });
     const r1 = join(h, { groupInstanceId: 'i1', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 10_000 });
     const [j0, j1] = await advanceUntil(h, Promise.all([r0, r1]));
-    await Promise.all([sync(h, j0.memberId, 1, { [j0.memberId]: 'a', [j1.memberId]: 'b' }), sync(h, j1.memberId, 1)]);
+    await Promise.all([
+      sync(h, j0.memberId, 1, { [j0.memberId]: 'a', [j1.memberId]: 'b' }),
+      sync(h, j1.memberId, 1),
+    ]);
     // The leader rejoins (new generation); i1 does not, within the rebalance timeout.
-    const again = join(h, { memberId: j0.memberId, groupInstanceId: 'i0', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 10_000 });
+    const again = join(h, {
+      memberId: j0.memberId,
+      groupInstanceId: 'i0',
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 10_000,
+    });
     await h.clock.advance(10_000);
     const a = await again;
     expect(a.generationId).toBe(2);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { OffsetCommitRequestTopic } from '../../../core/broker/group-coordinator.js';
 import { MemoryGroupStorage, type StorageRecord } from '../../../core/broker/offsets-store.js';
-import { advanceUntil, type Harness, join, joinNew, stableGroup, startCoordinator, sync } from './group-helpers.js';
+import {
+  advanceUntil,
+  type Harness,
+  join,
+  joinNew,
+  stableGroup,
+  startCoordinator,
+  sync,
+} from './group-helpers.js';
 
 const NONE = 0;
 const OFFSET_METADATA_TOO_LARGE = 12;
@@ -12,7 +20,10 @@ const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const UNSTABLE_OFFSET_COMMIT = 88;
 const COORDINATOR_LOAD_IN_PROGRESS = 14;
 
-function topics(spec: Record<string, Record<number, number>>, metadata: string | null = null): OffsetCommitRequestTopic[] {
+function topics(
+  spec: Record<string, Record<number, number>>,
+  metadata: string | null = null,
+): OffsetCommitRequestTopic[] {
   return Object.entries(spec).map(([name, parts]) => ({
     name,
     partitions: Object.entries(parts).map(([p, offset]) => ({
@@ -27,7 +38,13 @@ function topics(spec: Record<string, Record<number, number>>, metadata: string |
 async function commit(
   h: Harness,
   spec: Record<string, Record<number, number>>,
-  opts: { groupId?: string; generationId?: number; memberId?: string; metadata?: string | null; apiVersion?: number } = {},
+  opts: {
+    groupId?: string;
+    generationId?: number;
+    memberId?: string;
+    metadata?: string | null;
+    apiVersion?: number;
+  } = {},
 ): Promise<number[]> {
   const r = await h.coordinator.offsetCommit(
     {
@@ -50,11 +67,21 @@ describe('offset commits and fetches', () => {
   it('a member of the current generation commits; OffsetFetch returns the offsets, -1 where none', async () => {
     const h = await startCoordinator();
     const { memberIds, generationId } = await stableGroup(h, 2);
-    const errors = await commit(h, { t: { 0: 10, 1: 20 }, u: { 0: 5 } }, { generationId, memberId: memberIds[1]!, metadata: 'm' });
+    const errors = await commit(
+      h,
+      { t: { 0: 10, 1: 20 }, u: { 0: 5 } },
+      { generationId, memberId: memberIds[1]!, metadata: 'm' },
+    );
     expect(errors).toEqual([NONE, NONE, NONE]);
 
     const r = await h.coordinator.offsetFetch(
-      { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1, 2] }, { name: 'x', partitionIndexes: [0] }] },
+      {
+        groupId: 'g',
+        topics: [
+          { name: 't', partitionIndexes: [0, 1, 2] },
+          { name: 'x', partitionIndexes: [0] },
+        ],
+      },
       { apiVersion: 5 },
     );
     expect(r.errorCode).toBe(NONE);
@@ -67,19 +94,37 @@ describe('offset commits and fetches', () => {
           { partitionIndex: 2, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: NONE },
         ],
       },
-      { name: 'x', partitions: [{ partitionIndex: 0, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: NONE }] },
+      {
+        name: 'x',
+        partitions: [
+          { partitionIndex: 0, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: NONE },
+        ],
+      },
     ]);
 
     // Null topics: every committed partition.
     const all = await fetchAll(h);
-    expect(all.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([
-      ['t', [[0, 10], [1, 20]]],
+    expect(
+      all.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])]),
+    ).toEqual([
+      [
+        't',
+        [
+          [0, 10],
+          [1, 20],
+        ],
+      ],
       ['u', [[0, 5]]],
     ]);
 
     // v8+: several groups per request.
     const v8 = await h.coordinator.offsetFetch(
-      { groups: [{ groupId: 'g', topics: null }, { groupId: 'unknown', topics: [{ name: 't', partitionIndexes: [0] }] }] },
+      {
+        groups: [
+          { groupId: 'g', topics: null },
+          { groupId: 'unknown', topics: [{ name: 't', partitionIndexes: [0] }] },
+        ],
+      },
       { apiVersion: 8 },
     );
     expect(v8.groups.map((g) => [g.groupId, g.errorCode, g.topics.length])).toEqual([
@@ -92,10 +137,12 @@ describe('offset commits and fetches', () => {
   it('commits from other generations or non-members are refused', async () => {
     const h = await startCoordinator();
     const { memberIds, generationId } = await stableGroup(h, 1);
-    expect(await commit(h, { t: { 0: 1 } }, { generationId: generationId + 1, memberId: memberIds[0]! })).toEqual([
-      ILLEGAL_GENERATION,
+    expect(
+      await commit(h, { t: { 0: 1 } }, { generationId: generationId + 1, memberId: memberIds[0]! }),
+    ).toEqual([ILLEGAL_GENERATION]);
+    expect(await commit(h, { t: { 0: 1 } }, { generationId, memberId: 'stranger' })).toEqual([
+      UNKNOWN_MEMBER_ID,
     ]);
-    expect(await commit(h, { t: { 0: 1 } }, { generationId, memberId: 'stranger' })).toEqual([UNKNOWN_MEMBER_ID]);
     // A simple (generation -1) commit to a group that has members.
     expect(await commit(h, { t: { 0: 1 } })).toEqual([UNKNOWN_MEMBER_ID]);
     // A generation for a group that does not exist.
@@ -113,7 +160,9 @@ describe('offset commits and fetches', () => {
     expect(await commit(h, { t: { 0: 43 } }, { groupId: 'simple' })).toEqual([NONE]);
     expect((await fetchAll(h, 'simple')).topics[0]!.partitions[0]!.committedOffset).toBe(43);
     const listed = await h.coordinator.listGroups();
-    expect(listed.groups).toEqual([{ groupId: 'simple', protocolType: '', groupState: 'Empty', groupType: 'classic' }]);
+    expect(listed.groups).toEqual([
+      { groupId: 'simple', protocolType: '', groupState: 'Empty', groupType: 'classic' },
+    ]);
   });
 
   it('commits while the group completes a rebalance answer REBALANCE_IN_PROGRESS', async () => {
@@ -124,7 +173,9 @@ describe('offset commits and fetches', () => {
       REBALANCE_IN_PROGRESS,
     ]);
     await sync(h, j.memberId, j.generationId, { [j.memberId]: 'x' });
-    expect(await commit(h, { t: { 0: 1 } }, { generationId: j.generationId, memberId: j.memberId })).toEqual([NONE]);
+    expect(await commit(h, { t: { 0: 1 } }, { generationId: j.generationId, memberId: j.memberId })).toEqual([
+      NONE,
+    ]);
   });
 
   it('metadata over offset.metadata.max.bytes is refused per partition', async () => {
@@ -154,7 +205,11 @@ describe('offset commits and fetches', () => {
 
   it('partitions that do not exist are refused with UNKNOWN_TOPIC_OR_PARTITION', async () => {
     const h = await startCoordinator({ partitionExists: (t, p) => t === 't' && p < 2 });
-    expect(await commit(h, { t: { 0: 1, 2: 1 }, nope: { 0: 1 } })).toEqual([NONE, UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION]);
+    expect(await commit(h, { t: { 0: 1, 2: 1 }, nope: { 0: 1 } })).toEqual([
+      NONE,
+      UNKNOWN_TOPIC_OR_PARTITION,
+      UNKNOWN_TOPIC_OR_PARTITION,
+    ]);
   });
 
   it('requireStable: a commit still being written answers UNSTABLE_OFFSET_COMMIT; the response waits for durability', async () => {
@@ -185,7 +240,9 @@ describe('offset commits and fetches', () => {
     expect(unstable.topics[0]!.partitions[0]!.committedOffset).toBe(1);
     release();
     expect(await pending).toEqual([NONE]);
-    expect(h.coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }], true).topics[0]!.partitions[0]).toMatchObject({
+    expect(
+      h.coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }], true).topics[0]!.partitions[0],
+    ).toMatchObject({
       committedOffset: 2,
       errorCode: NONE,
     });
@@ -197,7 +254,9 @@ describe('offset commits and fetches', () => {
     const flaky = {
       partitionCount: storage.partitionCount,
       append: (p: number, r: StorageRecord[]) =>
-        fail ? Promise.reject(Object.assign(new Error('too big'), { code: 'RECORD_LIST_TOO_LARGE' })) : storage.append(p, r),
+        fail
+          ? Promise.reject(Object.assign(new Error('too big'), { code: 'RECORD_LIST_TOO_LARGE' }))
+          : storage.append(p, r),
       readAll: (p: number) => storage.readAll(p),
     };
     const h = await startCoordinator({ storage: flaky });
@@ -210,7 +269,10 @@ describe('offset commits and fetches', () => {
   it('before the coordinator is loaded, offsets answer COORDINATOR_LOAD_IN_PROGRESS (v1: in every partition)', async () => {
     const { GroupCoordinator } = await import('../../../core/broker/group-coordinator.js');
     const gc = new GroupCoordinator({ storage: new MemoryGroupStorage(2) });
-    const v3 = await gc.offsetFetch({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] }, { apiVersion: 3 });
+    const v3 = await gc.offsetFetch(
+      { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0] }] },
+      { apiVersion: 3 },
+    );
     expect(v3.errorCode).toBe(COORDINATOR_LOAD_IN_PROGRESS);
     const c = await gc.offsetCommit({ groupId: 'g', topics: topics({ t: { 0: 1 } }) }, { apiVersion: 2 });
     expect(c.topics[0]!.partitions[0]!.errorCode).toBe(COORDINATOR_LOAD_IN_PROGRESS);

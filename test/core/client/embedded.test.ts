@@ -3,15 +3,19 @@
  * fresh data directory.
  */
 import { describe, expect, it } from 'vitest';
+import { type ConsumerRecord, connect, type KafkaClient } from '../../../core/client/index.js';
 import { murmur2Partition } from '../../../core/client/murmur2.js';
-import { connect, type ConsumerRecord, type KafkaClient } from '../../../core/client/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 async function open(dir = tempDir()): Promise<KafkaClient> {
   return connect({ 'data.dir': dir });
 }
 
-async function readN(consumer: ReturnType<KafkaClient['consumer']>, n: number, timeoutMs = 10_000): Promise<ConsumerRecord[]> {
+async function readN(
+  consumer: ReturnType<KafkaClient['consumer']>,
+  n: number,
+  timeoutMs = 10_000,
+): Promise<ConsumerRecord[]> {
   const out: ConsumerRecord[] = [];
   const deadline = Date.now() + timeoutMs;
   while (out.length < n && Date.now() < deadline) out.push(...(await consumer.poll({ timeoutMs: 200 })));
@@ -96,8 +100,14 @@ describe('embedded client', () => {
     let client = await open(dir);
     await client.admin().createTopics([{ topic: 'orders', numPartitions: 2 }]);
     const producer = client.producer();
-    await producer.sendBatch(Array.from({ length: 100 }, (_, i) => ({ topic: 'orders', key: `k${i}`, value: `${i}` })));
-    const c1 = client.consumer({ 'group.id': 'g1', 'auto.offset.reset': 'earliest', 'enable.auto.commit': false });
+    await producer.sendBatch(
+      Array.from({ length: 100 }, (_, i) => ({ topic: 'orders', key: `k${i}`, value: `${i}` })),
+    );
+    const c1 = client.consumer({
+      'group.id': 'g1',
+      'auto.offset.reset': 'earliest',
+      'enable.auto.commit': false,
+    });
     await c1.subscribe(['orders']);
     const first = await readN(c1, 60);
     expect(first.length).toBeGreaterThanOrEqual(60);
@@ -153,9 +163,9 @@ describe('embedded client', () => {
       await expect(client.producer().send({ topic: 'small', value: Buffer.alloc(5000) })).rejects.toThrow(
         /MESSAGE_TOO_LARGE/,
       );
-      await expect(client.admin().createTopics([{ topic: 'x', configs: { 'retention.mss': '1' } }])).rejects.toThrow(
-        /retention.mss/,
-      );
+      await expect(
+        client.admin().createTopics([{ topic: 'x', configs: { 'retention.mss': '1' } }]),
+      ).rejects.toThrow(/retention.mss/);
     } finally {
       await client.close();
     }

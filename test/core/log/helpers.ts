@@ -1,8 +1,8 @@
 /** Shared helpers of the log tests: batches, a fake clock, opening logs in temp dirs. */
 import * as path from 'node:path';
 import type { Clock, TimerHandle } from '../../../core/env/clock.js';
-import { DEFAULT_LOG_CONFIG, type LogConfig, parseLogConfig } from '../../../core/log/log-config.js';
 import { PartitionLog, type PartitionLogOptions } from '../../../core/log/log.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig, parseLogConfig } from '../../../core/log/log-config.js';
 import { type BatchOptions, decodeBatches, encodeBatch } from '../../../core/records/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -30,7 +30,10 @@ export function config(overrides: Record<string, string | number | boolean> = {}
 }
 
 /** A batch of n records "<tag>-<i>" (values), timestamps ts + i. */
-export function batch(n: number, opts: BatchOptions & { tag?: string; ts?: number; valueBytes?: number } = {}): Buffer {
+export function batch(
+  n: number,
+  opts: BatchOptions & { tag?: string; ts?: number; valueBytes?: number } = {},
+): Buffer {
   const tag = opts.tag ?? 'r';
   const ts = opts.ts ?? 1_700_000_000_000;
   const records = [];
@@ -52,7 +55,13 @@ export function openLog(
 }
 
 export function reopen(log: PartitionLog, opts: Partial<PartitionLogOptions> = {}): PartitionLog {
-  return PartitionLog.open({ dir: log.dir, topic: log.topic, partition: log.partition, config: log.config, ...opts });
+  return PartitionLog.open({
+    dir: log.dir,
+    topic: log.topic,
+    partition: log.partition,
+    config: log.config,
+    ...opts,
+  });
 }
 
 /** Values (as strings) and offsets of every record in a read result. */

@@ -2,7 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogError } from '../../../core/log/errors.js';
-import { batchBaseOffset, batchPartitionLeaderEpoch, batchSize, decodeBatches, encodeBatch } from '../../../core/records/index.js';
+import {
+  batchBaseOffset,
+  batchPartitionLeaderEpoch,
+  batchSize,
+  decodeBatches,
+  encodeBatch,
+} from '../../../core/records/index.js';
 import { batch, batchBases, FakeClock, openLog, readAll, recordsOf, reopen } from './helpers.js';
 
 function expectLogError(fn: () => unknown, code: string, message?: RegExp): LogError {
@@ -22,7 +28,13 @@ describe('PartitionLog append and read', () => {
     const log = openLog();
     const r1 = log.append(batch(3, { tag: 'a' }));
     const r2 = log.append(batch(2, { tag: 'b' }));
-    expect(r1).toMatchObject({ firstOffset: 0, lastOffset: 2, recordCount: 3, batchCount: 1, duplicate: false });
+    expect(r1).toMatchObject({
+      firstOffset: 0,
+      lastOffset: 2,
+      recordCount: 3,
+      batchCount: 1,
+      duplicate: false,
+    });
     expect(r2).toMatchObject({ firstOffset: 3, lastOffset: 4 });
     expect(log.logEndOffset).toBe(5);
     expect(readAll(log)).toEqual([
@@ -174,7 +186,9 @@ describe('PartitionLog append and read', () => {
     expect(r.maxTimestamp).toBe(1_800_000_000_000);
     const [b] = decodeBatches(Buffer.concat(log.read(0, 1 << 20).records));
     expect(b!.timestampType).toBe(1);
-    expect(b!.records.map((x) => x.timestamp)).toEqual([1_800_000_000_000, 1_800_000_000_000, 1_800_000_000_000]);
+    expect(b!.records.map((x) => x.timestamp)).toEqual([
+      1_800_000_000_000, 1_800_000_000_000, 1_800_000_000_000,
+    ]);
     log.close();
   });
 
@@ -185,7 +199,10 @@ describe('PartitionLog append and read', () => {
     expect(r).toMatchObject({ firstOffset: 10, lastOffset: 12 });
     expect(log.logEndOffset).toBe(13);
     expect(log.latestEpoch).toBe(4);
-    expectLogError(() => log.append(batch(1, { baseOffset: 12 }), { assignOffsets: false }), 'INVALID_RECORD');
+    expectLogError(
+      () => log.append(batch(1, { baseOffset: 12 }), { assignOffsets: false }),
+      'INVALID_RECORD',
+    );
     log.append(batch(1, { baseOffset: 20, partitionLeaderEpoch: 4 }), { assignOffsets: false });
     expect(log.logEndOffset).toBe(21);
     expect(batchBases(log.read(13, 1 << 20).records)).toEqual([20]);

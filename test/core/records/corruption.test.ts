@@ -111,6 +111,8 @@ describe('truncation', () => {
         expect(() => decodeBatch(buf.subarray(0, n))).toThrow(CorruptRecordError);
       }
       expect(validateBatch(buf)).toBeNull();
+      // An `end` past the buffer is clamped, not read.
+      expect(validateBatch(buf.subarray(0, 30), 0, buf.length)?.code).toBe('TRUNCATED');
     },
   );
 });
