@@ -14,6 +14,7 @@ import { COMMON_KEYS, validateConfig } from './config.js';
 import { ConsumerImpl } from './consumer.js';
 import { EmbeddedTransport } from './embedded/transport.js';
 import { KafkaClientError } from './errors.js';
+import { GroupMember } from './group-member.js';
 import { NetworkTransport } from './network/transport.js';
 import { ProducerImpl } from './producer.js';
 import type {
@@ -21,6 +22,8 @@ import type {
   ClientConfig,
   Consumer,
   ConsumerConfig,
+  GroupMembership,
+  GroupMembershipOptions,
   KafkaClient,
   Producer,
   ProducerConfig,
@@ -91,6 +94,41 @@ class Client implements KafkaClient {
   admin(): Admin {
     const cluster = this.cluster();
     return this.track((onClose) => new AdminImpl(cluster, onClose));
+  }
+
+  groupMembership(options: GroupMembershipOptions): GroupMembership {
+    const cluster = this.cluster();
+    return this.track((onClose) => {
+      const member = new GroupMember(cluster, {
+        groupId: options.groupId,
+        groupInstanceId: options.groupInstanceId ?? null,
+        protocolType: options.protocolType,
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 45_000,
+        rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3000,
+        protocols: () => options.protocols(),
+        assign: (protocol, members) => options.assign(protocol, members),
+      });
+      return {
+        get memberId() {
+          return member.memberId;
+        },
+        get generationId() {
+          return member.generationId;
+        },
+        get rejoinNeeded() {
+          return member.rejoinNeeded;
+        },
+        join: (reason = 'joining') => member.join(reason),
+        leave: (reason) => member.leave(reason),
+        async close() {
+          await member.leave();
+          member.close();
+          await cluster.close();
+          onClose();
+        },
+      };
+    });
   }
 
   async close(): Promise<void> {

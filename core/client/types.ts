@@ -334,12 +334,52 @@ export type ClientConfig = {
     }
 );
 
+/** One member's view of a group it joined through Kafka's group protocol (any protocol type). */
+export interface GroupMembershipOptions {
+  groupId: string;
+  groupInstanceId?: string | null;
+  /** 'consumer', 'connect', or your own. */
+  protocolType: string;
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** The protocols this member supports, best first, with its metadata; asked before every join. */
+  protocols(): { name: string; metadata: Buffer }[] | Promise<{ name: string; metadata: Buffer }[]>;
+  /** Leader only: every member's assignment, from their metadata. */
+  assign(
+    protocol: string,
+    members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[],
+  ): Map<string, Buffer> | Promise<Map<string, Buffer>>;
+}
+
+export interface GroupGeneration {
+  generationId: number;
+  memberId: string;
+  protocol: string;
+  leader: boolean;
+  /** This member's assignment, as the leader encoded it. */
+  assignment: Buffer;
+}
+
+export interface GroupMembership {
+  readonly memberId: string;
+  readonly generationId: number;
+  /** True once the coordinator asked for a rebalance (or membership was lost): call join() again. */
+  readonly rejoinNeeded: boolean;
+  /** Joins or rejoins; heartbeats run in the background until the next rebalance. */
+  join(reason?: string): Promise<GroupGeneration>;
+  leave(reason?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** A connection to one cluster; creates producers, consumers and admins that share it. */
 export interface KafkaClient {
   readonly kind: 'embedded' | 'network';
   producer(config?: ProducerConfig): Producer;
   consumer(config?: ConsumerConfig): Consumer;
   admin(): Admin;
+  /** Membership of a group with your own protocol (Connect workers, streams instances). */
+  groupMembership(options: GroupMembershipOptions): GroupMembership;
   /** Closes every producer, consumer and admin made by this client, then the connection or log. */
   close(): Promise<void>;
 }

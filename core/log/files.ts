@@ -52,7 +52,11 @@ export function filenamePrefixFromOffset(offset: number): string {
 }
 
 /** The name (not the path) of a segment file. */
-export function segmentFileName(baseOffset: number, kind: SegmentFileKind, suffix: TransientSuffix = ''): string {
+export function segmentFileName(
+  baseOffset: number,
+  kind: SegmentFileKind,
+  suffix: TransientSuffix = '',
+): string {
   return `${filenamePrefixFromOffset(baseOffset)}${KIND_SUFFIX[kind]}${suffix}`;
 }
 

@@ -48,7 +48,10 @@ export class LeaderEpochFileCache {
    * Reads the checkpoint of a partition directory. `intact` is false when the file was missing
    * or corrupt (the cache then starts empty and the caller may rebuild it from the log).
    */
-  static load(fs: FileSystem, dir: string): { cache: LeaderEpochFileCache; intact: boolean; problem: string | null } {
+  static load(
+    fs: FileSystem,
+    dir: string,
+  ): { cache: LeaderEpochFileCache; intact: boolean; problem: string | null } {
     const cache = new LeaderEpochFileCache(fs, dir);
     if (!fs.exists(cache.file)) return { cache, intact: false, problem: null };
     try {
@@ -57,7 +60,11 @@ export class LeaderEpochFileCache {
       cache.entries = parseCheckpoint(buf.toString('utf8'));
       return { cache, intact: true, problem: null };
     } catch (err) {
-      return { cache, intact: false, problem: `${cache.file} is corrupt (${(err as Error).message}); rebuilding it` };
+      return {
+        cache,
+        intact: false,
+        problem: `${cache.file} is corrupt (${(err as Error).message}); rebuilding it`,
+      };
     }
   }
 
@@ -136,7 +143,8 @@ export class LeaderEpochFileCache {
   truncateFromEnd(endOffset: number): void {
     const latest = this.entries[this.entries.length - 1];
     if (endOffset < 0 || latest === undefined || latest.startOffset < endOffset) return;
-    while (this.entries.length > 0 && this.entries[this.entries.length - 1]!.startOffset >= endOffset) this.entries.pop();
+    while (this.entries.length > 0 && this.entries[this.entries.length - 1]!.startOffset >= endOffset)
+      this.entries.pop();
     this.persist();
   }
 
@@ -159,7 +167,8 @@ export class LeaderEpochFileCache {
     const out: EpochEntry[] = [];
     for (const e of entries) {
       const prev = out[out.length - 1];
-      if (e.epoch < 0 || (prev !== undefined && (e.epoch <= prev.epoch || e.startOffset <= prev.startOffset))) continue;
+      if (e.epoch < 0 || (prev !== undefined && (e.epoch <= prev.epoch || e.startOffset <= prev.startOffset)))
+        continue;
       out.push({ epoch: e.epoch, startOffset: e.startOffset });
     }
     this.entries = out.slice(-MAX_EPOCH_ENTRIES);
@@ -196,7 +205,8 @@ function parseCheckpoint(text: string): EpochEntry[] {
     const epoch = Number(m[1]);
     const startOffset = Number(m[2]);
     const prev = out[out.length - 1];
-    if (epoch > 0x7fffffff || !Number.isSafeInteger(startOffset)) throw new Error(`line ${i + 1} is out of range`);
+    if (epoch > 0x7fffffff || !Number.isSafeInteger(startOffset))
+      throw new Error(`line ${i + 1} is out of range`);
     if (prev !== undefined && (epoch <= prev.epoch || startOffset <= prev.startOffset)) {
       throw new Error(`line ${i + 1} does not follow the previous entry`);
     }

@@ -188,15 +188,20 @@ function formatDefault(v: LogConfig[keyof LogConfig]): string {
   return String(v);
 }
 
-export const LOG_CONFIG_DOCS: Readonly<Record<keyof LogConfig, { doc: string; type: string; default: string }>> =
-  Object.freeze(
-    Object.fromEntries(
-      LOG_CONFIG_KEYS.map((key) => [
-        key,
-        { doc: SPECS[key].doc, type: describeKind(SPECS[key].kind), default: formatDefault(DEFAULT_LOG_CONFIG[key]) },
-      ]),
-    ) as Record<keyof LogConfig, { doc: string; type: string; default: string }>,
-  );
+export const LOG_CONFIG_DOCS: Readonly<
+  Record<keyof LogConfig, { doc: string; type: string; default: string }>
+> = Object.freeze(
+  Object.fromEntries(
+    LOG_CONFIG_KEYS.map((key) => [
+      key,
+      {
+        doc: SPECS[key].doc,
+        type: describeKind(SPECS[key].kind),
+        default: formatDefault(DEFAULT_LOG_CONFIG[key]),
+      },
+    ]),
+  ) as Record<keyof LogConfig, { doc: string; type: string; default: string }>,
+);
 
 export function isLogConfigKey(key: string): key is keyof LogConfig {
   return Object.hasOwn(SPECS, key);
@@ -246,7 +251,12 @@ function parseValue(key: string, kind: Kind, raw: string | number | boolean): un
       return n;
     }
     case 'double': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : typeof raw === 'string' && raw.trim() !== ''
+            ? Number(raw)
+            : Number.NaN;
       if (!Number.isFinite(n) || n < kind.min || n > kind.max) throw invalid(key, raw, kind);
       return n;
     }

@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import type { Clock } from '../env/clock.js';
 import type { FileSystem } from '../env/fs.js';
 import {
+  batchBaseOffset,
   batchBaseSequence,
   batchLastOffset,
   batchLastOffsetDelta,
@@ -36,7 +37,6 @@ import {
   HEADER_SIZE,
   LOG_OVERHEAD,
   MIN_BATCH_LENGTH,
-  batchBaseOffset,
 } from '../records/index.js';
 import {
   logFileName,
@@ -96,7 +96,8 @@ export function loadLog(opts: {
     const parsed = parseSegmentFileName(name);
     if (parsed === null || parsed.suffix !== '') continue;
     if (parsed.kind === 'log') bases.push(parsed.baseOffset);
-    else if (parsed.kind === 'index' || parsed.kind === 'timeindex') indexFiles.push({ name, base: parsed.baseOffset });
+    else if (parsed.kind === 'index' || parsed.kind === 'timeindex')
+      indexFiles.push({ name, base: parsed.baseOffset });
   }
   bases.sort((a, b) => a - b);
   const live = new Set(bases);
@@ -162,7 +163,11 @@ export function loadLog(opts: {
   active.onBecomeActive();
   const logEndOffset = active.nextOffset;
 
-  let logStartOffset = Math.max(segments[0]!.baseOffset, opts.logStartOffset ?? 0, readLogStartOffset(fs, dir));
+  let logStartOffset = Math.max(
+    segments[0]!.baseOffset,
+    opts.logStartOffset ?? 0,
+    readLogStartOffset(fs, dir),
+  );
   if (logStartOffset > logEndOffset) logStartOffset = logEndOffset;
 
   if (!loadedEpochs.intact && logEndOffset > segments[0]!.baseOffset) {
@@ -173,13 +178,27 @@ export function loadLog(opts: {
   epochCache.truncateFromStart(logStartOffset);
 
   const producers = new ProducerStateManager(fs, dir);
-  const snapshot = producers.loadLatestSnapshot(logEndOffset);
-  const scanFrom = snapshot >= 0 ? snapshot : segments[0]!.baseOffset;
+  replayProducerState(producers, segments, logEndOffset);
+
+  const recoveryPoint = Math.min(rp ?? segments[0]!.baseOffset, logEndOffset);
+  return { segments, logStartOffset, logEndOffset, recoveryPoint, epochCache, producers, report };
+}
+
+/**
+ * Producer state as of endOffset: the latest snapshot at or below it (later ones are deleted),
+ * then every batch header after it.
+ */
+export function replayProducerState(
+  producers: ProducerStateManager,
+  segments: readonly LogSegment[],
+  endOffset: number,
+): void {
+  const snapshot = producers.loadLatestSnapshot(endOffset);
+  const from = snapshot >= 0 ? snapshot : segments[0]!.baseOffset;
   for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
     const nextBase = segments[i + 1]?.baseOffset ?? Number.POSITIVE_INFINITY;
-    if (nextBase <= scanFrom) continue;
-    seg.walkBatches(scanFrom, (buf, p) => {
+    if (nextBase <= from) continue;
+    segments[i]!.walkBatches(from, (buf, p) => {
       const producerId = batchProducerId(buf, p);
       if (producerId >= 0) {
         producers.update({
@@ -195,9 +214,6 @@ export function loadLog(opts: {
       return true;
     });
   }
-
-  const recoveryPoint = Math.min(rp ?? segments[0]!.baseOffset, logEndOffset);
-  return { segments, logStartOffset, logEndOffset, recoveryPoint, epochCache, producers, report };
 }
 
 /** Epoch entries implied by the batches' partitionLeaderEpoch (each newer epoch starts at its first batch). */
@@ -257,7 +273,8 @@ function swapNextOffset(fs: FileSystem, file: string, base: number): number {
     while (pos + HEADER_SIZE <= size) {
       if (fh.read(h, 0, HEADER_SIZE, pos) !== HEADER_SIZE) break;
       const length = h.readInt32BE(8);
-      if (length < MIN_BATCH_LENGTH || pos + LOG_OVERHEAD + length > size || h.readInt8(16) !== CURRENT_MAGIC) break;
+      if (length < MIN_BATCH_LENGTH || pos + LOG_OVERHEAD + length > size || h.readInt8(16) !== CURRENT_MAGIC)
+        break;
       next = batchLastOffset(h, 0) + 1;
       pos += LOG_OVERHEAD + length;
     }
@@ -282,7 +299,13 @@ export function readLogStartOffset(fs: FileSystem, dir: string): number {
 }
 
 /** Persists the log start offset (Kafka's checkpoint format with one entry), atomically. */
-export function writeLogStartOffset(fs: FileSystem, dir: string, topic: string, partition: number, offset: number): void {
+export function writeLogStartOffset(
+  fs: FileSystem,
+  dir: string,
+  topic: string,
+  partition: number,
+  offset: number,
+): void {
   fs.writeFileAtomic(
     path.join(dir, PARTITION_LOG_START_OFFSET_FILE),
     Buffer.from(`0\n1\n${topic} ${partition} ${offset}\n`, 'utf8'),

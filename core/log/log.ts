@@ -26,31 +26,21 @@
 import * as path from 'node:path';
 import { type Clock, systemClock } from '../env/clock.js';
 import { type FileSystem, nodeFileSystem } from '../env/fs.js';
-import {
-  batchBaseOffset,
-  batchBaseSequence,
-  batchIsControl,
-  batchLastOffsetDelta,
-  batchMaxTimestamp,
-  batchPartitionLeaderEpoch,
-  batchProducerEpoch,
-  batchProducerId,
-  batchRecordCount,
-  CURRENT_MAGIC,
-  LOG_OVERHEAD,
-  MAGIC,
-  MIN_BATCH_LENGTH,
-  setBatchBaseOffset,
-  setBatchMaxTimestampAndLogAppendTime,
-  setBatchPartitionLeaderEpoch,
-  validateBatch,
-} from '../records/index.js';
+import { batchBaseOffset, batchLastOffsetDelta, LOG_OVERHEAD, validateBatch } from '../records/index.js';
 import { LogError } from './errors.js';
 import { logFileName } from './files.js';
+import { GroupCommit } from './group-commit.js';
 import type { LeaderEpochFileCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
-import { loadLog, type RecoveryReport, segmentConfigOf, writeLogStartOffset } from './log-loader.js';
-import type { ProducerBatch, ProducerStateManager } from './producer-state.js';
+import {
+  loadLog,
+  type RecoveryReport,
+  replayProducerState,
+  segmentConfigOf,
+  writeLogStartOffset,
+} from './log-loader.js';
+import { assignOffsets, validateAppend } from './log-validator.js';
+import type { ProducerStateManager } from './producer-state.js';
 import { LogSegment, MAX_RELATIVE_OFFSET } from './segment.js';
 
 export type { RecoveryReport } from './log-loader.js';
@@ -135,9 +125,12 @@ export class PartitionLog {
   private closed = false;
   /** Bumped by truncations: a flush that raced one must not advance flushedOffset past it. */
   private truncations = 0;
-  private syncInFlight: Promise<void> | null = null;
-  private syncTarget = -1;
-  private nextSync: Promise<void> | null = null;
+  private readonly commits = new GroupCommit({
+    endOffset: () => this.endOffset,
+    needsSync: () => this.endOffset > this.flushed || this.segments.some((s) => s.needsFlush),
+    sync: (target) => this.syncSegments(target),
+    onIdle: () => this.deleteRetired(),
+  });
   /** Segments removed from the log whose files wait for the running fdatasync to finish. */
   private retired: LogSegment[] = [];
 
@@ -172,9 +165,13 @@ export class PartitionLog {
       return new PartitionLog(opts);
     } catch (err) {
       if (err instanceof LogError) throw err;
-      throw new LogError('KAFKA_STORAGE_ERROR', `cannot open the log in ${opts.dir}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new LogError(
+        'KAFKA_STORAGE_ERROR',
+        `cannot open the log in ${opts.dir}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -232,191 +229,96 @@ export class PartitionLog {
     const now = this.clock.now();
     const end = records.length;
     if (end > MAX_APPEND_BYTES) {
-      throw new LogError('RECORD_LIST_TOO_LARGE', `an append of ${end} bytes is larger than ${MAX_APPEND_BYTES}`);
+      throw new LogError(
+        'RECORD_LIST_TOO_LARGE',
+        `an append of ${end} bytes is larger than ${MAX_APPEND_BYTES}`,
+      );
     }
     // 1. Validate every batch before touching anything.
-    const v = this.validateBatches(records, assign);
-    if (v.batchCount === 0) {
-      return {
-        firstOffset: this.endOffset,
-        lastOffset: this.endOffset - 1,
-        maxTimestamp: -1,
-        logAppendTime: -1,
-        recordCount: 0,
-        batchCount: 0,
-        logStartOffset: this.startOffset,
-        duplicate: false,
-      };
-    }
+    const v = validateAppend(records, {
+      assignOffsets: assign,
+      logEndOffset: this.endOffset,
+      maxMessageBytes: this.cfg['max.message.bytes'],
+      where: `${this.topic}-${this.partition}`,
+    });
+    if (v.batchCount === 0) return this.appendResult(this.endOffset, this.endOffset - 1, -1, -1, 0, 0, false);
     if (end > this.cfg['segment.bytes']) {
       throw new LogError(
         'RECORD_LIST_TOO_LARGE',
         `an append of ${end} bytes to ${this.topic}-${this.partition} exceeds segment.bytes (${this.cfg['segment.bytes']})`,
       );
     }
-    // 2. Producer sequences (leader path).
+    // 2. Producer sequences (leader path): a retry of a recent batch appends nothing.
     if (assign && v.producerBatches !== null) {
       const dup = this.producers.checkAppend(v.producerBatches);
       if (dup !== null) {
-        return {
-          firstOffset: dup.firstOffset,
-          lastOffset: dup.lastOffset,
-          maxTimestamp: dup.maxTimestamp,
-          logAppendTime: -1,
-          recordCount: dup.lastOffset - dup.firstOffset + 1,
-          batchCount: 1,
-          logStartOffset: this.startOffset,
-          duplicate: true,
-        };
+        const count = dup.lastOffset - dup.firstOffset + 1;
+        return this.appendResult(dup.firstOffset, dup.lastOffset, dup.maxTimestamp, -1, count, 1, true);
       }
     }
     // 3. Patch offsets, epochs, timestamps.
-    const firstOffset = assign ? this.endOffset : batchBaseOffset(records, 0);
     const logAppendTime = assign && this.cfg['message.timestamp.type'] === 'LogAppendTime' ? now : -1;
-    const epoch = opts?.leaderEpoch ?? Math.max(this.epochs.latestEpoch, 0);
-    let maxTimestamp = -1;
-    let lastOffset = firstOffset - 1;
-    let newestEpoch = this.epochs.latestEpoch;
-    let newEpochs: [number, number][] | null = null;
-    let pos = 0;
-    let pb = 0;
-    while (pos < end) {
-      const size = LOG_OVERHEAD + records.readInt32BE(pos + 8);
-      if (assign) {
-        setBatchBaseOffset(records, pos, lastOffset + 1);
-        setBatchPartitionLeaderEpoch(records, pos, epoch);
-        if (logAppendTime >= 0) setBatchMaxTimestampAndLogAppendTime(records, pos, logAppendTime);
-      }
-      const base = batchBaseOffset(records, pos);
-      lastOffset = base + batchLastOffsetDelta(records, pos);
-      const ts = batchMaxTimestamp(records, pos);
-      if (ts > maxTimestamp) maxTimestamp = ts;
-      if (v.producerBatches !== null && batchProducerId(records, pos) >= 0) {
-        const b = v.producerBatches[pb++]!;
-        b.firstOffset = base;
-        b.lastOffset = lastOffset;
-        b.maxTimestamp = ts;
-      }
-      const batchEpoch = batchPartitionLeaderEpoch(records, pos);
-      if (batchEpoch > newestEpoch) {
-        newestEpoch = batchEpoch;
-        (newEpochs ??= []).push([batchEpoch, base]);
-      }
-      pos += size;
-    }
+    const stamped = assignOffsets(records, v, {
+      assign,
+      firstOffset: assign ? this.endOffset : batchBaseOffset(records, 0),
+      epoch: opts?.leaderEpoch ?? Math.max(this.epochs.latestEpoch, 0),
+      logAppendTime,
+      latestEpoch: this.epochs.latestEpoch,
+    });
     // 4. Roll when needed, record new leader epochs (before the data they describe), one write.
-    const seg = this.maybeRoll(end, v.batchCount, firstOffset, lastOffset, now);
-    if (newEpochs !== null) for (const [e, o] of newEpochs) this.epochs.assign(e, o);
+    const seg = this.maybeRoll(end, v.batchCount, stamped.firstOffset, stamped.lastOffset, now);
+    if (stamped.newEpochs !== null) for (const [e, o] of stamped.newEpochs) this.epochs.assign(e, o);
     try {
       seg.append(records, 0, end, now);
     } catch (err) {
       this.epochs.truncateFromEnd(this.endOffset);
       throw this.storageError(`append to ${logFileName(seg.baseOffset)}`, err, false);
     }
-    this.endOffset = lastOffset + 1;
+    this.endOffset = stamped.lastOffset + 1;
     if (v.producerBatches !== null) for (const b of v.producerBatches) this.producers.update(b);
     if (this.endOffset - this.flushed >= this.cfg['flush.messages']) this.flush().catch(noop);
+    const { firstOffset, lastOffset, maxTimestamp } = stamped;
+    return this.appendResult(
+      firstOffset,
+      lastOffset,
+      maxTimestamp,
+      logAppendTime,
+      v.recordCount,
+      v.batchCount,
+      false,
+    );
+  }
+
+  private appendResult(
+    firstOffset: number,
+    lastOffset: number,
+    maxTimestamp: number,
+    logAppendTime: number,
+    recordCount: number,
+    batchCount: number,
+    duplicate: boolean,
+  ): LogAppendResult {
+    const logStartOffset = this.startOffset;
     return {
       firstOffset,
       lastOffset,
       maxTimestamp,
       logAppendTime,
-      recordCount: v.recordCount,
-      batchCount: v.batchCount,
-      logStartOffset: this.startOffset,
-      duplicate: false,
+      recordCount,
+      batchCount,
+      logStartOffset,
+      duplicate,
     };
   }
 
-  private validateBatches(
-    records: Buffer,
-    assign: boolean,
-  ): { batchCount: number; recordCount: number; producerBatches: ProducerBatch[] | null } {
-    const end = records.length;
-    const maxBytes = this.cfg['max.message.bytes'];
-    const where = `${this.topic}-${this.partition}`;
-    let pos = 0;
-    let batchCount = 0;
-    let recordCount = 0;
-    let expected = this.endOffset;
-    let producerBatches: ProducerBatch[] | null = null;
-    while (pos < end) {
-      if (end - pos < LOG_OVERHEAD + 5) {
-        throw new LogError('CORRUPT_MESSAGE', `truncated batch header at byte ${pos} of a ${end}-byte append to ${where}`);
-      }
-      const length = records.readInt32BE(pos + 8);
-      const magic = records.readInt8(pos + MAGIC);
-      if (magic !== CURRENT_MAGIC) {
-        throw new LogError(
-          'UNSUPPORTED_FOR_MESSAGE_FORMAT',
-          `batch at byte ${pos} has magic ${magic}: only record batch v2 (magic 2, Kafka >= 0.11 clients) is supported`,
-        );
-      }
-      if (length < MIN_BATCH_LENGTH) {
-        throw new LogError('CORRUPT_MESSAGE', `batch at byte ${pos} has batchLength ${length}, below ${MIN_BATCH_LENGTH}`);
-      }
-      const size = LOG_OVERHEAD + length;
-      if (size > maxBytes) {
-        throw new LogError(
-          'MESSAGE_TOO_LARGE',
-          `a record batch of ${size} bytes is larger than max.message.bytes (${maxBytes}) of ${where}; ` +
-            'send smaller batches or raise the topic config',
-        );
-      }
-      const err = validateBatch(records, pos, end);
-      if (err !== null) {
-        const code =
-          err.code === 'INVALID_RECORD'
-            ? 'INVALID_RECORD'
-            : err.code === 'UNSUPPORTED_MAGIC'
-              ? 'UNSUPPORTED_FOR_MESSAGE_FORMAT'
-              : 'CORRUPT_MESSAGE';
-        throw new LogError(code, `${err.message} (append to ${where})`);
-      }
-      const count = batchRecordCount(records, pos);
-      const delta = batchLastOffsetDelta(records, pos);
-      if (assign) {
-        if (count !== delta + 1 || count === 0) {
-          throw new LogError(
-            'INVALID_RECORD',
-            `batch at byte ${pos} declares ${count} records but lastOffsetDelta ${delta}: a producer batch holds exactly lastOffsetDelta + 1 records`,
-          );
-        }
-        if (batchIsControl(records, pos)) {
-          throw new LogError('INVALID_RECORD', `batch at byte ${pos} is a control batch; clients may not write those`);
-        }
-      } else {
-        const base = batchBaseOffset(records, pos);
-        if (base < expected) {
-          throw new LogError(
-            'INVALID_RECORD',
-            `batch at byte ${pos} starts at offset ${base}, before ${expected} (the log end or the previous batch's end) of ${where}`,
-          );
-        }
-        expected = base + delta + 1;
-      }
-      const producerId = batchProducerId(records, pos);
-      if (producerId >= 0) {
-        producerBatches ??= [];
-        producerBatches.push({
-          producerId,
-          producerEpoch: batchProducerEpoch(records, pos),
-          baseSequence: batchBaseSequence(records, pos),
-          lastOffsetDelta: delta,
-          firstOffset: -1,
-          lastOffset: -1,
-          maxTimestamp: -1,
-        });
-      }
-      recordCount += count;
-      batchCount++;
-      pos += size;
-    }
-    return { batchCount, recordCount, producerBatches };
-  }
-
   /** The segment to append to: rolls first when the append would not fit or the segment is too old. */
-  private maybeRoll(sizeBytes: number, batches: number, firstOffset: number, lastOffset: number, now: number): LogSegment {
+  private maybeRoll(
+    sizeBytes: number,
+    batches: number,
+    firstOffset: number,
+    lastOffset: number,
+    now: number,
+  ): LogSegment {
     const seg = this.active;
     const tooOld = seg.sizeBytes > 0 && now - seg.rollBaseMs() > this.cfg['segment.ms'];
     const fits = seg.canFit(sizeBytes, batches, lastOffset, this.cfg['segment.bytes']);
@@ -445,7 +347,13 @@ export class PartitionLog {
     try {
       this.producers.removeExpired(this.clock.now());
       this.producers.takeSnapshot(baseOffset);
-      const seg = LogSegment.create(this.fs, this.dir, baseOffset, segmentConfigOf(this.cfg), this.clock.now());
+      const seg = LogSegment.create(
+        this.fs,
+        this.dir,
+        baseOffset,
+        segmentConfigOf(this.cfg),
+        this.clock.now(),
+      );
       this.segments.push(seg);
       return seg;
     } catch (err) {
@@ -461,9 +369,17 @@ export class PartitionLog {
    * logEndOffset; the high watermark for consumers). OFFSET_OUT_OF_RANGE when fetchOffset is
    * below logStartOffset or above logEndOffset.
    */
-  read(fetchOffset: number, maxBytes: number, opts?: { maxOffset?: number; minOneBatch?: boolean }): LogReadResult {
+  read(
+    fetchOffset: number,
+    maxBytes: number,
+    opts?: { maxOffset?: number; minOneBatch?: boolean },
+  ): LogReadResult {
     this.checkUsable();
-    if (!Number.isSafeInteger(fetchOffset) || fetchOffset < this.startOffset || fetchOffset > this.endOffset) {
+    if (
+      !Number.isSafeInteger(fetchOffset) ||
+      fetchOffset < this.startOffset ||
+      fetchOffset > this.endOffset
+    ) {
       throw new LogError(
         'OFFSET_OUT_OF_RANGE',
         `offset ${fetchOffset} is out of range for ${this.topic}-${this.partition}: the log holds [${this.startOffset}, ${this.endOffset})`,
@@ -515,45 +431,20 @@ export class PartitionLog {
   flush(): Promise<void> {
     if (this.offline !== null) return Promise.reject(this.offline);
     if (this.closed) return Promise.reject(this.closedError());
-    const target = this.endOffset;
-    if (this.syncInFlight === null) {
-      if (target <= this.flushed && !this.segments.some((s) => s.needsFlush)) return Promise.resolve();
-      return this.startSync();
-    }
-    if (target <= this.syncTarget) return this.syncInFlight;
-    if (this.nextSync === null) {
-      const after = this.syncInFlight.then(noop, noop).then(() => {
-        this.nextSync = null;
-        return this.flush();
-      });
-      this.nextSync = after;
-    }
-    return this.nextSync;
+    return this.commits.flush();
   }
 
-  private startSync(): Promise<void> {
-    const target = this.endOffset;
+  /** One sync of every segment holding unsynced bytes (GroupCommitTarget.sync). */
+  private async syncSegments(target: number): Promise<void> {
     const truncations = this.truncations;
     const segs = this.segments.filter((s) => s.needsFlush);
-    const run = (async () => {
-      try {
-        await Promise.all(segs.map((s) => s.flush()));
-      } catch (err) {
-        throw this.storageError('fdatasync', err, true);
-      }
-      if (truncations === this.truncations) this.flushed = Math.max(this.flushed, Math.min(target, this.endOffset));
-    })();
-    this.syncInFlight = run;
-    this.syncTarget = target;
-    const done = (): void => {
-      if (this.syncInFlight === run) {
-        this.syncInFlight = null;
-        this.syncTarget = -1;
-        this.deleteRetired();
-      }
-    };
-    run.then(done, done);
-    return run;
+    try {
+      await Promise.all(segs.map((s) => s.flush()));
+    } catch (err) {
+      throw this.storageError('fdatasync', err, true);
+    }
+    if (truncations === this.truncations)
+      this.flushed = Math.max(this.flushed, Math.min(target, this.endOffset));
   }
 
   // ---- high watermark, truncation, deletion ----------------------------------------------
@@ -570,9 +461,10 @@ export class PartitionLog {
    */
   truncateTo(offset: number): void {
     this.checkUsable();
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot truncate to offset ${offset}`);
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError(`cannot truncate to offset ${offset}`);
     if (offset >= this.endOffset) return;
-    if (offset < this.segments[0]!.baseOffset || offset < this.startOffset) {
+    if (offset < this.segments[0]!.baseOffset) {
       this.truncateFullyAndStartAt(offset);
       return;
     }
@@ -581,19 +473,19 @@ export class PartitionLog {
       while (this.segments.length > 1 && this.active.baseOffset > offset) {
         this.retire(this.segments.pop()!, true);
       }
-      const seg = this.active;
-      seg.truncateTo(offset);
-      seg.onBecomeActive();
-      this.endOffset = seg.nextOffset;
-      if (seg.sizeBytes === 0 && this.segments.length > 1) {
-        // Keep the segment (its base offset is where the next append goes) unless it would leave a gap.
-        const prev = this.segments[this.segments.length - 2]!;
-        if (prev.nextOffset < seg.baseOffset) this.endOffset = seg.baseOffset;
-      }
+      this.active.truncateTo(offset);
+      // An emptied segment holds no offsets: the log ends after the last batch kept (as on reopen).
+      if (this.active.sizeBytes === 0 && this.segments.length > 1) this.retire(this.segments.pop()!, true);
+      this.active.onBecomeActive();
+      this.endOffset = this.active.nextOffset;
     } catch (err) {
       throw this.storageError(`truncate to offset ${offset}`, err, true);
     }
-    this.hw = Math.min(this.hw, this.endOffset);
+    if (this.startOffset > this.endOffset) {
+      this.startOffset = this.endOffset;
+      writeLogStartOffset(this.fs, this.dir, this.topic, this.partition, this.startOffset);
+    }
+    this.hw = clamp(this.hw, this.startOffset, this.endOffset);
     this.flushed = Math.min(this.flushed, this.endOffset);
     this.epochs.truncateFromEnd(this.endOffset);
     this.rebuildProducerState();
@@ -602,11 +494,14 @@ export class PartitionLog {
   /** Deletes every segment and starts an empty log at offset (a follower far behind the leader's log start). */
   truncateFullyAndStartAt(offset: number): void {
     this.checkUsable();
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot start the log at offset ${offset}`);
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError(`cannot start the log at offset ${offset}`);
     this.truncations++;
     try {
       for (const seg of this.segments.splice(0)) this.retire(seg, true);
-      this.segments.push(LogSegment.create(this.fs, this.dir, offset, segmentConfigOf(this.cfg), this.clock.now()));
+      this.segments.push(
+        LogSegment.create(this.fs, this.dir, offset, segmentConfigOf(this.cfg), this.clock.now()),
+      );
       this.fs.syncDir(this.dir);
       this.startOffset = offset;
       this.endOffset = offset;
@@ -718,7 +613,8 @@ export class PartitionLog {
   readSegment(baseOffset: number): Buffer {
     this.checkUsable();
     const seg = this.segments.find((s) => s.baseOffset === baseOffset);
-    if (seg === undefined) throw new LogError('OFFSET_OUT_OF_RANGE', `no segment with base offset ${baseOffset}`);
+    if (seg === undefined)
+      throw new LogError('OFFSET_OUT_OF_RANGE', `no segment with base offset ${baseOffset}`);
     return seg.readAll();
   }
 
@@ -732,11 +628,15 @@ export class PartitionLog {
     this.checkUsable();
     if (oldBaseOffsets.length === 0) return;
     const first = this.segments.findIndex((s) => s.baseOffset === oldBaseOffsets[0]);
-    if (first < 0) throw new LogError('OFFSET_OUT_OF_RANGE', `no segment with base offset ${oldBaseOffsets[0]}`);
+    if (first < 0)
+      throw new LogError('OFFSET_OUT_OF_RANGE', `no segment with base offset ${oldBaseOffsets[0]}`);
     for (let i = 0; i < oldBaseOffsets.length; i++) {
       const s = this.segments[first + i];
       if (s === undefined || s.baseOffset !== oldBaseOffsets[i]) {
-        throw new LogError('INVALID_RECORD', `segments ${oldBaseOffsets.join(', ')} are not consecutive segments of the log`);
+        throw new LogError(
+          'INVALID_RECORD',
+          `segments ${oldBaseOffsets.join(', ')} are not consecutive segments of the log`,
+        );
       }
       if (s.isActive) throw new LogError('INVALID_RECORD', 'the active segment cannot be replaced');
     }
@@ -744,7 +644,10 @@ export class PartitionLog {
     const limit = this.segments[first + oldBaseOffsets.length]!.baseOffset;
     const data = Buffer.concat(batches);
     if (data.length > Math.min(MAX_APPEND_BYTES, this.cfg['segment.bytes'] * 2)) {
-      throw new LogError('RECORD_LIST_TOO_LARGE', `a replacement segment of ${data.length} bytes is too large`);
+      throw new LogError(
+        'RECORD_LIST_TOO_LARGE',
+        `a replacement segment of ${data.length} bytes is too large`,
+      );
     }
     let pos = 0;
     let next = base;
@@ -754,7 +657,10 @@ export class PartitionLog {
       const b = batchBaseOffset(data, pos);
       const last = b + batchLastOffsetDelta(data, pos);
       if (b < next || last >= limit || last - base > MAX_RELATIVE_OFFSET) {
-        throw new LogError('INVALID_RECORD', `replacement batch [${b}, ${last}] is outside [${next}, ${limit})`);
+        throw new LogError(
+          'INVALID_RECORD',
+          `replacement batch [${b}, ${last}] is outside [${next}, ${limit})`,
+        );
       }
       next = last + 1;
       pos += LOG_OVERHEAD + data.readInt32BE(pos + 8);
@@ -821,11 +727,11 @@ export class PartitionLog {
   private retire(seg: LogSegment, rename: boolean, suffix: '.deleted' = '.deleted'): void {
     if (rename) seg.renameFiles(suffix);
     this.retired.push(seg);
-    if (this.syncInFlight === null) this.deleteRetired();
+    if (!this.commits.syncing) this.deleteRetired();
   }
 
   private deleteRetired(force = false): void {
-    if (!force && this.syncInFlight !== null) return;
+    if (!force && this.commits.syncing) return;
     for (const seg of this.retired.splice(0)) {
       try {
         seg.deleteFiles('.deleted');
@@ -837,27 +743,7 @@ export class PartitionLog {
 
   private rebuildProducerState(): void {
     this.producers.deleteSnapshotsOutside(0, this.endOffset);
-    const from = this.producers.loadLatestSnapshot(this.endOffset);
-    const scanFrom = from >= 0 ? from : this.segments[0]!.baseOffset;
-    for (let i = this.segmentIndexFor(scanFrom); i < this.segments.length; i++) {
-      this.segments[i]!.walkBatches(scanFrom, (buf, p) => {
-        const producerId = batchProducerId(buf, p);
-        if (producerId >= 0) {
-          const base = batchBaseOffset(buf, p);
-          const delta = batchLastOffsetDelta(buf, p);
-          this.producers.update({
-            producerId,
-            producerEpoch: batchProducerEpoch(buf, p),
-            baseSequence: batchBaseSequence(buf, p),
-            lastOffsetDelta: delta,
-            firstOffset: base,
-            lastOffset: base + delta,
-            maxTimestamp: batchMaxTimestamp(buf, p),
-          });
-        }
-        return true;
-      });
-    }
+    replayProducerState(this.producers, this.segments, this.endOffset);
   }
 
   private checkUsable(): void {
@@ -883,5 +769,5 @@ export class PartitionLog {
 }
 
 function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
+  return Math.min(Math.max(v, lo), hi);
 }

@@ -81,7 +81,10 @@ export class OffsetIndex {
         return { index: null, problem: `entry ${i} (${r}, ${p}) does not follow (${prevRel}, ${prevPos})` };
       }
       if (p >= logSizeBytes) {
-        return { index: null, problem: `entry ${i} points at byte ${p}, beyond the log's ${logSizeBytes} bytes` };
+        return {
+          index: null,
+          problem: `entry ${i} points at byte ${p}, beyond the log's ${logSizeBytes} bytes`,
+        };
       }
       index.rel[i] = r;
       index.pos[i] = p;
@@ -120,7 +123,8 @@ export class OffsetIndex {
   append(offset: number, position: number): void {
     const r = offset - this.baseOffset;
     if (this.count >= this.maxEntries) throw new Error(`offset index of segment ${this.baseOffset} is full`);
-    if (r < 0 || r > 0x7fffffff) throw new RangeError(`offset ${offset} is out of range for segment ${this.baseOffset}`);
+    if (r < 0 || r > 0x7fffffff)
+      throw new RangeError(`offset ${offset} is out of range for segment ${this.baseOffset}`);
     if (this.count > 0 && (r <= this.rel[this.count - 1]! || position <= this.pos[this.count - 1]!)) {
       throw new Error(
         `offset index entry (${offset}, ${position}) does not follow (${this.lastEntry().offset}, ${this.lastEntry().position})`,

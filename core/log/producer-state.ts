@@ -120,7 +120,9 @@ export class ProducerStateManager {
       }
       const cur =
         pending.get(b.producerId) ??
-        (stored === undefined ? undefined : { epoch: stored.epoch, lastSeq: stored.batches.at(-1)?.lastSeq ?? -1 });
+        (stored === undefined
+          ? undefined
+          : { epoch: stored.epoch, lastSeq: stored.batches.at(-1)?.lastSeq ?? -1 });
       if (cur !== undefined) {
         if (b.producerEpoch < cur.epoch) {
           throw new LogError(

@@ -106,7 +106,13 @@ export class LogSegment {
   }
 
   /** A new, empty, active segment (existing files with its names are truncated). */
-  static create(fs: FileSystem, dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
+  static create(
+    fs: FileSystem,
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    nowMs: number,
+  ): LogSegment {
     const log = fs.open(path.join(dir, logFileName(baseOffset)), { create: true });
     log.truncate(0);
     const seg = new LogSegment(fs, dir, baseOffset, log, config, nowMs, true);
@@ -118,7 +124,13 @@ export class LogSegment {
   }
 
   /** An existing segment; its indexes are loaded on first use. */
-  static open(fs: FileSystem, dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
+  static open(
+    fs: FileSystem,
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    nowMs: number,
+  ): LogSegment {
     const log = fs.open(path.join(dir, logFileName(baseOffset)));
     return new LogSegment(fs, dir, baseOffset, log, config, nowMs, false);
   }
@@ -225,7 +237,12 @@ export class LogSegment {
    * even when it is larger than maxBytes. null when no batch of the segment reaches startOffset.
    * One pread in the common case; the result is a slice of it.
    */
-  read(startOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentReadResult | null {
+  read(
+    startOffset: number,
+    maxBytes: number,
+    maxOffset: number,
+    minOneBatch: boolean,
+  ): SegmentReadResult | null {
     this.ensureLoaded();
     const end = this.size;
     let winStart = this.offsetIndex!.lookup(startOffset).position;
@@ -269,13 +286,20 @@ export class LogSegment {
   }
 
   /** Position and header facts of the first batch whose lastOffset >= offset; null when none. */
-  translateOffset(offset: number): { position: number; baseOffset: number; lastOffset: number; size: number } | null {
+  translateOffset(
+    offset: number,
+  ): { position: number; baseOffset: number; lastOffset: number; size: number } | null {
     this.ensureLoaded();
     let found: { position: number; baseOffset: number; lastOffset: number; size: number } | null = null;
     this.walk(this.offsetIndex!.lookup(offset).position, this.size, (buf, p, filePos) => {
       const last = batchLastOffset(buf, p);
       if (last < offset) return true;
-      found = { position: filePos, baseOffset: batchBaseOffset(buf, p), lastOffset: last, size: batchSize(buf, p) };
+      found = {
+        position: filePos,
+        baseOffset: batchBaseOffset(buf, p),
+        lastOffset: last,
+        size: batchSize(buf, p),
+      };
       return false;
     });
     return found;
@@ -331,7 +355,10 @@ export class LogSegment {
     const fileSize = this.log.size();
     this.size = fileSize;
     let from = 0;
-    if (fromOffset > this.baseOffset && (this.offsetIndex !== null || this.loadIndexFiles(Number.MAX_SAFE_INTEGER))) {
+    if (
+      fromOffset > this.baseOffset &&
+      (this.offsetIndex !== null || this.loadIndexFiles(Number.MAX_SAFE_INTEGER))
+    ) {
       from = this.translateOffsetTrusted(fromOffset) ?? 0;
     }
     if (from === 0) this.resetState(this.offsetIndex === null);
@@ -366,7 +393,10 @@ export class LogSegment {
     this.resetState(this.offsetIndex === null);
     const { end, problem } = this.scan(0, this.size, false);
     if (end < this.size) {
-      throw new LogError('KAFKA_STORAGE_ERROR', `segment ${this.baseOffset} of ${this.dir}: ${problem ?? 'bad batch'}`);
+      throw new LogError(
+        'KAFKA_STORAGE_ERROR',
+        `segment ${this.baseOffset} of ${this.dir}: ${problem ?? 'bad batch'}`,
+      );
     }
     this.offsetIndex!.writeThrough();
     this.onBecomeInactive();
@@ -389,7 +419,9 @@ export class LogSegment {
 
   /** True when flush() has something to do. */
   get needsFlush(): boolean {
-    return this.size > this.flushedSize || this.dirty || (!this.active && !this.indexesSynced && this.isLoaded);
+    return (
+      this.size > this.flushedSize || this.dirty || (!this.active && !this.indexesSynced && this.isLoaded)
+    );
   }
 
   /** fdatasync of the log (and, once the segment is inactive, of its indexes). */
@@ -468,11 +500,15 @@ export class LogSegment {
   /** Loads the indexes of a lazily opened segment: checks them, rebuilds them when corrupt. */
   private ensureLoaded(): void {
     if (this.offsetIndex !== null) return;
-    if (this.closed) throw new LogError('KAFKA_STORAGE_ERROR', `segment ${this.baseOffset} of ${this.dir} is closed`);
+    if (this.closed)
+      throw new LogError('KAFKA_STORAGE_ERROR', `segment ${this.baseOffset} of ${this.dir} is closed`);
     if (this.loadIndexFiles(Number.MAX_SAFE_INTEGER)) {
       const oi = this.offsetIndex!;
       const ti = this.timeIndex!;
-      if (this.tailFrom(oi.entries === 0 ? 0 : oi.lastEntry().position) && ti.lastEntry().offset < Math.max(this.next, this.baseOffset + 1)) {
+      if (
+        this.tailFrom(oi.entries === 0 ? 0 : oi.lastEntry().position) &&
+        ti.lastEntry().offset < Math.max(this.next, this.baseOffset + 1)
+      ) {
         const tl = ti.lastEntry();
         if (ti.entries > 0 && tl.timestamp >= this.maxTimestamp) {
           this.maxTimestamp = tl.timestamp;
@@ -541,7 +577,8 @@ export class LogSegment {
     const { end } = this.walk(position, this.size, (buf, p) => {
       const base = batchBaseOffset(buf, p);
       const last = batchLastOffset(buf, p);
-      if ((prevNext >= 0 && base < prevNext) || last < base || last - this.baseOffset > MAX_RELATIVE_OFFSET) return false;
+      if ((prevNext >= 0 && base < prevNext) || last < base || last - this.baseOffset > MAX_RELATIVE_OFFSET)
+        return false;
       prevNext = last + 1;
       this.next = last + 1;
       const ts = batchMaxTimestamp(buf, p);
@@ -622,8 +659,16 @@ export class LogSegment {
     if (reopen) {
       this.offsetIndex?.close();
       this.timeIndex?.close();
-      this.offsetIndex = new OffsetIndex(this.baseOffset, this.config.maxIndexBytes, this.openIndexFile('index', true));
-      this.timeIndex = new TimeIndex(this.baseOffset, this.config.maxIndexBytes, this.openIndexFile('timeindex', true));
+      this.offsetIndex = new OffsetIndex(
+        this.baseOffset,
+        this.config.maxIndexBytes,
+        this.openIndexFile('index', true),
+      );
+      this.timeIndex = new TimeIndex(
+        this.baseOffset,
+        this.config.maxIndexBytes,
+        this.openIndexFile('timeindex', true),
+      );
     } else {
       this.offsetIndex!.reset();
       this.timeIndex!.reset();
@@ -679,7 +724,8 @@ export class LogSegment {
       const length = win.readInt32BE(p + 8);
       if (length < MIN_BATCH_LENGTH) return { end: pos, problem: `batch length ${length} at byte ${pos}` };
       const size = LOG_OVERHEAD + length;
-      if (pos + size > end) return { end: pos, problem: `batch at byte ${pos} of ${size} bytes runs past the end (${end})` };
+      if (pos + size > end)
+        return { end: pos, problem: `batch at byte ${pos} of ${size} bytes runs past the end (${end})` };
       const need = validate ? size : HEADER_SIZE;
       if (p + need > win.length) {
         winStart = pos;
@@ -728,7 +774,8 @@ export class LogSegment {
       }
       const length = win.readInt32BE(p + 8);
       const size = LOG_OVERHEAD + length;
-      if (length < MIN_BATCH_LENGTH || pos + size > end || batchMagic(win, p) !== CURRENT_MAGIC) return { end: pos };
+      if (length < MIN_BATCH_LENGTH || pos + size > end || batchMagic(win, p) !== CURRENT_MAGIC)
+        return { end: pos };
       if (visit(win, p, pos) === false) return { end: pos };
       pos += size;
     }
@@ -740,7 +787,11 @@ export class LogSegment {
     if (position + HEADER_SIZE > this.size) return null;
     const h = this.readAt(position, HEADER_SIZE);
     const length = h.readInt32BE(8);
-    if (length < MIN_BATCH_LENGTH || position + LOG_OVERHEAD + length > this.size || batchMagic(h, 0) !== CURRENT_MAGIC) {
+    if (
+      length < MIN_BATCH_LENGTH ||
+      position + LOG_OVERHEAD + length > this.size ||
+      batchMagic(h, 0) !== CURRENT_MAGIC
+    ) {
       return null;
     }
     return { lastOffset: batchLastOffset(h, 0), size: LOG_OVERHEAD + length };
@@ -749,7 +800,10 @@ export class LogSegment {
   /** Checks the framing of a header the read path walks over; returns the batch size. */
   private checkHeader(buf: Buffer, p: number, filePos: number, end: number): number {
     if (p + HEADER_SIZE > buf.length) {
-      throw new LogError('KAFKA_STORAGE_ERROR', `segment ${this.baseOffset} of ${this.dir}: truncated header at byte ${filePos}`);
+      throw new LogError(
+        'KAFKA_STORAGE_ERROR',
+        `segment ${this.baseOffset} of ${this.dir}: truncated header at byte ${filePos}`,
+      );
     }
     const length = buf.readInt32BE(p + 8);
     if (length < MIN_BATCH_LENGTH || filePos + LOG_OVERHEAD + length > end) {

@@ -86,7 +86,10 @@ export class TimeIndex {
         return { index: null, problem: `entry ${i} (${t}, ${r}) does not follow (${prevTs}, ${prevRel})` };
       }
       if (baseOffset + r > maxOffset) {
-        return { index: null, problem: `entry ${i} names offset ${baseOffset + r}, beyond the segment's ${maxOffset}` };
+        return {
+          index: null,
+          problem: `entry ${i} names offset ${baseOffset + r}, beyond the segment's ${maxOffset}`,
+        };
       }
       index.ts[i] = t;
       index.rel[i] = r;
@@ -126,7 +129,8 @@ export class TimeIndex {
     const last = this.lastEntry();
     if (this.count > 0 && timestamp <= last.timestamp) return;
     const r = offset - this.baseOffset;
-    if (r < 0 || r > 0x7fffffff) throw new RangeError(`offset ${offset} is out of range for segment ${this.baseOffset}`);
+    if (r < 0 || r > 0x7fffffff)
+      throw new RangeError(`offset ${offset} is out of range for segment ${this.baseOffset}`);
     if (this.count > 0 && offset < last.offset) {
       throw new Error(`time index entry (${timestamp}, ${offset}) goes back from offset ${last.offset}`);
     }

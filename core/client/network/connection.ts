@@ -547,7 +547,14 @@ function decodeResponse(api: ApiDefinition, version: number, frame: Buffer): unk
   // A broker that does not support our ApiVersions version answers error 35 in v0 shape
   // (whatever version we asked for), as Kafka's ApiVersionsResponse.parse expects.
   if (api.apiKey === ApiKey.ApiVersions && version > 0 && r.remaining >= 2) {
-    if (frame.readInt16BE(r.pos) === ErrorCode.UNSUPPORTED_VERSION) return decodeMessage(api.response, 0, r);
+    if (frame.readInt16BE(r.pos) === ErrorCode.UNSUPPORTED_VERSION) {
+      // librdkafka's mock cluster writes a malformed list here: fall back to v0 without it.
+      try {
+        return decodeMessage(api.response, 0, r);
+      } catch {
+        return { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: [], throttleTimeMs: 0 };
+      }
+    }
   }
   return decodeMessage(api.response, version, r);
 }

@@ -40,7 +40,7 @@ describe('OffsetIndex', () => {
     const write = (name: string, bytes: number[]): string => {
       const f = path.join(dir, name);
       const b = Buffer.alloc(bytes.length * 4);
-      bytes.forEach((v, i) => b.writeInt32BE(v, i * 4));
+      for (const [i, v] of bytes.entries()) b.writeInt32BE(v, i * 4);
       fs.writeFileSync(f, bytes.length === 3 ? b.subarray(0, 11) : b);
       return f;
     };
@@ -96,7 +96,8 @@ describe('index corruption in a log', () => {
     const again = reopen(log, { recoveryPoint: Number.MAX_SAFE_INTEGER });
     expect(readAll(again)).toEqual(before);
     expect(again.offsetForTimestamp(5301)).toEqual(ts);
-    for (let o = 0; o < 180; o += 13) expect(again.read(o, 1, { minOneBatch: true }).sizeBytes).toBeGreaterThan(0);
+    for (let o = 0; o < 180; o += 13)
+      expect(again.read(o, 1, { minOneBatch: true }).sizeBytes).toBeGreaterThan(0);
     again.close();
     for (const n of names) {
       const size = fs.statSync(path.join(log.dir, n)).size;

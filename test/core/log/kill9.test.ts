@@ -46,9 +46,15 @@ async function appender(k) {
 await Promise.all([appender(0), appender(1), appender(2), appender(3)]);
 `;
 
-function runChild(script: string, dir: string, killAfterMs: number): Promise<{ maxFlushed: number; started: number }> {
+function runChild(
+  script: string,
+  dir: string,
+  killAfterMs: number,
+): Promise<{ maxFlushed: number; started: number }> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [script, dir, '300000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(process.execPath, [script, dir, '300000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     let maxFlushed = -1;
@@ -81,10 +87,14 @@ describe('kill -9 while appending and flushing', () => {
   beforeAll(() => {
     if (!fs.existsSync(DIST_LOG)) {
       try {
-        execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-          cwd: ROOT,
-          stdio: 'pipe',
-        });
+        execFileSync(
+          process.execPath,
+          [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+          {
+            cwd: ROOT,
+            stdio: 'pipe',
+          },
+        );
       } catch {
         // type errors elsewhere still emit JavaScript
       }
@@ -102,8 +112,15 @@ describe('kill -9 while appending and flushing', () => {
       const killAfterMs = 100 + rng.int(500);
       const { maxFlushed, started } = await runChild(script, dir, killAfterMs);
       expect(started, `round ${round}: the child reopened at the previous end`).toBe(previousLeo);
-      expect(maxFlushed, `round ${round}: the child flushed something (seed ${SEED})`).toBeGreaterThan(started);
-      const log = PartitionLog.open({ dir, topic: 't', partition: 0, config: config({ 'segment.bytes': 300000 }) });
+      expect(maxFlushed, `round ${round}: the child flushed something (seed ${SEED})`).toBeGreaterThan(
+        started,
+      );
+      const log = PartitionLog.open({
+        dir,
+        topic: 't',
+        partition: 0,
+        config: config({ 'segment.bytes': 300000 }),
+      });
       expect(log.logEndOffset, `round ${round}: seed ${SEED}`).toBeGreaterThanOrEqual(maxFlushed);
       let offset = 0;
       while (offset < log.logEndOffset) {

@@ -68,7 +68,10 @@ describe('replaceSegments', () => {
     fs.writeFileSync(path.join(log.dir, '00000000000000000099.index.deleted'), Buffer.from('old'));
     const again = reopen(log);
     expect(again.recovery.completedSwaps).toBe(1);
-    expect(again.segmentInfos().map((s) => s.baseOffset)).toEqual([0, ...segs.slice(2).map((s) => s.baseOffset)]);
+    expect(again.segmentInfos().map((s) => s.baseOffset)).toEqual([
+      0,
+      ...segs.slice(2).map((s) => s.baseOffset),
+    ]);
     const records = readAll(again);
     expect(records.length).toBe(kept.length * 2 + (30 * 2 - segs[2]!.baseOffset));
     expect(fs.readdirSync(again.dir).filter((n) => /cleaned|swap|deleted/.test(n))).toEqual([]);
