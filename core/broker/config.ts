@@ -429,7 +429,7 @@ export function parseBrokerConfig(input: Readonly<Record<string, unknown>>): Bro
     const def = (BROKER_CONFIG_DEFS as Record<string, ConfigDef>)[key];
     if (!def) {
       throw new ConfigError(
-        `unknown broker config '${key}'${suggest(key)}; see docs/broker-config.md for the keys Tributary knows`,
+        `unknown broker config '${key}'${suggest(key)}; see docs/broker.md for the keys Tributary knows`,
       );
     }
     out[key] = parseValue(key, def, raw);

@@ -13,7 +13,7 @@ const spec: CommandSpec = {
   summary:
     'Runs a broker that serves the data directory over the Apache Kafka protocol, so that kcat, kafkajs, ' +
     'librdkafka, the Java client and `trib --bootstrap` work against it. Broker settings use Kafka’s names ' +
-    '(docs/broker-config.md).',
+    '(docs/broker.md).',
   usage: 'trib broker --data-dir DIR [--listen HOST:PORT] [--node-id N] [--config FILE] [--set key=value]...',
   positionals: [0, 0],
   flags: {
@@ -38,7 +38,7 @@ const spec: CommandSpec = {
     set: {
       type: 'list',
       arg: 'KEY=VALUE',
-      help: 'one broker setting, e.g. --set num.partitions=3 (repeatable)',
+      help: 'one broker setting, e.g. --set num.partitions=3',
     },
   },
 };

@@ -8,6 +8,7 @@
 import { closest, parseArgs, UsageError } from './args.js';
 import type { CliIO, CommandEntry, CommandGroup, LeafCommand, PlannedCommand, Signal } from './command.js';
 import { entryName, verbOf } from './command.js';
+import { brokerCommand } from './broker.js';
 import { consumeCommand } from './consume.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
@@ -22,6 +23,7 @@ import { packageVersion } from './version.js';
 // of them, in the order `trib --help` lists them. When a command from PLANNED lands, add it to
 // COMMANDS and delete its PLANNED entry (help lists planned commands only while they are missing).
 export const COMMANDS: CommandEntry[] = [
+  brokerCommand,
   topicsCommand,
   produceCommand,
   consumeCommand,
@@ -30,12 +32,6 @@ export const COMMANDS: CommandEntry[] = [
 ];
 
 export const PLANNED: PlannedCommand[] = [
-  {
-    kind: 'planned',
-    name: 'broker',
-    summary: 'run a broker serving the Kafka protocol',
-    usage: 'trib broker --data-dir DIR [--listen HOST:PORT] [--node-id N] [--set key=value]...',
-  },
   {
     kind: 'planned',
     name: 'run',
