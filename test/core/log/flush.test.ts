@@ -43,7 +43,13 @@ class SlowSyncFs implements FileSystem {
 }
 
 function open(fs: FileSystem, overrides: Record<string, string | number> = {}): PartitionLog {
-  return PartitionLog.open({ dir: path.join(tempDir(), 't-0'), topic: 't', partition: 0, config: config(overrides), fs });
+  return PartitionLog.open({
+    dir: path.join(tempDir(), 't-0'),
+    topic: 't',
+    partition: 0,
+    config: config(overrides),
+    fs,
+  });
 }
 
 describe('flush: group commit and failures', () => {
@@ -105,7 +111,13 @@ describe('flush: group commit and failures', () => {
     await log.flush();
     expect(log.flushedOffset).toBe(90);
     log.close();
-    const again = PartitionLog.open({ dir: log.dir, topic: 't', partition: 0, config: log.config, recoveryPoint: 90 });
+    const again = PartitionLog.open({
+      dir: log.dir,
+      topic: 't',
+      partition: 0,
+      config: log.config,
+      recoveryPoint: 90,
+    });
     expect(again.flushedOffset).toBe(90);
     expect(again.recovery.truncatedBytes).toBe(0);
     expect(readAll(again).length).toBe(90);

@@ -1,6 +1,9 @@
 /** Shared helpers of the log tests: batches, a fake clock, opening logs in temp dirs. */
+
+import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { Clock, TimerHandle } from '../../../core/env/clock.js';
+import { type FileSystem, nodeFileSystem } from '../../../core/env/fs.js';
 import { PartitionLog, type PartitionLogOptions } from '../../../core/log/log.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig, parseLogConfig } from '../../../core/log/log-config.js';
 import { type BatchOptions, decodeBatches, encodeBatch } from '../../../core/records/index.js';
@@ -92,4 +95,45 @@ export function readAll(log: PartitionLog, from = log.logStartOffset): { offset:
 /** Base offsets of the batches in a read result. */
 export function batchBases(bufs: Buffer[]): number[] {
   return bufs.flatMap((b) => decodeBatches(b).map((x) => x.baseOffset));
+}
+
+/**
+ * The real file system without fsyncs (tests that simulate crashes by damaging files do not
+ * need durability, and fsync dominates their run time on a busy disk).
+ */
+export const noSyncFs: FileSystem = {
+  ...bindAll(nodeFileSystem),
+  open(file, opts) {
+    const fh = nodeFileSystem.open(file, opts);
+    return {
+      path: fh.path,
+      write: (b, o, l, p) => fh.write(b, o, l, p),
+      read: (b, o, l, p) => fh.read(b, o, l, p),
+      size: () => fh.size(),
+      truncate: (n) => fh.truncate(n),
+      close: () => fh.close(),
+      sync: () => Promise.resolve(),
+    };
+  },
+  writeFileAtomic(file, data) {
+    nodeFs.writeFileSync(`${file}.tmp`, data);
+    nodeFs.renameSync(`${file}.tmp`, file);
+  },
+  syncDir() {},
+};
+
+function bindAll(fs: FileSystem): FileSystem {
+  return {
+    open: fs.open.bind(fs),
+    exists: fs.exists.bind(fs),
+    mkdirp: fs.mkdirp.bind(fs),
+    readdir: fs.readdir.bind(fs),
+    isDirectory: fs.isDirectory.bind(fs),
+    rename: fs.rename.bind(fs),
+    unlink: fs.unlink.bind(fs),
+    rmrf: fs.rmrf.bind(fs),
+    readFile: fs.readFile.bind(fs),
+    writeFileAtomic: fs.writeFileAtomic.bind(fs),
+    syncDir: fs.syncDir.bind(fs),
+  };
 }
