@@ -3,7 +3,7 @@
  * read-only, for the broker (resource type 4).
  */
 import { LogError } from '../../log/errors.js';
-import { LOG_CONFIG_DOCS, LOG_CONFIG_KEYS, type LogConfig } from '../../log/log-config.js';
+import { LOG_CONFIG_DOCS, type LogConfig } from '../../log/log-config.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { AlterConfigsRequestData, AlterConfigsResponse } from '../../protocol/messages/alter-configs.js';
 import type {
@@ -64,16 +64,28 @@ export function handleDescribeConfigs(
       if (r.resourceType === RESOURCE_TOPIC) {
         const info = node.logs.topic(r.resourceName);
         if (!info) throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${r.resourceName} does not exist`);
-        configs = LOG_CONFIG_KEYS.map((name) => {
-          const overridden = Object.hasOwn(info.overrides, name);
+        const sourceCode = {
+          TOPIC_CONFIG: SOURCE.topic,
+          STATIC_BROKER_CONFIG: SOURCE.staticBroker,
+          DEFAULT_CONFIG: SOURCE.default,
+        };
+        configs = node.logs.describeTopicConfigs(info.name).map((entry) => {
+          const name = entry.name as keyof LogConfig;
           return {
             name,
-            value: formatValue(info.config[name as keyof LogConfig]),
+            value: formatValue(info.config[name]),
             readOnly: false,
-            isDefault: !overridden,
-            configSource: overridden ? SOURCE.topic : SOURCE.default,
+            isDefault: entry.source === 'DEFAULT_CONFIG',
+            configSource: sourceCode[entry.source],
             isSensitive: false,
-            synonyms: [],
+            synonyms: req.includeSynonyms
+              ? [
+                  { name, value: formatValue(info.config[name]), source: sourceCode[entry.source] },
+                  ...(entry.source !== 'DEFAULT_CONFIG' && entry.brokerSynonym
+                    ? [{ name: entry.brokerSynonym, value: null, source: SOURCE.default }]
+                    : []),
+                ]
+              : [],
             configType: configType(LOG_CONFIG_DOCS[name].type),
             documentation: req.includeDocumentation ? LOG_CONFIG_DOCS[name].doc : null,
           };

@@ -1,15 +1,38 @@
 /**
- * The client API on the embedded log: what streams/ and connect/ rely on. Every test opens a
- * fresh data directory.
+ * The client API, run twice: on the embedded log and over the network against a broker — what
+ * streams/ and connect/ rely on, and the proof that both paths behave the same. Every test opens
+ * a fresh data directory.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startBroker } from '../../../core/broker/node.js';
 import { type ConsumerRecord, connect, type KafkaClient } from '../../../core/client/index.js';
 import { murmur2Partition } from '../../../core/client/murmur2.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-async function open(dir = tempDir()): Promise<KafkaClient> {
-  return connect({ 'data.dir': dir });
-}
+type Opener = (dir?: string) => Promise<KafkaClient>;
+
+const embedded: Opener = (dir = tempDir()) => connect({ 'data.dir': dir });
+
+/** A broker on a free port over `dir`; closing the client stops the broker too. */
+const network: Opener = async (dir = tempDir()) => {
+  const broker = await startBroker({
+    dataDir: dir,
+    listen: '127.0.0.1:0',
+    config: { 'group.initial.rebalance.delay.ms': 0 },
+    log: () => {},
+  });
+  const client = await connect({ 'bootstrap.servers': broker.bootstrap });
+  const close = client.close.bind(client);
+  let closed = false;
+  client.close = async () => {
+    if (closed) return;
+    closed = true;
+    await close();
+    await broker.close();
+  };
+  onTestFinished(() => client.close());
+  return client;
+};
 
 async function readN(
   consumer: ReturnType<KafkaClient['consumer']>,
@@ -22,7 +45,10 @@ async function readN(
   return out;
 }
 
-describe('embedded client', () => {
+describe.each([
+  ['embedded', embedded],
+  ['network', network],
+] as const)('%s client', (kind, open) => {
   it('produces and consumes: data in equals data out, offsets contiguous', async () => {
     const client = await open();
     try {
@@ -171,16 +197,6 @@ describe('embedded client', () => {
     }
   });
 
-  it('refuses a data directory another client holds', async () => {
-    const dir = tempDir();
-    const client = await open(dir);
-    try {
-      await expect(open(dir)).rejects.toThrow(/in use by process/);
-    } finally {
-      await client.close();
-    }
-  });
-
   it('looks offsets up by time, and seeks', async () => {
     const client = await open();
     try {
@@ -202,4 +218,14 @@ describe('embedded client', () => {
       await client.close();
     }
   });
+});
+
+it('the embedded client refuses a data directory another client holds', async () => {
+  const dir = tempDir();
+  const client = await embedded(dir);
+  try {
+    await expect(embedded(dir)).rejects.toThrow(/in use by process/);
+  } finally {
+    await client.close();
+  }
 });
