@@ -15,7 +15,13 @@
  * --timeout-ms without records, on SIGINT/SIGTERM, and when stdout's reader goes away (EPIPE).
  */
 import { performance } from 'node:perf_hooks';
-import type { Consumer, KafkaClient, TopicPartition, TopicPartitionOffset } from '../client/types.js';
+import type {
+  Consumer,
+  KafkaClient,
+  RebalanceListener,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../client/types.js';
 import { type ParsedArgs, UsageError } from './args.js';
 import { boolFlag, type CliIO, intFlag, type LeafCommand, stringFlag } from './command.js';
 import { resolveClientConfig, withClient, withConnectionFlags } from './connection.js';
@@ -134,7 +140,7 @@ function options(args: ParsedArgs): ConsumeOptions {
 async function startConsumer(
   client: KafkaClient,
   opts: ConsumeOptions,
-  onAssigned: () => void,
+  listener: RebalanceListener,
 ): Promise<Consumer> {
   const partitions = await topicPartitions(client, opts.topic);
   const consumer = client.consumer({
@@ -145,7 +151,7 @@ async function startConsumer(
     'max.poll.records': MAX_POLL_RECORDS,
   });
   if (opts.group !== undefined && opts.partition === undefined && opts.start === undefined) {
-    await consumer.subscribe([opts.topic], { onPartitionsAssigned: onAssigned });
+    await consumer.subscribe([opts.topic], listener);
     return consumer;
   }
   if (opts.partition !== undefined && !partitions.includes(opts.partition)) {
@@ -176,16 +182,12 @@ async function run(args: ParsedArgs, io: CliIO): Promise<number | undefined> {
   });
   try {
     return await withClient(config, async (client) => {
-      let lastRecordAt = performance.now();
-      // --timeout-ms counts from the group's assignment too: joining a group can take a while.
-      const consumer = await startConsumer(client, opts, () => {
-        lastRecordAt = performance.now();
-      });
+      let consumer: Consumer | undefined;
       /** Next offset to commit, per partition: one past the last record written to stdout. */
       const toCommit = new Map<number, number>();
       let committedAt = performance.now();
       const commit = async () => {
-        if (opts.group === undefined || toCommit.size === 0) return;
+        if (opts.group === undefined || toCommit.size === 0 || !consumer) return;
         const offsets: TopicPartitionOffset[] = [...toCommit].map(([partition, offset]) => ({
           topic: opts.topic,
           partition,
@@ -195,6 +197,15 @@ async function run(args: ParsedArgs, io: CliIO): Promise<number | undefined> {
         committedAt = performance.now();
         await consumer.commit(offsets);
       };
+      let lastRecordAt = performance.now();
+      consumer = await startConsumer(client, opts, {
+        // --timeout-ms counts from the group's assignment too: joining a group can take a while.
+        onPartitionsAssigned: () => {
+          lastRecordAt = performance.now();
+        },
+        // Partitions moving to another member: what was printed from them is committed first.
+        onPartitionsRevoked: () => commit(),
+      });
       let count = 0;
       try {
         while (!stopping && out.open) {

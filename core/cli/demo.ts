@@ -41,12 +41,12 @@ const COLUMNS =
   `${'time'.padStart(6)} │ ${'produced/s'.padStart(11)} ${'bytes/s'.padStart(12)} │ ` +
   `${'consumed/s'.padStart(11)} ${'bytes/s'.padStart(12)} │ ${'lag'.padStart(11)} │ ${'log size'.padStart(10)}`;
 
-/** One line of the live display: rates over the interval since `prev`, lag and log size now. */
-export function formatTick(prev: DemoTotals, now: DemoTotals, style: Style): string {
+/** Line `second` of the live display: rates over the interval since `prev`, lag and log size now. */
+export function formatTick(second: number, prev: DemoTotals, now: DemoTotals, style: Style): string {
   const ms = now.elapsedMs - prev.elapsedMs;
   const rate = (count: number, bytes: number, paint: (s: string) => string) =>
     `${paint(formatCount(perSecond(count, ms)).padStart(11))} ${`${formatBytes(perSecond(bytes, ms))}/s`.padStart(12)}`;
-  const seconds = `${Math.round(now.elapsedMs / 1000)} s`.padStart(6);
+  const seconds = `${second} s`.padStart(6);
   const produced = rate(now.produced - prev.produced, now.producedBytes - prev.producedBytes, style.cyan);
   const consumed = rate(now.consumed - prev.consumed, now.consumedBytes - prev.consumedBytes, style.green);
   const lag = style.yellow(formatCount(Math.max(0, now.produced - now.consumed)).padStart(11));
@@ -167,6 +167,7 @@ async function run(args: ParsedArgs, io: CliIO): Promise<number | undefined> {
     state.stopProducing = true;
   });
   let timer: NodeJS.Timeout | undefined;
+  let stopTimer: NodeJS.Timeout | undefined;
   try {
     const client = await openClient({ 'data.dir': dataDir, 'client.id': 'trib-demo' });
     try {
@@ -198,19 +199,29 @@ async function run(args: ParsedArgs, io: CliIO): Promise<number | undefined> {
       );
       const started = performance.now();
       let prev: DemoTotals = { ...state.totals };
-      let sampling = false;
-      timer = setInterval(() => {
-        if (sampling) return;
-        sampling = true;
+      let second = 0;
+      // Ticks aim at whole seconds since the start (a late one does not shift the next); each
+      // line's rates are over the time that really passed since the previous line.
+      const scheduleTick = () => {
+        timer = setTimeout(tick, Math.max(0, started + (second + 1) * 1000 - performance.now()));
+      };
+      const tick = () => {
+        second++;
         void dirSize(dataDir).then((logBytes) => {
+          if (state.stopConsuming) return;
           state.totals.elapsedMs = performance.now() - started;
           state.totals.logBytes = logBytes;
-          if (!state.stopConsuming) out(formatTick(prev, state.totals, style));
+          out(formatTick(second, prev, state.totals, style));
           prev = { ...state.totals };
-          sampling = false;
-          if (seconds > 0 && state.totals.elapsedMs >= seconds * 1000 - 50) state.stopProducing = true;
+          scheduleTick();
         });
-      }, 1000);
+      };
+      scheduleTick();
+      if (seconds > 0) {
+        stopTimer = setTimeout(() => {
+          state.stopProducing = true;
+        }, seconds * 1000);
+      }
 
       let consumerError: unknown;
       const consuming = consumeLoop(consumer, state).catch((err: unknown) => {
@@ -226,7 +237,7 @@ async function run(args: ParsedArgs, io: CliIO): Promise<number | undefined> {
       } finally {
         state.stopConsuming = true;
         await consuming;
-        clearInterval(timer);
+        clearTimeout(timer);
       }
       if (consumerError !== undefined) throw consumerError;
       state.totals.logBytes = await dirSize(dataDir);
@@ -240,7 +251,8 @@ async function run(args: ParsedArgs, io: CliIO): Promise<number | undefined> {
     }
     return 0;
   } finally {
-    if (timer) clearInterval(timer);
+    clearTimeout(timer);
+    clearTimeout(stopTimer);
     offSignal();
     if (!givenDir) await rm(dataDir, { recursive: true, force: true });
   }

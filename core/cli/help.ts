@@ -116,3 +116,14 @@ export function markdownReference(entries: readonly CommandEntry[]): string {
   }
   return `${parts.join('\n\n')}\n`;
 }
+
+/** The line in docs/cli.md after which the generated reference starts. */
+export const REFERENCE_MARKER =
+  '<!-- Generated from the command specs: `node bin/trib.js --help-markdown docs/cli.md` rewrites everything below. -->';
+
+/** `doc` with everything after REFERENCE_MARKER replaced by `reference`. */
+export function updateReference(doc: string, reference: string): string {
+  const at = doc.indexOf(REFERENCE_MARKER);
+  if (at < 0) throw new Error(`the marker line is missing: ${REFERENCE_MARKER}`);
+  return `${doc.slice(0, at + REFERENCE_MARKER.length)}\n\n${reference}`;
+}

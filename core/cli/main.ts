@@ -5,15 +5,16 @@
  * failure into one line on stderr: `trib <command>: <what was wrong and what to do>`, exit code 2
  * for usage errors and 1 otherwise (stack traces with TRIB_DEBUG=1). It never throws.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { closest, parseArgs, UsageError } from './args.js';
+import { brokerCommand } from './broker.js';
 import type { CliIO, CommandEntry, CommandGroup, LeafCommand, PlannedCommand, Signal } from './command.js';
 import { entryName, verbOf } from './command.js';
-import { brokerCommand } from './broker.js';
 import { consumeCommand } from './consume.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
 import { groupsCommand } from './groups.js';
-import { commandHelp, groupHelp, mainHelp, markdownReference } from './help.js';
+import { commandHelp, groupHelp, mainHelp, markdownReference, updateReference } from './help.js';
 import { produceCommand } from './produce.js';
 import { topicsCommand } from './topics.js';
 import { packageVersion } from './version.js';
@@ -65,7 +66,9 @@ let signalCount = 0;
 export function processIO(): CliIO {
   // `trib … | head`: a closed pipe must not crash a command that is not watching for it.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    if (err.code === 'EPIPE') return;
+    process.stderr.write(`trib: cannot write to stdout: ${err.message}\n`);
+    process.exitCode = 1;
   });
   return {
     stdin: process.stdin,
@@ -165,7 +168,19 @@ function resolve(argv: readonly string[], table: readonly CommandEntry[]): Resol
   if (first === 'help') return resolve(rest.length > 0 ? [...rest, '--help'] : ['--help'], table);
   if (first === '--version' || first === '-V' || first === 'version')
     return simple(() => `${packageVersion()}\n`);
-  if (first === '--help-markdown') return simple(() => markdownReference(table));
+  if (first === '--help-markdown') {
+    const file = rest[0];
+    if (file === undefined) return simple(() => markdownReference(table));
+    // For maintainers: rewrites the reference part of a document (docs/cli.md) in place.
+    return {
+      name: '',
+      async run(io) {
+        writeFileSync(file, updateReference(readFileSync(file, 'utf8'), markdownReference(table)));
+        io.stderr.write(`updated the command reference in ${file}\n`);
+        return 0;
+      },
+    };
+  }
   if (first.startsWith('-')) {
     return {
       name: '',

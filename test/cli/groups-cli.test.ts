@@ -38,11 +38,13 @@ describe('trib consume --group and trib groups', () => {
       ...d,
     ]);
     expect(first.stderr).toBe('consumed 4 records\n');
+    // --from-beginning applies only where the group has no committed offset yet.
     const second = await trib([
       'consume',
       'jobs',
       '--group',
       'workers',
+      '--from-beginning',
       '--max-messages',
       '3',
       '--format',

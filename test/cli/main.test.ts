@@ -42,7 +42,7 @@ describe('trib dispatch', () => {
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     }
-    expect(r.stdout).toMatch(/coming in later releases:\n {2}broker +run a broker/);
+    expect(r.stdout).toMatch(/coming in later releases:\n(.*\n)* {2}registry +run a schema registry\n/);
     expect(r.stdout).toContain('--data-dir DIR');
   });
 

@@ -3,7 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = fileURLToPath(new URL('../../bin/trib.js', import.meta.url));
+/** bin/trib.js, or TRIB_TEST_BIN: a trib built elsewhere (e.g. a private outDir while others rebuild dist/). */
+export const BIN = process.env.TRIB_TEST_BIN ?? fileURLToPath(new URL('../../bin/trib.js', import.meta.url));
 
 export interface TribResult {
   code: number | null;

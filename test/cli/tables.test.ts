@@ -134,11 +134,11 @@ describe('demo display', () => {
   };
 
   it('one line a second, without ANSI codes when not a terminal', () => {
-    const line = formatTick(zero, now, PLAIN);
+    const line = formatTick(1, zero, now, PLAIN);
     expect(line).toMatch(/^ +1 s │ +200,000 +20\.0 MB\/s │ +150,000 +15\.0 MB\/s │ +50,000 │ +21\.0 MB\n$/);
     expect(styleFor({ isTTY: false }, {})).toBe(PLAIN);
     expect(styleFor({ isTTY: true }, { NO_COLOR: '1' })).toBe(PLAIN);
-    expect(formatTick(zero, now, styleFor({ isTTY: true }, {}))).toContain('\u001b[');
+    expect(formatTick(1, zero, now, styleFor({ isTTY: true }, {}))).toContain('\u001b[');
   });
 
   it('sums up totals and averages', () => {
