@@ -61,8 +61,14 @@ export interface BrokerOptions {
   endpoint?: { host: string; port: number };
 }
 
-/** Broker-level keys the log manager understands, mapped from the broker config. */
-function logDefaults(config: BrokerConfig): Record<string, string | number | boolean> {
+/**
+ * Broker-level keys the log manager understands, for the keys the user set: the log manager has
+ * the same defaults, and must report unset keys as defaults (DescribeConfigs' DEFAULT_CONFIG).
+ */
+function logDefaults(
+  config: BrokerConfig,
+  given: ReadonlySet<string>,
+): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   const copy = [
     'num.partitions',
@@ -93,10 +99,12 @@ function logDefaults(config: BrokerConfig): Record<string, string | number | boo
   ] as const;
   for (const key of copy) {
     const v = config[key];
-    if (v !== null) out[key] = v;
+    if (v !== null && given.has(key)) out[key] = v;
   }
-  out['log.retention.ms'] = retentionMs(config);
-  out['log.roll.ms'] = rollMs(config);
+  if (['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'].some((k) => given.has(k))) {
+    out['log.retention.ms'] = retentionMs(config);
+  }
+  if (given.has('log.roll.ms') || given.has('log.roll.hours')) out['log.roll.ms'] = rollMs(config);
   return out;
 }
 
@@ -153,7 +161,7 @@ export class Broker implements NodeParts {
     const logs = LogManager.open({
       dataDir: opts.dataDir,
       nodeId: config['node.id'] as number,
-      defaults: logDefaults(config),
+      defaults: logDefaults(config, new Set(Object.keys(opts.config ?? {}))),
       fs: opts.fs,
       clock: opts.clock,
     });

@@ -63,7 +63,10 @@ export class AdminImpl implements Admin {
     if (this.cluster.controllerId < 0 || !this.cluster.brokers.has(this.cluster.controllerId)) {
       await this.cluster.refreshMetadata([]);
     }
-    return this.cluster.controllerId >= 0 ? this.cluster.controllerId : [...this.cluster.brokers.keys()][0]!;
+    // A controller that is not also a broker (KRaft) cannot take requests: any broker forwards them.
+    return this.cluster.brokers.has(this.cluster.controllerId)
+      ? this.cluster.controllerId
+      : [...this.cluster.brokers.keys()][0]!;
   }
 
   async createTopics(

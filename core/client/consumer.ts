@@ -87,6 +87,7 @@ export class ConsumerImpl implements Consumer {
   private lastAutoCommit = Date.now();
   private lastPatternCheck = 0;
   private pendingError: Error | undefined;
+  private rebalancing: Promise<void> | undefined;
   private closed = false;
 
   constructor(
@@ -245,17 +246,46 @@ export class ConsumerImpl implements Consumer {
     return out;
   }
 
-  /** Runs a rebalance when the group asked for one (or we have not joined yet). */
-  private async ensureGroup(): Promise<void> {
+  /**
+   * Starts a rebalance in the background when the group asked for one (or we have not joined
+   * yet) and waits for it until `deadline`. Returns whether the group is settled: poll() never
+   * waits past its timeout, even for a rebalance that waits for other members.
+   */
+  private async ensureGroup(deadline: number): Promise<boolean> {
     const member = this.member;
-    if (!member || !this.subscription) return;
+    if (!member || !this.subscription) return true;
     const error = member.takeError();
     if (error) throw error;
     if (Date.now() - this.lastPatternCheck > 30_000 && this.subscription.topics instanceof RegExp) {
       this.lastPatternCheck = Date.now();
       if (await this.resolveSubscription()) member.rejoinNeeded = true;
     }
-    while (member.rejoinNeeded && !this.closed) {
+    if (!this.rebalancing && member.rejoinNeeded && !this.closed) {
+      this.rebalancing = this.rebalance(member)
+        .catch((err: unknown) => {
+          if (!this.closed) this.pendingError = err as Error;
+        })
+        .finally(() => {
+          this.rebalancing = undefined;
+          this.wake?.();
+        });
+    }
+    if (!this.rebalancing) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      this.rebalancing.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), left);
+      }),
+    ]);
+    clearTimeout(timer);
+    return settled;
+  }
+
+  private async rebalance(member: GroupMember): Promise<void> {
+    while (member.rejoinNeeded && !this.closed && this.subscription) {
       const cooperative = this.assignors.every((a) => a.rebalanceProtocol === 'COOPERATIVE');
       if (!cooperative) await this.revoke(this.assignment(), 'rebalance');
       else await this.commitBeforeRebalance();
@@ -269,7 +299,7 @@ export class ConsumerImpl implements Consumer {
       }
       const added = assigned.filter((p) => !this.states.has(key(p.topic, p.partition)));
       for (const p of added) this.addState(p.topic, p.partition);
-      if (added.length > 0 || !cooperative) await this.subscription.listener?.onPartitionsAssigned?.(added);
+      if (added.length > 0 || !cooperative) await this.subscription?.listener?.onPartitionsAssigned?.(added);
     }
   }
 
@@ -293,17 +323,16 @@ export class ConsumerImpl implements Consumer {
 
   async poll(opts: { timeoutMs?: number; maxRecords?: number } = {}): Promise<ConsumerRecord[]> {
     this.checkOpen();
-    if (this.pendingError) {
-      const e = this.pendingError;
-      this.pendingError = undefined;
-      throw e;
-    }
+    this.throwPending();
     const timeoutMs = opts.timeoutMs ?? this.fetchMaxWaitMs;
     const maxRecords = Math.min(opts.maxRecords ?? this.maxPollRecords, this.maxPollRecords);
     const deadline = Date.now() + timeoutMs;
     await this.maybeAutoCommit();
     for (;;) {
-      await this.ensureGroup();
+      if (!(await this.ensureGroup(deadline))) {
+        this.throwPending();
+        return [];
+      }
       await this.resolvePositions();
       const out = this.drainBuffered(maxRecords);
       if (out.length > 0) {
@@ -324,11 +353,15 @@ export class ConsumerImpl implements Consumer {
           resolve();
         };
       });
-      if (this.pendingError) {
-        const e = this.pendingError;
-        this.pendingError = undefined;
-        throw e;
-      }
+      this.throwPending();
+    }
+  }
+
+  private throwPending(): void {
+    if (this.pendingError) {
+      const e = this.pendingError;
+      this.pendingError = undefined;
+      throw e;
     }
   }
 
@@ -784,18 +817,25 @@ export class ConsumerImpl implements Consumer {
   }
 
   async beginningOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return (await this.listOffsets(partitions, -2)).map(({ topic, partition, offset }) => ({
-      topic,
-      partition,
-      offset,
-    }));
+    return this.offsetsInOrder(partitions, -2);
   }
 
   async endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
-    return (await this.listOffsets(partitions, -1)).map(({ topic, partition, offset }) => ({
-      topic,
-      partition,
-      offset,
+    return this.offsetsInOrder(partitions, -1);
+  }
+
+  /** ListOffsets answers per leader; callers get the partitions in the order they asked. */
+  private async offsetsInOrder(
+    partitions: readonly TopicPartition[],
+    timestamp: number,
+  ): Promise<TopicPartitionOffset[]> {
+    const found = new Map(
+      (await this.listOffsets(partitions, timestamp)).map((o) => [key(o.topic, o.partition), o.offset]),
+    );
+    return partitions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      offset: found.get(key(p.topic, p.partition)) ?? -1,
     }));
   }
 

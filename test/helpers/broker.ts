@@ -59,11 +59,17 @@ export interface TestBroker extends RunningBroker {
 /** A broker in this process on 127.0.0.1 and a free port, stopped (and its data removed) afterwards. */
 export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<TestBroker> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const running = await startBroker({
-    dataDir,
-    listen: opts.listen ?? '127.0.0.1:0',
-    config: { ...TEST_BROKER_CONFIG, ...opts.config },
-  });
+  let running: RunningBroker;
+  try {
+    running = await startBroker({
+      dataDir,
+      listen: opts.listen ?? '127.0.0.1:0',
+      config: { ...TEST_BROKER_CONFIG, ...opts.config },
+    });
+  } catch (err) {
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   registerCleanup(async () => {
     await running.close();
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -104,7 +110,10 @@ export interface BrokerProcess {
   /** Everything the broker wrote on stderr, across restarts. */
   output(): string;
   /** Sends `signal` (default SIGTERM) and waits for the process to exit. */
-  kill(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(
+    signal?: NodeJS.Signals,
+    timeoutMs?: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Kills the running process (SIGTERM) if any, then starts a new one on the same data dir and port. */
   restart(): Promise<void>;
 }
@@ -156,7 +165,9 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
       });
       proc.on('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`trib broker exited (${code ?? signal}) before listening:\n${log.slice(stderrStart)}`));
+        reject(
+          new Error(`trib broker exited (${code ?? signal}) before listening:\n${log.slice(stderrStart)}`),
+        );
       });
     });
   };
@@ -175,7 +186,12 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
     }
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   registerCleanup(async () => {
     await kill('SIGTERM', 5_000);
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });

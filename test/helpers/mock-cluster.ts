@@ -9,11 +9,22 @@
  * SyncGroup 0–3 and the transaction APIs. Nothing else: no CreateTopics, DeleteTopics,
  * DescribeCluster, DescribeConfigs, ListGroups or DescribeGroups. Metadata requests auto-create
  * unknown topics with 4 partitions.
+ *
+ * Known flaws of that mock, which any client meets (Java's included):
+ * - ListOffsets v4+ responses carry LeaderEpoch as an int64 (Kafka: int32), so every partition
+ *   after the first is misread. startMockCluster caps ListOffsets at v3 unless told otherwise.
+ * - ApiVersions v3+ requests get an UNSUPPORTED_VERSION answer whose key list is unparseable;
+ *   a client must fall back to v0 without it (librdkafka and kafkajs do).
+ * - Metadata names controller 0, which is no broker (they are 1..N): requests for the
+ *   controller have nowhere to go.
+ * - OffsetFetch with topics = null (all of a group's offsets) echoes a null array back.
+ * - Produce answers LogAppendTime 1234 for every batch (so RecordMetadata.timestamp is 1234,
+ *   as the Java client would report it too).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, onTestFinished } from 'vitest';
-import { ensureLibrdkafka } from './system.js';
+import { ensureDebianPackage, ensureLibrdkafka } from './system.js';
 
 const SCRIPT = fileURLToPath(new URL('./mock_cluster.py', import.meta.url));
 
@@ -22,8 +33,16 @@ export interface MockClusterOptions {
   brokers?: number;
   /** Topics created before clients connect. */
   topics?: readonly { topic: string; partitions: number; replicationFactor?: number }[];
+  /**
+   * Version ranges the mock advertises, by API key ([-1, -1] disables one). Default
+   * { 2: [0, 3] }: ListOffsets below the versions the mock encodes wrongly.
+   */
+  apiVersions?: Readonly<Record<number, readonly [number, number]>>;
   startTimeoutMs?: number;
 }
+
+/** ListOffsets (2) v4+ responses of librdkafka 2.0.2's mock are malformed: see above. */
+export const MOCK_API_VERSIONS: Readonly<Record<number, readonly [number, number]>> = { 2: [0, 3] };
 
 export interface MockCluster {
   /** "127.0.0.1:P1,127.0.0.1:P2,…" */
@@ -41,11 +60,15 @@ afterAll(async () => {
 
 export async function startMockCluster(opts: MockClusterOptions = {}): Promise<MockCluster> {
   const lib = ensureLibrdkafka();
+  const python = ensureDebianPackage('python3', 'python3');
   const args = [SCRIPT, '--lib', lib, '--brokers', String(opts.brokers ?? 3)];
   for (const t of opts.topics ?? []) {
     args.push('--topic', `${t.topic}:${t.partitions}${t.replicationFactor ? `:${t.replicationFactor}` : ''}`);
   }
-  const child = spawn('python3', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  for (const [key, [lo, hi]] of Object.entries(opts.apiVersions ?? MOCK_API_VERSIONS)) {
+    args.push('--api-versions', `${key}:${lo}:${hi}`);
+  }
+  const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {

@@ -9,6 +9,10 @@ cluster runs on that handle's threads), creates a mock cluster of N brokers
 stdin closes or SIGTERM/SIGINT arrives, and destroys the cluster.
 
     python3 mock_cluster.py [--lib PATH] [--brokers N] [--topic NAME:PARTITIONS[:RF]]...
+                            [--api-versions APIKEY:MIN:MAX]...
+
+--api-versions changes what the mock advertises for an API (rd_kafka_mock_set_apiversion);
+MIN = MAX = -1 disables it.
 
 The mock auto-creates unknown topics on Metadata requests (4 partitions by default).
 """
@@ -26,6 +30,8 @@ def main() -> int:
     ap.add_argument("--lib", default="librdkafka.so.1")
     ap.add_argument("--brokers", type=int, default=3)
     ap.add_argument("--topic", action="append", default=[])
+    ap.add_argument("--api-versions", action="append", default=[])
+    ap.add_argument("--debug", default="", help="librdkafka debug contexts, e.g. mock,protocol")
     args = ap.parse_args()
 
     lib = ctypes.CDLL(args.lib)
@@ -45,13 +51,18 @@ def main() -> int:
     lib.rd_kafka_mock_topic_create.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
                                                ctypes.c_int]
     lib.rd_kafka_mock_topic_create.restype = ctypes.c_int
+    lib.rd_kafka_mock_set_apiversion.argtypes = [ctypes.c_void_p, ctypes.c_int16, ctypes.c_int16,
+                                                 ctypes.c_int16]
+    lib.rd_kafka_mock_set_apiversion.restype = ctypes.c_int
     lib.rd_kafka_err2str.argtypes = [ctypes.c_int]
     lib.rd_kafka_err2str.restype = ctypes.c_char_p
 
     errstr = ctypes.create_string_buffer(512)
     conf = lib.rd_kafka_conf_new()
     # The handle only hosts the mock cluster: keep it quiet.
-    lib.rd_kafka_conf_set(conf, b"log_level", b"3", errstr, len(errstr))
+    lib.rd_kafka_conf_set(conf, b"log_level", b"7" if args.debug else b"3", errstr, len(errstr))
+    if args.debug:
+        lib.rd_kafka_conf_set(conf, b"debug", args.debug.encode(), errstr, len(errstr))
     rk = lib.rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, len(errstr))
     if not rk:
         print(f"rd_kafka_new failed: {errstr.value.decode()}", file=sys.stderr)
@@ -70,6 +81,14 @@ def main() -> int:
         err = lib.rd_kafka_mock_topic_create(mcluster, name.encode(), partitions, rf)
         if err:
             print(f"rd_kafka_mock_topic_create({name}): {lib.rd_kafka_err2str(err).decode()}",
+                  file=sys.stderr)
+            return 1
+
+    for spec in args.api_versions:
+        key, lo, hi = (int(x) for x in spec.split(":"))
+        err = lib.rd_kafka_mock_set_apiversion(mcluster, key, lo, hi)
+        if err:
+            print(f"rd_kafka_mock_set_apiversion({spec}): {lib.rd_kafka_err2str(err).decode()}",
                   file=sys.stderr)
             return 1
 

@@ -2,13 +2,18 @@
  * System packages that interop tests need (kcat, librdkafka): found on PATH, or installed from
  * Debian's archive when we run as root (CI runs as root on a fresh machine), or a clear error.
  *
- * Installs run synchronously (tests call this from beforeAll) and at most once per package per
- * process; `apt-get update` runs at most once per process. apt may be busy (another process, or
- * another vitest worker doing the same): lock errors are retried with a back-off.
+ * Installs run synchronously (tests call this from beforeAll, whose timeout must allow for a
+ * download: INSTALL_TIMEOUT_MS) and at most once per package per process; `apt-get update` runs
+ * at most once per process, and not at all when apt's lists already know the package. apt may
+ * be busy (another process, or another vitest worker installing the same): apt waits for its
+ * locks, and lock errors are retried with a back-off.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+
+/** How long a beforeAll that may install packages should allow. */
+export const INSTALL_TIMEOUT_MS = 600_000;
 
 const APT_ATTEMPTS = 20;
 const APT_RETRY_MS = 3_000;
@@ -37,6 +42,8 @@ export function which(binary: string): string | undefined {
 
 /** Whether a Debian package is installed (dpkg says "install ok installed"). */
 export function debianPackageInstalled(pkg: string): boolean {
+  // dpkg-query's own format placeholder, not a template string.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query syntax
   const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.includes('install ok installed');
 }
@@ -45,7 +52,8 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-const LOCK_PATTERN = /Could not get lock|Unable to lock|Unable to acquire the dpkg frontend lock|is another process using it/i;
+const LOCK_PATTERN =
+  /Could not get lock|Unable to lock|Unable to acquire the dpkg frontend lock|is another process using it/i;
 
 /** Runs apt-get with the given arguments, retrying while another process holds apt's locks. */
 function aptGet(args: readonly string[]): void {
@@ -62,6 +70,13 @@ function aptGet(args: readonly string[]): void {
     sleepSync(APT_RETRY_MS);
   }
   throw new Error(`apt-get ${args.join(' ')} failed:\n${last.slice(-2000)}`);
+}
+
+/** Whether apt's package lists offer `pkg` (apt-cache policy shows a candidate version). */
+function hasCandidate(pkg: string): boolean {
+  const r = spawnSync('apt-cache', ['policy', pkg], { encoding: 'utf8' });
+  const m = /Candidate:\s*(\S+)/.exec(r.stdout ?? '');
+  return r.status === 0 && m !== null && m[1] !== '(none)';
 }
 
 function isRoot(): boolean {
@@ -87,13 +102,24 @@ export function ensureDebianPackage(pkg: string, binary?: string): string {
           `install it with 'sudo apt-get install ${pkg}' (Debian/Ubuntu), or run the tests as root so they install it`,
       );
     }
-    if (!aptUpdated) {
+    const update = (): void => {
       aptGet(['update']);
       aptUpdated = true;
+    };
+    // A machine whose package lists already know the package skips the (slow) update...
+    if (!aptUpdated && !hasCandidate(pkg)) update();
+    const install = (): void => aptGet(['install', '-y', '--no-install-recommends', pkg]);
+    try {
+      install();
+    } catch (err) {
+      // ...unless those lists were stale (the version they name is gone from the archive).
+      if (aptUpdated) throw err;
+      update();
+      install();
     }
-    aptGet(['install', '-y', '--no-install-recommends', pkg]);
     found = present();
-    if (found === undefined) throw new Error(`apt-get installed '${pkg}' but '${binary ?? pkg}' is still missing`);
+    if (found === undefined)
+      throw new Error(`apt-get installed '${pkg}' but '${binary ?? pkg}' is still missing`);
   }
   installed.set(pkg, found);
   return found;

@@ -4,14 +4,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, ConsumerRecord, KafkaClient } from '../../core/client/index.js';
 import { connect } from '../../core/client/index.js';
 import { murmur2Partition } from '../../core/client/murmur2.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { ensureKcat } from '../helpers/system.js';
+import { ensureKcat, INSTALL_TIMEOUT_MS } from '../helpers/system.js';
 import { tempDir } from '../helpers/tmp.js';
-import { byPartition, type KcatProcess, kafkajs, kcatOk, pollRecords, spawnKcat, topicName, until } from './tools.js';
+import {
+  byPartition,
+  type KcatProcess,
+  kafkajs,
+  kcatOk,
+  pollRecords,
+  spawnKcat,
+  topicName,
+  until,
+} from './tools.js';
 
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
 const CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
@@ -34,7 +43,14 @@ function parseKcat(out: string): KcatRecord[] {
     .filter((s) => s.length > 0)
     .map((s) => {
       const [p, o, key, value, ts, headers] = s.split('\x1f');
-      return { partition: Number(p), offset: Number(o), key: key!, value: value!, timestamp: Number(ts), headers: headers! };
+      return {
+        partition: Number(p),
+        offset: Number(o),
+        key: key!,
+        value: value!,
+        timestamp: Number(ts),
+        headers: headers!,
+      };
     });
 }
 
@@ -47,7 +63,7 @@ beforeAll(async () => {
   broker = await startTestBroker();
   client = await connect({ 'bootstrap.servers': broker.bootstrap });
   admin = client.admin();
-});
+}, INSTALL_TIMEOUT_MS);
 
 afterAll(async () => {
   await client?.close();
@@ -115,8 +131,22 @@ describe('kcat → broker → our consumer and kcat', () => {
     });
 
     const theirs = parseKcat(
-      (await kcatOk(['-C', '-b', broker.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-X', 'check.crcs=true', '-f', FORMAT]))
-        .out,
+      (
+        await kcatOk([
+          '-C',
+          '-b',
+          broker.bootstrap,
+          '-t',
+          topic,
+          '-o',
+          'beginning',
+          '-e',
+          '-X',
+          'check.crcs=true',
+          '-f',
+          FORMAT,
+        ])
+      ).out,
     );
     expect(theirs).toEqual(
       ours.map((r) => ({
@@ -141,8 +171,84 @@ describe('kcat → broker → our consumer and kcat', () => {
     const [ours] = await readWithOurs(topic, 1);
     expect(ours!.key).toEqual(Buffer.from('bin'));
     expect(ours!.value!.equals(bytes)).toBe(true);
-    const theirs = await kcatOk(['-C', '-b', broker.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-f', '%s']);
+    const theirs = await kcatOk([
+      '-C',
+      '-b',
+      broker.bootstrap,
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      '%s',
+    ]);
     expect(theirs.stdout.equals(bytes)).toBe(true);
+  });
+});
+
+describe('offsets and timestamps', () => {
+  it('kcat and our consumer starting inside a compressed batch get the records from that offset on', async () => {
+    const topic = await createTopic('kcat-mid-batch');
+    const input = Array.from({ length: 100 }, (_, i) => `k${i}:value ${i} ${'abcdef'.repeat(5)}`);
+    await kcatOk(
+      ['-P', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-K:', '-z', 'gzip', '-X', 'linger.ms=50'],
+      {
+        input: `${input.join('\n')}\n`,
+      },
+    );
+    expect(storedCodecs(topic).length).toBeLessThan(10); // a few big batches, so offset 50 is inside one
+    const theirs = parseKcat(
+      (
+        await kcatOk([
+          '-C',
+          '-b',
+          broker.bootstrap,
+          '-t',
+          topic,
+          '-p',
+          '0',
+          '-o',
+          '50',
+          '-c',
+          '3',
+          '-f',
+          FORMAT,
+        ])
+      ).out,
+    );
+    expect(theirs.map((r) => [r.offset, r.key])).toEqual([
+      [50, 'k50'],
+      [51, 'k51'],
+      [52, 'k52'],
+    ]);
+    const consumer = client.consumer({ 'auto.offset.reset': 'earliest' });
+    try {
+      consumer.assign([{ topic, partition: 0 }]);
+      consumer.seek({ topic, partition: 0 }, 50);
+      const ours = await pollRecords(consumer, 50);
+      expect(ours.map((r) => r.offset)).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
+    } finally {
+      await consumer.close();
+    }
+  });
+
+  it('a LogAppendTime topic: kcat sees the broker’s time, the one our producer was told', async () => {
+    const topic = topicName('kcat-log-append');
+    await admin.createTopics([
+      { topic, numPartitions: 1, configs: { 'message.timestamp.type': 'LogAppendTime' } },
+    ]);
+    const producer = client.producer();
+    const before = Date.now();
+    const meta = await producer.send({ topic, value: 'x', timestamp: 1_000 });
+    await producer.close();
+    expect(meta.timestamp).toBeGreaterThanOrEqual(before - 1000);
+    const r = await kcatOk(['-C', '-b', broker.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-J']);
+    const [line] = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { tstype: string; ts: number; offset: number });
+    expect(line).toMatchObject({ offset: 0, tstype: 'logappend', ts: meta.timestamp });
   });
 });
 
@@ -176,23 +282,32 @@ describe('partitioning', () => {
     const producer = client.producer();
     const meta = await producer.sendBatch(keys.map((k) => ({ topic: ourTopic, key: k, value: `v-${k}` })));
     await producer.close();
-    meta.forEach((m, i) => expect(m.partition, keys[i]).toBe(kcatPlacement.get(keys[i]!)));
+    meta.forEach((m, i) => {
+      expect(m.partition, keys[i]).toBe(kcatPlacement.get(keys[i]!));
+    });
 
     // Offsets within a partition follow the order sent.
-    for (const [, list] of byPartition(theirs)) list.forEach((r, i) => expect(r.offset).toBe(i));
+    for (const [, list] of byPartition(theirs))
+      expect(list.map((r) => r.offset)).toEqual(list.map((_, i) => i));
   });
 });
 
 describe('compression', () => {
   /** Repetitive lines, so every codec actually shrinks them (librdkafka sends a batch raw otherwise). */
-  const lines = Array.from({ length: 200 }, (_, i) => [`key-${i % 7}`, `value ${i} ${'abcdefgh'.repeat(8)}`] as const);
+  const lines = Array.from(
+    { length: 200 },
+    (_, i) => [`key-${i % 7}`, `value ${i} ${'abcdefgh'.repeat(8)}`] as const,
+  );
 
   for (const codec of CODECS) {
     it(`kcat -z ${codec} → kafkajs and our consumer read every record`, async () => {
       const topic = await createTopic(`kcat-${codec}`);
-      await kcatOk(['-P', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-K:', '-z', codec, '-X', 'linger.ms=50'], {
-        input: `${lines.map(([k, v]) => `${k}:${v}`).join('\n')}\n`,
-      });
+      await kcatOk(
+        ['-P', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-K:', '-z', codec, '-X', 'linger.ms=50'],
+        {
+          input: `${lines.map(([k, v]) => `${k}:${v}`).join('\n')}\n`,
+        },
+      );
       const codecs = storedCodecs(topic);
       expect(codecs.length).toBeGreaterThan(0);
       expect(new Set(codecs)).toEqual(new Set([CODEC_IDS[codec]]));
@@ -203,13 +318,21 @@ describe('compression', () => {
       );
 
       const kjs = kafkajs(broker.bootstrap);
-      const consumer = kjs.consumer({ groupId: `g-${topic}`, sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
+      const consumer = kjs.consumer({
+        groupId: `g-${topic}`,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 500,
+        maxWaitTimeInMs: 200,
+      });
       const got: { offset: number; key: string; value: string; timestamp: number }[] = [];
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         const done = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`kafkajs read ${got.length} of ${lines.length}`)), 20_000);
+          const timer = setTimeout(
+            () => reject(new Error(`kafkajs read ${got.length} of ${lines.length}`)),
+            20_000,
+          );
           void consumer.run({
             eachMessage: async ({ message }) => {
               got.push({
@@ -230,7 +353,12 @@ describe('compression', () => {
         await consumer.disconnect();
       }
       expect(got).toEqual(
-        ours.map((r) => ({ offset: r.offset, key: r.key!.toString(), value: r.value!.toString(), timestamp: r.timestamp })),
+        ours.map((r) => ({
+          offset: r.offset,
+          key: r.key!.toString(),
+          value: r.value!.toString(),
+          timestamp: r.timestamp,
+        })),
       );
     });
   }
@@ -307,12 +435,32 @@ describe('compression', () => {
     expect(new Set(storedCodecs(topic))).toEqual(new Set([CODEC_IDS.gzip]));
 
     const ours = await readWithOurs(topic, lines.length);
-    expect(ours.map((r) => [r.offset, r.key?.toString(), r.value?.toString(), r.timestamp, r.headers])).toEqual(
-      lines.map(([k, v], i) => [i, k, v, base + i, [{ key: 'n', value: Buffer.from(String(i)) }]]),
-    );
-    const r = await kcatOk(['-C', '-b', broker.bootstrap, '-t', topic, '-o', 'beginning', '-e', '-X', 'check.crcs=true', '-f', FORMAT]);
+    expect(
+      ours.map((r) => [r.offset, r.key?.toString(), r.value?.toString(), r.timestamp, r.headers]),
+    ).toEqual(lines.map(([k, v], i) => [i, k, v, base + i, [{ key: 'n', value: Buffer.from(String(i)) }]]));
+    const r = await kcatOk([
+      '-C',
+      '-b',
+      broker.bootstrap,
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-X',
+      'check.crcs=true',
+      '-f',
+      FORMAT,
+    ]);
     expect(parseKcat(r.out)).toEqual(
-      lines.map(([k, v], i) => ({ partition: 0, offset: i, key: k, value: v, timestamp: base + i, headers: `n=${i}` })),
+      lines.map(([k, v], i) => ({
+        partition: 0,
+        offset: i,
+        key: k,
+        value: v,
+        timestamp: base + i,
+        headers: `n=${i}`,
+      })),
     );
   });
 });

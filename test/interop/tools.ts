@@ -3,11 +3,11 @@
  * every codec registered, and reading a known number of records with our consumer.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { CompressionCodecs, CompressionTypes, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { decompressFrame } from 'lz4-napi';
 import { uncompressSync as snappyUncompress } from 'snappy';
-import { decompress as zstdDecompress } from 'zstd-napi';
-import { CompressionCodecs, CompressionTypes, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { onTestFinished } from 'vitest';
+import { decompress as zstdDecompress } from 'zstd-napi';
 import type { Consumer, ConsumerRecord } from '../../core/client/index.js';
 import { ensureKcat } from '../helpers/system.js';
 
@@ -61,9 +61,12 @@ export function kcat(args: readonly string[], opts: { input?: string | Buffer; t
       const result = { code, signal, stdout, stderr: err, out: stdout.toString('utf8') };
       if (killed) {
         reject(
-          Object.assign(new Error(`kcat ${args.join(' ')} timed out after ${timeoutMs} ms\nstderr:\n${err}`), {
-            result,
-          }),
+          Object.assign(
+            new Error(`kcat ${args.join(' ')} timed out after ${timeoutMs} ms\nstderr:\n${err}`),
+            {
+              result,
+            },
+          ),
         );
       } else resolve(result);
     });
@@ -76,7 +79,8 @@ export async function kcatOk(
   opts: { input?: string | Buffer; timeoutMs?: number } = {},
 ): Promise<KcatResult> {
   const r = await kcat(args, opts);
-  if (r.code !== 0) throw new Error(`kcat ${args.join(' ')} exited ${r.code ?? r.signal}\nstderr:\n${r.stderr}`);
+  if (r.code !== 0)
+    throw new Error(`kcat ${args.join(' ')} exited ${r.code ?? r.signal}\nstderr:\n${r.stderr}`);
   return r;
 }
 
@@ -93,7 +97,8 @@ export function registerKafkajsCodecs(): void {
   codecsRegistered = true;
   const XERIAL = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
   const snappyDecode = (buf: Buffer): Buffer => {
-    if (buf.length < 16 || !buf.subarray(0, 8).equals(XERIAL)) return snappyUncompress(buf) as unknown as Buffer;
+    if (buf.length < 16 || !buf.subarray(0, 8).equals(XERIAL))
+      return snappyUncompress(buf) as unknown as Buffer;
     const parts: Buffer[] = [];
     for (let pos = 16; pos < buf.length; ) {
       const size = buf.readInt32BE(pos);
@@ -130,7 +135,11 @@ export function kafkajs(bootstrap: string, config: Partial<KafkaConfig> = {}): K
 }
 
 /** Polls `consumer` until `count` records came (or fails after `timeoutMs` with what it had). */
-export async function pollRecords(consumer: Consumer, count: number, timeoutMs = 15_000): Promise<ConsumerRecord[]> {
+export async function pollRecords(
+  consumer: Consumer,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<ConsumerRecord[]> {
   const got: ConsumerRecord[] = [];
   const deadline = Date.now() + timeoutMs;
   while (got.length < count) {
@@ -142,7 +151,11 @@ export async function pollRecords(consumer: Consumer, count: number, timeoutMs =
 }
 
 /** Waits until `check()` is true, polling every 50 ms. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -160,9 +173,9 @@ export function topicName(prefix: string): string {
 export function byPartition<T extends { partition: number }>(records: readonly T[]): Map<number, T[]> {
   const map = new Map<number, T[]>();
   for (const r of records) {
-    let list = map.get(r.partition);
-    if (!list) map.set(r.partition, (list = []));
+    const list = map.get(r.partition) ?? [];
     list.push(r);
+    map.set(r.partition, list);
   }
   return map;
 }
