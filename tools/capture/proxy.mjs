@@ -37,6 +37,7 @@ export async function startCaptureProxies(brokers, { host = '127.0.0.1' } = {}) 
   const proxies = [];
   const sockets = new Set();
   let connections = 0;
+  let seq = 0;
   const cluster = {
     step: '',
     pairs,
@@ -77,6 +78,7 @@ export async function startCaptureProxies(brokers, { host = '127.0.0.1' } = {}) 
         const apiVersion = frame.readInt16BE(2);
         const correlationId = frame.readInt32BE(4);
         inflight.set(correlationId, {
+          seq: ++seq,
           step: cluster.step,
           broker: index,
           connection,
@@ -98,7 +100,8 @@ export async function startCaptureProxies(brokers, { host = '127.0.0.1' } = {}) 
         let forwarded = frame;
         if (pending) {
           inflight.delete(correlationId);
-          forwarded = rewriteAddresses(pending.apiKey, pending.apiVersion, frame, cluster.addressMap) ?? frame;
+          forwarded =
+            rewriteAddresses(pending.apiKey, pending.apiVersion, frame, cluster.addressMap) ?? frame;
           pairs.push({ ...pending, response: frame, rewritten: forwarded !== frame });
         }
         const size = Buffer.alloc(4);
