@@ -3,6 +3,8 @@
  * parsing, validation and `--help`. Errors name the flag and say what was expected.
  */
 
+import { closestName } from '../util/closest.js';
+
 export type FlagType = 'string' | 'int' | 'bool' | 'list';
 
 export interface FlagSpec {
@@ -37,31 +39,8 @@ export interface ParsedArgs {
   help: boolean;
 }
 
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + cost);
-    }
-  }
-  return dp[a.length]![b.length]!;
-}
-
 /** The closest known name, when one is close enough to be a likely typo. */
-export function closest(name: string, known: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const k of known) {
-    const d = editDistance(name, k);
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
+export const closest = closestName;
 
 export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
   const flags: ParsedArgs['flags'] = {};

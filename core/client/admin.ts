@@ -159,49 +159,10 @@ export class AdminImpl implements Admin {
   ): Promise<ListOffsetsResult[]> {
     const timestampOf = (spec: OffsetSpec): number =>
       spec === 'earliest' ? -2 : spec === 'latest' ? -1 : spec === 'max-timestamp' ? -3 : spec.timestamp;
-    return this.cluster.withRetries('listing offsets', this.deadline(), async () => {
-      const byLeader = new Map<number, (TopicPartition & { spec: OffsetSpec })[]>();
-      for (const q of query) {
-        const t = await this.cluster.topic(q.topic, { allowAutoCreate: false });
-        if (q.partition < 0 || q.partition >= t.partitions.length) {
-          throw new KafkaClientError(
-            'UNKNOWN_TOPIC_OR_PARTITION',
-            `${q.topic} has no partition ${q.partition}`,
-          );
-        }
-        const leader = this.cluster.leaderFor(q.topic, q.partition);
-        byLeader.set(leader, [...(byLeader.get(leader) ?? []), q]);
-      }
-      const out: ListOffsetsResult[] = [];
-      for (const [leader, list] of byLeader) {
-        const res = await this.cluster.request(leader, ApiKey.ListOffsets, {
-          replicaId: -1,
-          isolationLevel: opts.isolationLevel === 'read_committed' ? 1 : 0,
-          topics: [...groupBy(list, (q) => q.topic)].map(([name, ps]) => ({
-            name,
-            partitions: ps.map((p) => ({
-              partitionIndex: p.partition,
-              currentLeaderEpoch: -1,
-              timestamp: timestampOf(p.spec),
-            })),
-          })),
-        });
-        for (const t of res.topics) {
-          for (const p of t.partitions) {
-            if (p.errorCode !== 0)
-              throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
-            out.push({
-              topic: t.name,
-              partition: p.partitionIndex,
-              offset: p.offset,
-              timestamp: p.timestamp,
-              leaderEpoch: p.leaderEpoch,
-            });
-          }
-        }
-      }
-      return out;
-    });
+    return this.cluster.listOffsets(
+      query.map((q) => ({ topic: q.topic, partition: q.partition, timestamp: timestampOf(q.spec) })),
+      { isolationLevel: opts.isolationLevel === 'read_committed' ? 1 : 0 },
+    );
   }
 
   async describeConfigs(resources: readonly ConfigResource[]): Promise<ConfigDescription[]> {

@@ -308,6 +308,73 @@ export class Cluster {
     }
   }
 
+  /**
+   * ListOffsets for many partitions, one request per leader, retried on retriable errors.
+   * `timestamp`: -2 earliest, -1 latest, -3 the record with the largest timestamp, else a time.
+   * Results come back in the order asked.
+   */
+  async listOffsets(
+    query: readonly { topic: string; partition: number; timestamp: number }[],
+    opts: { isolationLevel?: number; allowAutoCreate?: boolean } = {},
+  ): Promise<{ topic: string; partition: number; offset: number; timestamp: number; leaderEpoch: number }[]> {
+    const deadline = Date.now() + this.options.requestTimeoutMs;
+    return this.withRetries('listing offsets', deadline, async () => {
+      const byLeader = new Map<number, (typeof query)[number][]>();
+      for (const q of query) {
+        const t = await this.topic(q.topic, { allowAutoCreate: opts.allowAutoCreate ?? false });
+        if (q.partition < 0 || q.partition >= t.partitions.length) {
+          throw new KafkaClientError(
+            'UNKNOWN_TOPIC_OR_PARTITION',
+            `${q.topic} has no partition ${q.partition}`,
+          );
+        }
+        const leader = this.leaderFor(q.topic, q.partition);
+        if (leader < 0) {
+          throw new KafkaClientError('LEADER_NOT_AVAILABLE', `no leader for ${q.topic}-${q.partition}`, {
+            retriable: true,
+          });
+        }
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), q]);
+      }
+      const found = new Map<string, { offset: number; timestamp: number; leaderEpoch: number }>();
+      for (const [leader, list] of byLeader) {
+        const byTopic = new Map<string, (typeof query)[number][]>();
+        for (const q of list) byTopic.set(q.topic, [...(byTopic.get(q.topic) ?? []), q]);
+        const res = await this.request(leader, ApiKey.ListOffsets, {
+          replicaId: -1,
+          isolationLevel: opts.isolationLevel ?? 0,
+          topics: [...byTopic].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((p) => ({
+              partitionIndex: p.partition,
+              currentLeaderEpoch: -1,
+              timestamp: p.timestamp,
+            })),
+          })),
+        });
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== 0)
+              throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
+            found.set(`${t.name}\u0000${p.partitionIndex}`, {
+              offset: p.offset,
+              timestamp: p.timestamp,
+              leaderEpoch: p.leaderEpoch,
+            });
+          }
+        }
+      }
+      return query.map((q) => {
+        const f = found.get(`${q.topic}\u0000${q.partition}`);
+        if (!f)
+          throw new KafkaClientError('NETWORK_EXCEPTION', `no answer for ${q.topic}-${q.partition}`, {
+            retriable: true,
+          });
+        return { topic: q.topic, partition: q.partition, ...f };
+      });
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

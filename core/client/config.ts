@@ -3,8 +3,8 @@
  * message naming it (and the closest known key), never silently ignored.
  */
 
+import { closestName } from '../util/closest.js';
 import { KafkaClientError } from './errors.js';
-import { closestName } from './names.js';
 
 type Check = (v: unknown) => boolean;
 

@@ -755,54 +755,18 @@ export class ConsumerImpl implements Consumer {
     });
   }
 
-  private async listOffsets(
+  private listOffsets(
     partitions: readonly TopicPartition[],
     timestamp: number | ((p: TopicPartition) => number),
   ) {
-    const out: (TopicPartitionOffset & { timestamp: number })[] = [];
-    const deadline = Date.now() + this.cluster.options.requestTimeoutMs;
-    await this.cluster.withRetries('listing offsets', deadline, async () => {
-      out.length = 0;
-      const byLeader = new Map<number, TopicPartition[]>();
-      for (const p of partitions) {
-        await this.cluster.topic(p.topic);
-        const leader = this.cluster.leaderFor(p.topic, p.partition);
-        if (leader < 0)
-          throw new KafkaClientError('LEADER_NOT_AVAILABLE', `no leader for ${p.topic}-${p.partition}`, {
-            retriable: true,
-          });
-        byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
-      }
-      for (const [leader, list] of byLeader) {
-        const byTopic = new Map<string, TopicPartition[]>();
-        for (const p of list) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-        const res = await this.cluster.request(leader, ApiKey.ListOffsets, {
-          replicaId: -1,
-          isolationLevel: this.isolationLevel,
-          topics: [...byTopic].map(([name, ps]) => ({
-            name,
-            partitions: ps.map((p) => ({
-              partitionIndex: p.partition,
-              currentLeaderEpoch: -1,
-              timestamp: typeof timestamp === 'function' ? timestamp(p) : timestamp,
-            })),
-          })),
-        });
-        for (const t of res.topics) {
-          for (const p of t.partitions) {
-            if (p.errorCode !== 0)
-              throw brokerError(p.errorCode, `listing offsets of ${t.name}-${p.partitionIndex}`);
-            out.push({
-              topic: t.name,
-              partition: p.partitionIndex,
-              offset: p.offset,
-              timestamp: p.timestamp,
-            });
-          }
-        }
-      }
-    });
-    return out;
+    return this.cluster.listOffsets(
+      partitions.map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        timestamp: typeof timestamp === 'function' ? timestamp(p) : timestamp,
+      })),
+      { isolationLevel: this.isolationLevel, allowAutoCreate: true },
+    );
   }
 
   async offsetsForTimes(query: readonly OffsetsForTimesQuery[]): Promise<OffsetAndTimestamp[]> {
@@ -824,18 +788,14 @@ export class ConsumerImpl implements Consumer {
     return this.offsetsInOrder(partitions, -1);
   }
 
-  /** ListOffsets answers per leader; callers get the partitions in the order they asked. */
   private async offsetsInOrder(
     partitions: readonly TopicPartition[],
     timestamp: number,
   ): Promise<TopicPartitionOffset[]> {
-    const found = new Map(
-      (await this.listOffsets(partitions, timestamp)).map((o) => [key(o.topic, o.partition), o.offset]),
-    );
-    return partitions.map((p) => ({
-      topic: p.topic,
-      partition: p.partition,
-      offset: found.get(key(p.topic, p.partition)) ?? -1,
+    return (await this.listOffsets(partitions, timestamp)).map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset,
     }));
   }
 

@@ -13,6 +13,7 @@
  * unlimited; producers with acks=all always wait for an fsync (group commit): the broker calls
  * PartitionLog.flush() before answering them.
  */
+import { closestName } from '../util/closest.js';
 import { LogError } from './errors.js';
 
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
@@ -287,27 +288,5 @@ function parseValue(key: string, kind: Kind, raw: string | number | boolean): un
 
 /** The known key nearest to key by edit distance, when it is plausibly a typo. */
 function closestKey(key: string): string | undefined {
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const k of LOG_CONFIG_KEYS) {
-    const d = editDistance(key.toLowerCase(), k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  if (a.length > 256 || b.length > 256) return Number.POSITIVE_INFINITY;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
+  return closestName(key, LOG_CONFIG_KEYS);
 }

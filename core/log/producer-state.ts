@@ -35,10 +35,9 @@
  */
 import * as path from 'node:path';
 import type { FileSystem } from '../env/fs.js';
-import { crc32c } from '../records/index.js';
+import { crc32c, readInt64, writeInt64 } from '../records/index.js';
 import { LogError } from './errors.js';
 import { parseSegmentFileName, producerSnapshotFileName } from './files.js';
-import { readInt64BE, writeInt64BE } from './time-index.js';
 
 export interface BatchMetadata {
   firstSeq: number;
@@ -198,17 +197,17 @@ export class ProducerStateManager {
     buf.writeInt32BE(this.producers.size, 6);
     let p = 10;
     for (const e of this.producers.values()) {
-      writeInt64BE(buf, p, e.producerId);
+      writeInt64(buf, p, e.producerId);
       buf.writeInt16BE(e.epoch, p + 8);
-      writeInt64BE(buf, p + 10, e.lastTimestamp);
+      writeInt64(buf, p + 10, e.lastTimestamp);
       buf.writeInt8(e.batches.length, p + 18);
       p += ENTRY_FIXED_BYTES;
       for (const m of e.batches) {
         buf.writeInt32BE(m.firstSeq, p);
         buf.writeInt32BE(m.lastSeq, p + 4);
-        writeInt64BE(buf, p + 8, m.firstOffset);
-        writeInt64BE(buf, p + 16, m.lastOffset);
-        writeInt64BE(buf, p + 24, m.maxTimestamp);
+        writeInt64(buf, p + 8, m.firstOffset);
+        writeInt64(buf, p + 16, m.lastOffset);
+        writeInt64(buf, p + 24, m.maxTimestamp);
         p += BATCH_BYTES;
       }
     }
@@ -282,9 +281,9 @@ export class ProducerStateManager {
     let p = 10;
     for (let i = 0; i < count; i++) {
       if (p + ENTRY_FIXED_BYTES > buf.length) return null;
-      const producerId = readInt64BE(buf, p);
+      const producerId = readInt64(buf, p);
       const epoch = buf.readInt16BE(p + 8);
-      const lastTimestamp = readInt64BE(buf, p + 10);
+      const lastTimestamp = readInt64(buf, p + 10);
       const n = buf.readInt8(p + 18);
       p += ENTRY_FIXED_BYTES;
       if (n < 0 || n > NUM_BATCHES_TO_RETAIN || p + n * BATCH_BYTES > buf.length) return null;
@@ -293,9 +292,9 @@ export class ProducerStateManager {
         batches.push({
           firstSeq: buf.readInt32BE(p),
           lastSeq: buf.readInt32BE(p + 4),
-          firstOffset: readInt64BE(buf, p + 8),
-          lastOffset: readInt64BE(buf, p + 16),
-          maxTimestamp: readInt64BE(buf, p + 24),
+          firstOffset: readInt64(buf, p + 8),
+          lastOffset: readInt64(buf, p + 16),
+          maxTimestamp: readInt64(buf, p + 24),
         });
         p += BATCH_BYTES;
       }

@@ -16,21 +16,9 @@
  * Memory, write-through, corruption checks and concurrency as in offset-index.ts.
  */
 import type { FileHandle } from '../env/fs.js';
+import { readInt64, writeInt64 } from '../records/index.js';
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
-const TWO_POW_32 = 4294967296;
-
-/** Big-endian int64 as a JS number (exact within ±2^53). */
-export function readInt64BE(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * TWO_POW_32 + buf.readUInt32BE(pos + 4);
-}
-
-/** Writes a safe integer as a big-endian int64. */
-export function writeInt64BE(buf: Buffer, pos: number, value: number): void {
-  const hi = Math.floor(value / TWO_POW_32);
-  buf.writeInt32BE(hi, pos);
-  buf.writeUInt32BE(value - hi * TWO_POW_32, pos + 4);
-}
 const INITIAL_CAPACITY = 64;
 
 export interface TimestampOffset {
@@ -80,7 +68,7 @@ export class TimeIndex {
     let prevTs = Number.NEGATIVE_INFINITY;
     let prevRel = 0;
     for (let i = 0; i < n; i++) {
-      const t = readInt64BE(buf, i * 12);
+      const t = readInt64(buf, i * 12);
       const r = buf.readInt32BE(i * 12 + 8);
       if (t <= prevTs || r < prevRel || t < 0) {
         return { index: null, problem: `entry ${i} (${t}, ${r}) does not follow (${prevTs}, ${prevRel})` };
@@ -181,7 +169,7 @@ export class TimeIndex {
     const n = this.count - this.persisted;
     const buf = Buffer.allocUnsafe(n * TIME_INDEX_ENTRY_SIZE);
     for (let i = 0; i < n; i++) {
-      writeInt64BE(buf, i * 12, this.ts[this.persisted + i]!);
+      writeInt64(buf, i * 12, this.ts[this.persisted + i]!);
       buf.writeInt32BE(this.rel[this.persisted + i]!, i * 12 + 8);
     }
     this.file.write(buf, 0, buf.length, this.persisted * TIME_INDEX_ENTRY_SIZE);

@@ -47,6 +47,7 @@ export {
   RECORDS,
   RECORDS_COUNT,
   readBatchHeader,
+  readInt64,
   setBatchBaseOffset,
   setBatchMaxTimestampAndLogAppendTime,
   setBatchPartitionLeaderEpoch,
@@ -54,6 +55,7 @@ export {
   TimestampType,
   TRANSACTIONAL_FLAG,
   updateBatchCrc,
+  writeInt64,
 } from './batch-header.js';
 export { BatchBuilder } from './builder.js';
 export { type DecodedBatch, decodeBatch, decodeBatches, forEachRecord } from './decode.js';
