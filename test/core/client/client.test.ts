@@ -48,7 +48,7 @@ async function readN(
 describe.each([
   ['embedded', embedded],
   ['network', network],
-] as const)('%s client', (kind, open) => {
+] as const)('%s client', (_kind, open) => {
   it('produces and consumes: data in equals data out, offsets contiguous', async () => {
     const client = await open();
     try {
