@@ -7,7 +7,7 @@ import { ROOT, trib } from './spawn.js';
 
 describe('trib demo', () => {
   it('runs for --seconds, prints a line a second and a summary, no ANSI codes into a pipe', async () => {
-    const r = await trib(['demo', '--seconds', '2', '--record-bytes', '50'], { timeoutMs: 30_000 });
+    const r = await trib(['demo', '--seconds', '4', '--record-bytes', '50'], { timeoutMs: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('\u001b[');
