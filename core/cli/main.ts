@@ -16,6 +16,8 @@ import { reportError } from './errors.js';
 import { groupsCommand } from './groups.js';
 import { commandHelp, groupHelp, mainHelp, markdownReference, updateReference } from './help.js';
 import { produceCommand } from './produce.js';
+import { registryCommand } from './registry.js';
+import { runCommand } from './run.js';
 import { topicsCommand } from './topics.js';
 import { packageVersion } from './version.js';
 
@@ -29,27 +31,17 @@ export const COMMANDS: CommandEntry[] = [
   produceCommand,
   consumeCommand,
   groupsCommand,
+  runCommand,
+  registryCommand,
   demoCommand,
 ];
 
 export const PLANNED: PlannedCommand[] = [
   {
     kind: 'planned',
-    name: 'run',
-    summary: 'run a streams job as a worker',
-    usage: 'trib run JOB.ts',
-  },
-  {
-    kind: 'planned',
     name: 'connect',
     summary: 'run Kafka Connect workers and connectors',
     usage: 'trib connect standalone WORKER.json CONNECTOR.json... | distributed WORKER.json',
-  },
-  {
-    kind: 'planned',
-    name: 'registry',
-    summary: 'run a schema registry',
-    usage: 'trib registry --bootstrap B --listen HOST:PORT',
   },
 ];
 // ────────────────────────────────────────────────────────────────────────────────────────────────
