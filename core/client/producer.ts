@@ -102,6 +102,8 @@ export class ProducerImpl implements Producer {
   private drainAgain = false;
   private readonly unsettled = new Set<Promise<unknown>>();
   private appendChain: Promise<void> = Promise.resolve();
+  /** sendBatch calls queued behind one that waits: later calls must queue too, to keep order. */
+  private waitingAppends = 0;
   private closed = false;
 
   constructor(
@@ -148,19 +150,36 @@ export class ProducerImpl implements Producer {
 
   async sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     if (this.closed) throw new KafkaClientError('CLIENT_CLOSED', 'the producer was closed');
-    // Records are appended in the order send() was called, even when one of them has to wait
-    // (for the producer id, metadata or buffer space): appends run one call after another.
+    // The fast path: nothing to wait for, so every record is appended now, in order.
+    const acks: Promise<RecordMetadata>[] = [];
+    let i = 0;
+    if (this.waitingAppends === 0 && (!this.idempotent || this.producerId >= 0)) {
+      for (; i < records.length; i++) {
+        const acked = this.appendNow(records[i]!);
+        if (!acked) break;
+        acks.push(acked);
+      }
+      if (i === records.length) return Promise.all(acks);
+    }
+    // Something must be awaited (producer id, metadata, buffer space): the rest of this call and
+    // every later one queue behind it, so records keep the order in which send() was called.
+    const rest = records.slice(i);
+    this.waitingAppends++;
     const appended = this.appendChain.then(async () => {
       if (this.idempotent && this.producerId < 0) await this.initProducerId();
-      const acks: Promise<RecordMetadata>[] = [];
-      for (const r of records) acks.push((await this.append(r)).acked);
-      return acks;
+      const more: Promise<RecordMetadata>[] = [];
+      for (const r of rest) more.push((await this.append(r)).acked);
+      return more;
     });
     this.appendChain = appended.then(
-      () => undefined,
-      () => undefined,
+      () => {
+        this.waitingAppends--;
+      },
+      () => {
+        this.waitingAppends--;
+      },
     );
-    return Promise.all(await appended);
+    return Promise.all([...acks, ...(await appended)]);
   }
 
   private async initProducerId(): Promise<void> {
@@ -186,18 +205,22 @@ export class ProducerImpl implements Producer {
     await this.initializing;
   }
 
-  /** Appends one record; resolves once it is buffered, with the promise of its acknowledgement. */
-  private async append(r: ProducerRecord): Promise<{ acked: Promise<RecordMetadata> }> {
+  /**
+   * Appends one record when nothing needs waiting for: the topic's metadata is known and the
+   * buffer has room. Returns the promise of its acknowledgement, or undefined to go the slow way.
+   */
+  private appendNow(r: ProducerRecord): Promise<RecordMetadata> | undefined {
     if (typeof r.topic !== 'string' || r.topic === '') {
       throw new KafkaClientError('INVALID_ARGUMENT', 'a record needs a topic');
     }
+    const meta = this.cluster.topics.get(r.topic);
+    if (!meta) return undefined;
     const key = toBuffer(r.key);
     const value = toBuffer(r.value);
     const headers = toHeaders(r.headers);
     const timestamp = r.timestamp ?? Date.now();
-    let partition = r.partition;
-    const meta = this.cluster.topics.get(r.topic) ?? (await this.cluster.topic(r.topic));
     const count = meta.partitions.length;
+    let partition = r.partition;
     if (partition === undefined) {
       partition = this.partitionFn(r.topic, key, value, count);
     } else if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
@@ -213,28 +236,28 @@ export class ProducerImpl implements Producer {
       this.closeBatch(q);
       if (key === null && r.partition === undefined) {
         partition = this.sticky.onNewBatch(r.topic, partition);
-        return this.append({ ...r, partition, key, value, timestamp });
+        return this.appendNow({ ...r, partition, key, value, timestamp });
       }
       batch = null;
     }
     if (!batch) batch = this.openBatch(q);
-    const before = batch.builder!.sizeInBytes;
-    const size = batch.builder!.recordSizeInBytes(input);
+    const builder = batch.builder!;
+    const before = builder.sizeInBytes;
+    const size = builder.recordSizeInBytes(input);
     if (size + 61 > this.maxRequestSize) {
       throw new KafkaClientError(
         'RECORD_TOO_LARGE',
         `a record of ${size} bytes is larger than max.request.size (${this.maxRequestSize})`,
       );
     }
-    await this.reserve(size);
-    if (batch !== q.open) batch = q.open ?? this.openBatch(q); // the batch may have left while we waited
-    const builder = batch.builder!;
+    if (this.bufferedBytes + size > this.bufferMemory && this.bufferedBytes > 0) return undefined;
+    this.bufferedBytes += size;
     const offsetDelta = builder.append(input);
-    const added = builder.sizeInBytes - before;
     batch.sizeBytes += size;
-    if (key === null) this.sticky.onAppend(r.topic, partition, added);
+    if (key === null) this.sticky.onAppend(r.topic, partition, builder.sizeInBytes - before);
+    const pending = batch.pending;
     const promise = new Promise<RecordMetadata>((resolve, reject) => {
-      batch.pending.push({ resolve, reject, offsetDelta, timestamp });
+      pending.push({ resolve, reject, offsetDelta, timestamp });
     });
     if (builder.isFull(this.batchSize)) {
       this.closeBatch(q);
@@ -242,7 +265,21 @@ export class ProducerImpl implements Producer {
     } else {
       this.scheduleDrain(this.lingerMs);
     }
-    return { acked: promise };
+    return promise;
+  }
+
+  /** Appends one record, waiting for metadata or buffer space (up to max.block.ms) when needed. */
+  private async append(r: ProducerRecord): Promise<{ acked: Promise<RecordMetadata> }> {
+    const deadline = Date.now() + this.maxBlockMs;
+    for (;;) {
+      const acked = this.appendNow(r);
+      if (acked) return { acked };
+      if (!this.cluster.topics.has(r.topic)) {
+        await this.cluster.topic(r.topic);
+        continue;
+      }
+      await this.waitForRoom(deadline);
+    }
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
@@ -286,32 +323,25 @@ export class ProducerImpl implements Producer {
     q.ready.push(b);
   }
 
-  private async reserve(bytes: number): Promise<void> {
-    if (this.bufferedBytes + bytes <= this.bufferMemory || this.bufferedBytes === 0) {
-      this.bufferedBytes += bytes;
-      return;
-    }
+  /** Waits until sent batches free buffer.memory; BUFFER_EXHAUSTED after max.block.ms. */
+  private async waitForRoom(deadline: number): Promise<void> {
     this.scheduleDrain(0);
-    const deadline = Date.now() + this.maxBlockMs;
-    while (this.bufferedBytes + bytes > this.bufferMemory && this.bufferedBytes > 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new KafkaClientError(
-          'BUFFER_EXHAUSTED',
-          `buffer.memory (${this.bufferMemory} bytes) stayed full for max.block.ms (${this.maxBlockMs} ms): ` +
-            'the cluster is not keeping up; slow down, or raise buffer.memory / max.block.ms',
-          { retriable: true },
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.roomWaiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new KafkaClientError(
+        'BUFFER_EXHAUSTED',
+        `buffer.memory (${this.bufferMemory} bytes) stayed full for max.block.ms (${this.maxBlockMs} ms): ` +
+          'the cluster is not keeping up; slow down, or raise buffer.memory / max.block.ms',
+        { retriable: true },
+      );
     }
-    this.bufferedBytes += bytes;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, left);
+      this.roomWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   private release(bytes: number): void {
