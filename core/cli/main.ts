@@ -10,6 +10,7 @@ import { closest, parseArgs, UsageError } from './args.js';
 import { brokerCommand } from './broker.js';
 import type { CliIO, CommandEntry, CommandGroup, LeafCommand, PlannedCommand, Signal } from './command.js';
 import { entryName, verbOf } from './command.js';
+import { connectCommand } from './connect.js';
 import { consumeCommand } from './consume.js';
 import { demoCommand } from './demo.js';
 import { reportError } from './errors.js';
@@ -18,6 +19,7 @@ import { commandHelp, groupHelp, mainHelp, markdownReference, updateReference } 
 import { produceCommand } from './produce.js';
 import { registryCommand } from './registry.js';
 import { runCommand } from './run.js';
+import { startCommand } from './start.js';
 import { topicsCommand } from './topics.js';
 import { packageVersion } from './version.js';
 
@@ -26,24 +28,19 @@ import { packageVersion } from './version.js';
 // of them, in the order `trib --help` lists them. When a command from PLANNED lands, add it to
 // COMMANDS and delete its PLANNED entry (help lists planned commands only while they are missing).
 export const COMMANDS: CommandEntry[] = [
+  startCommand,
   brokerCommand,
   topicsCommand,
   produceCommand,
   consumeCommand,
   groupsCommand,
   runCommand,
+  connectCommand,
   registryCommand,
   demoCommand,
 ];
 
-export const PLANNED: PlannedCommand[] = [
-  {
-    kind: 'planned',
-    name: 'connect',
-    summary: 'run Kafka Connect workers and connectors',
-    usage: 'trib connect standalone WORKER.json CONNECTOR.json... | distributed WORKER.json',
-  },
-];
+export const PLANNED: PlannedCommand[] = [];
 // ────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Every entry: the commands, then the planned ones whose name no command has taken yet. */

@@ -1,0 +1,173 @@
+/**
+ * Connector plugins: the built-in ones, the later ones (postgres-cdc, postgres-sink, s3-sink,
+ * mirror-source: registered only when their folder exists in this installation), and those from
+ * `plugin.path` — folders (a plugin module, or a folder of them) and npm package names. A module
+ * exports `plugins: ConnectorPlugin[]` (or a default of the same). `connector.class` may name a
+ * plugin by its class name or any alias: Kafka's, Confluent's and Debezium's class names are
+ * aliases of ours, so existing configs paste unchanged.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { plugins as datagenPlugins } from '../../connectors/datagen/index.js';
+import { plugins as filePlugins } from '../../connectors/file/index.js';
+import { ConfigException, messageOf } from '../errors.js';
+import type { ConnectorPlugin, PluginModule } from '../sdk.js';
+
+/** Connectors that arrive later, in their own folders, and the foreign class names they answer to. */
+export const LATER_CONNECTORS: Readonly<Record<string, readonly string[]>> = {
+  'postgres-cdc': ['io.debezium.connector.postgresql.PostgresConnector', 'PostgresConnector'],
+  'postgres-sink': [
+    'io.confluent.connect.jdbc.JdbcSinkConnector',
+    'JdbcSinkConnector',
+    'io.debezium.connector.jdbc.JdbcSinkConnector',
+  ],
+  's3-sink': ['io.confluent.connect.s3.S3SinkConnector', 'S3SinkConnector'],
+  'mirror-source': ['org.apache.kafka.connect.mirror.MirrorSourceConnector', 'MirrorSourceConnector'],
+};
+
+const CONNECTORS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'connectors');
+
+export class PluginRegistry {
+  private readonly byName = new Map<string, ConnectorPlugin>();
+  private readonly all: ConnectorPlugin[] = [];
+  readonly warnings: string[] = [];
+
+  add(plugin: ConnectorPlugin, extraAliases: readonly string[] = []): void {
+    if (this.byName.has(plugin.className)) return;
+    this.all.push(plugin);
+    for (const n of [plugin.className, ...(plugin.aliases ?? []), ...extraAliases]) {
+      if (!this.byName.has(n)) this.byName.set(n, plugin);
+    }
+  }
+
+  list(): ConnectorPlugin[] {
+    return [...this.all];
+  }
+
+  find(name: string): ConnectorPlugin | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.split('.').pop() ?? name);
+  }
+
+  /** The plugin for `connector.class`, or a ConfigException listing what is installed. */
+  get(name: string | undefined): ConnectorPlugin {
+    if (name === undefined || name.trim() === '') {
+      throw new ConfigException(
+        'connector.class',
+        undefined,
+        'Missing required configuration "connector.class" which has no default value.',
+      );
+    }
+    const p = this.find(name.trim());
+    if (!p) {
+      const later = Object.entries(LATER_CONNECTORS).find(([, names]) => names.includes(name.trim()));
+      const hint = later ? ` (the ${later[0]} connector is not installed in this version)` : '';
+      throw new ConfigException(
+        'connector.class',
+        name,
+        `Failed to find any class that implements Connector and which name matches ${name}${hint}, available connectors are: ${this.all.map((x) => x.className).join(', ')}`,
+      );
+    }
+    return p;
+  }
+
+  /** Built-ins, later connectors whose folders exist, then plugin.path entries. */
+  static async load(pluginPath: readonly string[]): Promise<PluginRegistry> {
+    const reg = new PluginRegistry();
+    for (const p of [...filePlugins, ...datagenPlugins]) reg.add(p);
+    for (const [folder, aliases] of Object.entries(LATER_CONNECTORS)) {
+      // index.js when running compiled, index.ts when running from sources (vitest, tsx)
+      const entry = ['index.js', 'index.ts']
+        .map((f) => join(CONNECTORS_DIR, folder, f))
+        .find((f) => existsSync(f));
+      if (!entry) continue;
+      await reg.importModule(pathToFileURL(entry).href, folder, aliases);
+    }
+    for (const raw of pluginPath) {
+      const entry = raw.trim();
+      if (entry === '') continue;
+      await reg.loadPathEntry(entry);
+    }
+    return reg;
+  }
+
+  private async loadPathEntry(entry: string): Promise<void> {
+    const abs = resolve(entry);
+    if (existsSync(abs) && statSync(abs).isDirectory()) {
+      if (isModuleDir(abs)) {
+        await this.importModule(moduleUrl(abs), entry);
+        return;
+      }
+      for (const child of readdirSync(abs).sort()) {
+        const dir = join(abs, child);
+        if (statSync(dir).isDirectory() && isModuleDir(dir))
+          await this.importModule(moduleUrl(dir), join(entry, child));
+        else if (/\.(m?js)$/.test(child))
+          await this.importModule(pathToFileURL(dir).href, join(entry, child));
+      }
+      return;
+    }
+    if (existsSync(abs) && /\.(m?js)$/.test(abs)) {
+      await this.importModule(pathToFileURL(abs).href, entry);
+      return;
+    }
+    // An npm package name, resolved from the working directory.
+    let url: string;
+    try {
+      url = pathToFileURL(createRequire(join(process.cwd(), 'noop.js')).resolve(entry)).href;
+    } catch {
+      throw new ConfigException(
+        'plugin.path',
+        entry,
+        'neither a folder, a .js file nor an installed npm package',
+      );
+    }
+    await this.importModule(url, entry);
+  }
+
+  private async importModule(
+    url: string,
+    label: string,
+    extraAliases: readonly string[] = [],
+  ): Promise<void> {
+    let mod: PluginModule;
+    try {
+      mod = (await import(url)) as PluginModule;
+    } catch (err) {
+      this.warnings.push(`plugin ${label} could not be loaded: ${messageOf(err)}`);
+      return;
+    }
+    const list =
+      mod.plugins ??
+      (Array.isArray(mod.default)
+        ? mod.default
+        : (mod.default as { plugins?: ConnectorPlugin[] } | undefined)?.plugins);
+    if (!Array.isArray(list) || list.length === 0) {
+      this.warnings.push(`plugin ${label} exports no 'plugins' array`);
+      return;
+    }
+    for (const p of list as ConnectorPlugin[]) {
+      if (typeof p?.className !== 'string' || typeof p.create !== 'function') {
+        this.warnings.push(`plugin ${label}: an entry without className/create was skipped`);
+        continue;
+      }
+      this.add(p, extraAliases);
+    }
+  }
+}
+
+function isModuleDir(dir: string): boolean {
+  return existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'index.js'));
+}
+
+function moduleUrl(dir: string): string {
+  if (existsSync(join(dir, 'package.json'))) {
+    try {
+      return pathToFileURL(createRequire(join(dir, 'noop.js')).resolve(dir)).href;
+    } catch {
+      // fall through to index.js
+    }
+  }
+  return pathToFileURL(join(dir, 'index.js')).href;
+}
