@@ -1,0 +1,232 @@
+/**
+ * The replication connection: slot creation (optionally exporting a snapshot), START_REPLICATION
+ * with pgoutput, a bounded queue of decoded messages between the socket and poll(), and standby
+ * status updates.
+ *
+ * Flow control: at most `maxQueued` messages wait for poll(); beyond that the socket is paused
+ * (TCP pushes back on the walsender), and resumed once poll() drained half. Keepalives that ask
+ * for a reply are answered at once, from the socket's callback, with the confirmed LSN.
+ *
+ * The flushed LSN sent to the server only moves forward and only through `confirm()`, which the
+ * task calls once the log acknowledged everything up to it.
+ */
+import type pg from 'pg';
+import { ConnectError } from '../../connect/sdk.js';
+import { openClient, type PgTarget, quoteIdent, quoteLiteral, rows } from './catalog.js';
+import {
+  decodeReplicationMessage,
+  encodeStandbyStatus,
+  formatLsn,
+  type Lsn,
+  parseLsn,
+  type ReplicationMessage,
+} from './pgoutput.js';
+
+interface PgConnectionLike {
+  on(event: 'copyData', fn: (msg: { chunk: Buffer }) => void): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  stream: { pause(): void; resume(): void };
+}
+
+export interface CreatedSlot {
+  consistentPoint: Lsn;
+  snapshotName: string | null;
+}
+
+export class ReplicationStream {
+  private client: pg.Client | null = null;
+  private readonly queue: ReplicationMessage[] = [];
+  private queueHead = 0;
+  private paused = false;
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
+  private confirmedLsn: Lsn = 0;
+  private lastStatusMs = 0;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private streaming = false;
+  private closed = false;
+  /** The server's WAL end as of the last message (for status). */
+  serverWalEnd: Lsn = 0;
+
+  constructor(
+    private readonly target: PgTarget,
+    private readonly maxQueued: number,
+    private readonly statusIntervalMs: number,
+  ) {}
+
+  async connect(): Promise<void> {
+    this.client = await openClient(this.target, true);
+    this.client.on('error', (err: Error) => this.fail(err));
+    this.client.on('end', () => {
+      if (!this.closed)
+        this.fail(
+          new ConnectError('CONNECT', 'the replication connection to PostgreSQL closed', { retriable: true }),
+        );
+    });
+  }
+
+  private get pgClient(): pg.Client {
+    if (!this.client) throw new ConnectError('CONNECT', 'replication connection not open');
+    return this.client;
+  }
+
+  /**
+   * CREATE_REPLICATION_SLOT … LOGICAL pgoutput, exporting a snapshot when asked (then keep this
+   * connection idle until the snapshot was imported). A temporary slot goes with the connection.
+   */
+  async createSlot(slot: string, exportSnapshot: boolean, temporary = false): Promise<CreatedSlot> {
+    const res = await rows(
+      this.pgClient,
+      `CREATE_REPLICATION_SLOT ${quoteIdent(slot)}${temporary ? ' TEMPORARY' : ''} LOGICAL pgoutput ${exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'}`,
+    );
+    const r = res[0];
+    if (!r?.consistent_point)
+      throw new ConnectError('CONNECT', `CREATE_REPLICATION_SLOT ${slot} returned no consistent point`);
+    return { consistentPoint: parseLsn(r.consistent_point), snapshotName: r.snapshot_name ?? null };
+  }
+
+  /** START_REPLICATION from `startLsn` (the slot's confirmed flush LSN when that is later). */
+  start(slot: string, publication: string, startLsn: Lsn): void {
+    const conn = (this.pgClient as unknown as { connection: PgConnectionLike }).connection;
+    conn.on('copyData', (msg) => this.onCopyData(msg.chunk));
+    this.confirmedLsn = Math.max(this.confirmedLsn, startLsn);
+    const sql = `START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}, messages 'true')`;
+    this.streaming = true;
+    this.pgClient.query(sql).then(
+      () => {
+        if (!this.closed)
+          this.fail(new ConnectError('CONNECT', 'the replication stream ended', { retriable: true }));
+      },
+      (err: Error) => {
+        if (!this.closed) this.fail(translateStartError(err, slot, publication));
+      },
+    );
+    this.statusTimer = setInterval(
+      () => this.sendStatus(false),
+      Math.max(100, Math.floor(this.statusIntervalMs / 2)),
+    );
+    this.statusTimer.unref();
+  }
+
+  private onCopyData(chunk: Buffer): void {
+    let msg: ReplicationMessage;
+    try {
+      msg = decodeReplicationMessage(chunk);
+    } catch (err) {
+      this.fail(
+        new ConnectError('CONNECT', `cannot decode the replication stream: ${(err as Error).message}`, {
+          cause: err,
+        }),
+      );
+      return;
+    }
+    this.serverWalEnd = Math.max(this.serverWalEnd, msg.walEnd);
+    if (msg.kind === 'keepalive' && msg.replyRequested) this.sendStatus(true);
+    this.queue.push(msg);
+    if (!this.paused && this.queue.length - this.queueHead >= this.maxQueued) {
+      this.paused = true;
+      (this.pgClient as unknown as { connection: PgConnectionLike }).connection.stream.pause();
+    }
+    this.waiter?.();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.waiter?.();
+  }
+
+  /** Up to `max` queued messages; waits up to `waitMs` when none are queued. Throws the stream's failure. */
+  async take(max: number, waitMs: number): Promise<ReplicationMessage[]> {
+    if (this.queue.length === this.queueHead && this.failure === null && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.waiter = null;
+          resolve();
+        }, waitMs);
+        this.waiter = () => {
+          clearTimeout(t);
+          this.waiter = null;
+          resolve();
+        };
+      });
+    }
+    if (this.failure) throw this.failure;
+    const n = Math.min(max, this.queue.length - this.queueHead);
+    const out = this.queue.slice(this.queueHead, this.queueHead + n);
+    this.queueHead += n;
+    if (this.queueHead > 4096 || this.queueHead === this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    if (this.paused && this.queue.length - this.queueHead <= this.maxQueued / 2) {
+      this.paused = false;
+      (this.pgClient as unknown as { connection: PgConnectionLike }).connection.stream.resume();
+    }
+    return out;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Moves the flushed LSN forward (never back) and tells the server now. */
+  confirm(lsn: Lsn): void {
+    if (lsn <= this.confirmedLsn) return;
+    this.confirmedLsn = lsn;
+    this.sendStatus(false);
+  }
+
+  get confirmed(): Lsn {
+    return this.confirmedLsn;
+  }
+
+  sendStatus(force: boolean): void {
+    if (!this.streaming || this.closed || !this.client) return;
+    const now = Date.now();
+    if (!force && now - this.lastStatusMs < 50) return;
+    this.lastStatusMs = now;
+    try {
+      (this.client as unknown as { connection: PgConnectionLike }).connection.sendCopyFromChunk(
+        encodeStandbyStatus(this.confirmedLsn, now),
+      );
+    } catch {
+      // the connection is failing; reported through 'error'
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.streaming) this.sendStatus(true);
+    this.waiter?.();
+    const c = this.client;
+    this.client = null;
+    if (!c) return;
+    await Promise.race([c.end().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
+  }
+}
+
+function translateStartError(err: Error, slot: string, publication: string): Error {
+  const msg = err.message;
+  if (/publication .* does not exist/.test(msg)) {
+    return new ConnectError(
+      'CONNECT',
+      `publication "${publication}" does not exist (publication.name; create it or set publication.autocreate.mode=all_tables|filtered): ${msg}`,
+      { cause: err },
+    );
+  }
+  if (/replication slot .* does not exist/.test(msg)) {
+    return new ConnectError('CONNECT', `replication slot "${slot}" does not exist (slot.name): ${msg}`, {
+      cause: err,
+    });
+  }
+  if (/is active for PID/.test(msg)) {
+    return new ConnectError(
+      'CONNECT',
+      `replication slot "${slot}" is in use by another connection (slot.name): ${msg}`,
+      { cause: err, retriable: true },
+    );
+  }
+  return new ConnectError('CONNECT', `replication stream failed: ${msg}`, { cause: err, retriable: true });
+}

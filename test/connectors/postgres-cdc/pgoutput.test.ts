@@ -1,0 +1,226 @@
+/** The pgoutput and replication-protocol decoders against hand-built messages (PostgreSQL's documented layouts). */
+import { describe, expect, it } from 'vitest';
+import {
+  decodePgOutput,
+  decodeReplicationMessage,
+  encodeStandbyStatus,
+  formatLsn,
+  PG_EPOCH_OFFSET_US,
+  parseLsn,
+} from '../../../connectors/postgres-cdc/pgoutput.js';
+import {
+  bigintToBytes,
+  bytesToBigint,
+  parseArrayText,
+  parseDecimal,
+  parseIntervalMicros,
+  parseTimestampMicros,
+} from '../../../connectors/postgres-cdc/types.js';
+
+class W {
+  private parts: Buffer[] = [];
+  u8(v: number) {
+    this.parts.push(Buffer.from([v]));
+    return this;
+  }
+  ch(c: string) {
+    return this.u8(c.charCodeAt(0));
+  }
+  i16(v: number) {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(v);
+    this.parts.push(b);
+    return this;
+  }
+  i32(v: number) {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(v);
+    this.parts.push(b);
+    return this;
+  }
+  u64(v: number) {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(v));
+    this.parts.push(b);
+    return this;
+  }
+  str(s: string) {
+    this.parts.push(Buffer.from(`${s}\0`));
+    return this;
+  }
+  bytes(b: Buffer) {
+    this.parts.push(b);
+    return this;
+  }
+  tuple(cols: (string | null | 'u')[]) {
+    this.i16(cols.length);
+    for (const c of cols) {
+      if (c === null) this.ch('n');
+      else if (c === 'u') this.ch('u');
+      else {
+        const b = Buffer.from(c);
+        this.ch('t').i32(b.length).bytes(b);
+      }
+    }
+    return this;
+  }
+  get buf() {
+    return Buffer.concat(this.parts);
+  }
+}
+
+describe('pgoutput decoding', () => {
+  it('Begin, Commit, Origin, Type', () => {
+    expect(decodePgOutput(new W().ch('B').u64(0x1_0000_0010).u64(42).i32(777).buf)).toEqual({
+      tag: 'begin',
+      finalLsn: 0x1_0000_0010,
+      commitTimeUs: 42,
+      xid: 777,
+    });
+    expect(decodePgOutput(new W().ch('C').u8(0).u64(100).u64(120).u64(5).buf)).toEqual({
+      tag: 'commit',
+      flags: 0,
+      commitLsn: 100,
+      endLsn: 120,
+      commitTimeUs: 5,
+    });
+    expect(decodePgOutput(new W().ch('O').u64(99).str('node_a').buf)).toEqual({
+      tag: 'origin',
+      commitLsn: 99,
+      name: 'node_a',
+    });
+    expect(decodePgOutput(new W().ch('Y').i32(16400).str('public').str('mood').buf)).toEqual({
+      tag: 'type',
+      oid: 16400,
+      namespace: 'public',
+      name: 'mood',
+    });
+  });
+
+  it('Relation (an empty namespace is pg_catalog), Insert, Update with old key or row, Delete', () => {
+    const rel = decodePgOutput(
+      new W()
+        .ch('R')
+        .i32(16384)
+        .str('')
+        .str('t')
+        .ch('f')
+        .i16(2)
+        .u8(1)
+        .str('id')
+        .i32(23)
+        .i32(-1)
+        .u8(0)
+        .str('v')
+        .i32(25)
+        .i32(-1).buf,
+    );
+    expect(rel).toEqual({
+      tag: 'relation',
+      oid: 16384,
+      namespace: 'pg_catalog',
+      name: 't',
+      replicaIdentity: 'f',
+      columns: [
+        { flags: 1, name: 'id', typeOid: 23, typeMod: -1 },
+        { flags: 0, name: 'v', typeOid: 25, typeMod: -1 },
+      ],
+    });
+    expect(decodePgOutput(new W().ch('I').i32(16384).ch('N').tuple(['1', null]).buf)).toEqual({
+      tag: 'insert',
+      relationOid: 16384,
+      newTuple: [{ kind: 'text', text: '1' }, { kind: 'null' }],
+    });
+    expect(
+      decodePgOutput(new W().ch('U').i32(1).ch('O').tuple(['1', 'a']).ch('N').tuple(['1', 'u']).buf),
+    ).toEqual({
+      tag: 'update',
+      relationOid: 1,
+      oldKind: 'O',
+      oldTuple: [
+        { kind: 'text', text: '1' },
+        { kind: 'text', text: 'a' },
+      ],
+      newTuple: [{ kind: 'text', text: '1' }, { kind: 'unchanged' }],
+    });
+    expect(decodePgOutput(new W().ch('U').i32(1).ch('N').tuple(['2']).buf)).toMatchObject({
+      oldKind: null,
+      oldTuple: null,
+    });
+    expect(decodePgOutput(new W().ch('D').i32(1).ch('K').tuple(['1', null]).buf)).toMatchObject({
+      tag: 'delete',
+      oldKind: 'K',
+    });
+  });
+
+  it('Truncate and Message', () => {
+    expect(decodePgOutput(new W().ch('T').i32(2).u8(3).i32(10).i32(11).buf)).toEqual({
+      tag: 'truncate',
+      cascade: true,
+      restartIdentity: true,
+      relationOids: [10, 11],
+    });
+    expect(
+      decodePgOutput(new W().ch('M').u8(1).u64(55).str('p').i32(3).bytes(Buffer.from('abc')).buf),
+    ).toEqual({
+      tag: 'message',
+      transactional: true,
+      lsn: 55,
+      prefix: 'p',
+      content: Buffer.from('abc'),
+    });
+  });
+
+  it('refuses unknown and truncated messages', () => {
+    expect(() => decodePgOutput(Buffer.from('Z'))).toThrow(/unknown pgoutput message 'Z'/);
+    expect(() => decodePgOutput(new W().ch('B').u64(1).buf)).toThrow(/truncated/);
+    expect(() => decodePgOutput(new W().ch('I').i32(1).ch('N').i16(1).ch('b').buf)).toThrow(/binary/);
+  });
+
+  it('XLogData, keepalives and standby status updates', () => {
+    const x = decodeReplicationMessage(
+      new W().ch('w').u64(1000).u64(2000).u64(3).bytes(new W().ch('Y').i32(1).str('s').str('n').buf).buf,
+    );
+    expect(x).toMatchObject({ kind: 'xlogdata', dataStart: 1000, walEnd: 2000, message: { tag: 'type' } });
+    expect(decodeReplicationMessage(new W().ch('k').u64(5000).u64(7).u8(1).buf)).toEqual({
+      kind: 'keepalive',
+      walEnd: 5000,
+      sendTimeUs: 7,
+      replyRequested: true,
+    });
+    const now = Date.UTC(2024, 0, 1);
+    const s = encodeStandbyStatus(0x2_0000_0001, now);
+    expect(s.length).toBe(34);
+    expect(String.fromCharCode(s[0]!)).toBe('r');
+    for (const at of [1, 9, 17]) expect(s.readBigUInt64BE(at)).toBe(0x2_0000_0001n);
+    expect(Number(s.readBigInt64BE(25))).toBe(now * 1000 - PG_EPOCH_OFFSET_US);
+  });
+
+  it('LSNs as text', () => {
+    expect(parseLsn('16/B374D848')).toBe(0x16 * 2 ** 32 + 0xb374d848);
+    expect(formatLsn(parseLsn('16/B374D848'))).toBe('16/B374D848');
+    expect(() => parseLsn('nope')).toThrow(/not an LSN/);
+  });
+});
+
+describe('text value parsing', () => {
+  it('decimals as Java BigInteger bytes', () => {
+    for (const v of [0n, 1n, -1n, 127n, 128n, -128n, -129n, 255n, 256n, 10n ** 30n, -(10n ** 30n)])
+      expect(bytesToBigint(bigintToBytes(v))).toBe(v);
+    expect(bigintToBytes(128n)).toEqual(Buffer.from([0, 128]));
+    expect(bigintToBytes(-1n)).toEqual(Buffer.from([0xff]));
+    expect(parseDecimal('-12.5', 3)).toEqual({ unscaled: -12500n, scale: 3 });
+    expect(parseDecimal('-$1,234.50', 2)).toEqual({ unscaled: -123450n, scale: 2 });
+    expect(parseDecimal('NaN')).toBeNull();
+  });
+
+  it('timestamps, intervals, arrays', () => {
+    expect(parseTimestampMicros('1970-01-01 00:00:01.5')).toBe(1_500_000);
+    expect(parseTimestampMicros('1970-01-01 02:00:00+02')).toBe(0);
+    expect(parseTimestampMicros('1970-01-01 00:00:00-05:30')).toBe(19_800_000_000);
+    expect(parseIntervalMicros('1 day -00:00:01')).toBe(86_400_000_000 - 1_000_000);
+    expect(parseArrayText('{}')).toEqual([]);
+    expect(parseArrayText('{1,NULL,"NULL","a\\"b",{x,y}}')).toEqual(['1', null, 'NULL', 'a"b', '{x,y}']);
+    expect(parseArrayText('[0:1]={a,b}')).toEqual(['a', 'b']);
+  });
+});
