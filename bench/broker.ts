@@ -1,0 +1,497 @@
+/**
+ * The broker over loopback: produce and catch-up consume of 100-byte and 1 KiB records, from kcat
+ * (librdkafka, a native client) and from our client, against `trib broker` in a child process —
+ * so the broker's own CPU time (from /proc/<pid>/stat) is measured apart from the clients'.
+ * Every rate is set next to Redis Streams measured in the same run (bench/redis.ts).
+ *
+ * Producers use acks=1 (the leader appended it; the comparison with Redis' AOF everysec), one
+ * partition, linger 5 ms; kcat batches up to 10,000 records. One extra run shows acks=all, which
+ * on a single node waits for an fsync (group commit).
+ *
+ *   npm run build && node dist/bench/broker.js [--quick] [--profile DIR]
+ *
+ * With --profile DIR the broker runs under `node --cpu-prof` — one broker process for the kcat
+ * 100 B produce, another for the kcat 100 B fetch — and the top frames of each are printed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { connect } from '../core/client/index.js';
+import type { ProducerRecord } from '../core/client/types.js';
+import { type RedisFigures, runRedisBench } from './redis.js';
+import type { BenchResult } from './types.js';
+import {
+  type BrokerProcess,
+  formatNumber,
+  formatProfile,
+  makePayload,
+  monotonicUs,
+  nowMs,
+  printTable,
+  progress,
+  runTool,
+  selfCpuMs,
+  startBrokerProcess,
+  summarizeCpuProfile,
+  tempDir,
+  which,
+} from './util.js';
+
+export interface BrokerBenchOptions {
+  quick?: boolean;
+  /** Redis figures from the same run; measured here when absent. */
+  redis?: RedisFigures;
+  /** Profile the broker (kcat 100 B produce and fetch) into this directory. */
+  profileDir?: string;
+}
+
+interface Sizes {
+  kcat100: number;
+  kcat1k: number;
+  client100: number;
+  client1k: number;
+  /** Records sent with one send() call each (the per-record API). */
+  clientSend: number;
+  acksAll: number;
+  /** Runs of the kcat 100 B produce and consume (the goals); the best counts. */
+  repeats: number;
+}
+
+// biome-ignore format: a table
+const FULL: Sizes = {
+  kcat100: 3_000_000, kcat1k: 600_000, client100: 1_000_000, client1k: 200_000, clientSend: 200_000,
+  acksAll: 1_000_000, repeats: 3,
+};
+// biome-ignore format: a table
+const QUICK: Sizes = {
+  kcat100: 1_000_000, kcat1k: 200_000, client100: 200_000, client1k: 50_000, clientSend: 50_000,
+  acksAll: 0, repeats: 1,
+};
+
+const MB = 1e6;
+
+/**
+ * Starts measuring the broker's CPU time; the returned function gives the time used since, and
+ * its kernel part (from tick counts, so the split is coarse on short runs).
+ */
+function meter(
+  broker: BrokerProcess,
+): () => { brokerCpuMs: number; brokerSysMs: number; brokerWaitMs: number } {
+  const cpu0 = broker.cpuMs();
+  const wait0 = broker.runQueueWaitMs();
+  const a = broker.cpuSplitMs();
+  return () => {
+    const brokerCpuMs = broker.cpuMs() - cpu0;
+    const b = broker.cpuSplitMs();
+    const ticks = b.user - a.user + (b.sys - a.sys);
+    return {
+      brokerCpuMs,
+      brokerSysMs: ticks > 0 ? (brokerCpuMs * (b.sys - a.sys)) / ticks : 0,
+      brokerWaitMs: broker.runQueueWaitMs() - wait0,
+    };
+  };
+}
+
+interface Measured {
+  records: number;
+  /** Value bytes moved. */
+  bytes: number;
+  wallMs: number;
+  brokerCpuMs: number;
+  /** The system (kernel) part of brokerCpuMs. */
+  brokerSysMs: number;
+  /** How long the broker waited, runnable, for a CPU (other processes had it). */
+  brokerWaitMs: number;
+  /** The client's CPU time: kcat's own, or this process's for our client. */
+  clientCpuMs: number;
+}
+
+/** rate, MB/s, broker µs/record and ms/MB, client µs/record for one measured run. */
+function report(
+  label: string,
+  m: Measured,
+  opts: {
+    baseline?: { of: string; perSec: number; goal?: number };
+    cpuGoalUs?: number;
+    /** The peer server's CPU time per record, set next to the broker's. */
+    cpuBaseline?: { of: string; us: number };
+    client: string;
+    note?: string;
+  },
+): BenchResult[] {
+  const rate = (m.records * 1000) / m.wallMs;
+  const out: BenchResult[] = [];
+  const main: BenchResult = { name: label, value: rate, unit: 'records/s' };
+  if (opts.baseline && opts.baseline.perSec > 0) {
+    main.ratio = { of: opts.baseline.of, value: rate / opts.baseline.perSec };
+    if (opts.baseline.goal !== undefined)
+      main.goal = { value: opts.baseline.goal, of: 'ratio', direction: 'min' };
+  }
+  main.note = `${m.records.toLocaleString('en-US')} records in ${formatNumber(m.wallMs)} ms${opts.note ? `; ${opts.note}` : ''}`;
+  out.push(main);
+  out.push({ name: `${label}`, value: (m.bytes * 1000) / m.wallMs / MB, unit: 'MB/s', note: 'value bytes' });
+  const cpu: BenchResult = {
+    name: `${label}: broker CPU`,
+    value: (m.brokerCpuMs * 1000) / m.records,
+    unit: 'µs/record',
+    note:
+      `${formatNumber(m.brokerCpuMs)} ms, ${Math.round((m.brokerSysMs / Math.max(1, m.brokerCpuMs)) * 100)}% in the kernel; ` +
+      `broker busy ${Math.round((m.brokerCpuMs / m.wallMs) * 100)}% of the time, ` +
+      `waiting for a CPU ${Math.round((m.brokerWaitMs / m.wallMs) * 100)}%`,
+  };
+  if (opts.cpuBaseline && opts.cpuBaseline.us > 0) {
+    cpu.ratio = { of: opts.cpuBaseline.of, value: cpu.value / opts.cpuBaseline.us };
+  }
+  if (opts.cpuGoalUs !== undefined) cpu.goal = { value: opts.cpuGoalUs, of: 'value', direction: 'max' };
+  out.push(cpu);
+  out.push({ name: `${label}: broker CPU per MB`, value: m.brokerCpuMs / (m.bytes / MB), unit: 'ms/MB' });
+  out.push({
+    name: `${label}: ${opts.client} CPU`,
+    value: (m.clientCpuMs * 1000) / m.records,
+    unit: 'µs/record',
+    note: `busy ${Math.round((m.clientCpuMs / m.wallMs) * 100)}%`,
+  });
+  return out;
+}
+
+// ─── kcat ───────────────────────────────────────────────────────────────────────────────────────
+
+async function kcatProduce(
+  broker: BrokerProcess,
+  topic: string,
+  file: string,
+  records: number,
+  size: number,
+  acks: '1' | 'all',
+): Promise<Measured> {
+  const used = meter(broker);
+  // biome-ignore format: flags and their values in pairs
+  const run = await runTool('kcat', [
+    '-P', '-b', broker.bootstrap, '-t', topic, '-p', '0',
+    '-X', `acks=${acks}`, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000',
+    '-X', 'queue.buffering.max.messages=1000000', '-X', 'queue.buffering.max.kbytes=1048576',
+  ], { stdinFile: file });
+  const cpu = used();
+  if (run.code !== 0 || /ERROR/.test(run.stderr)) {
+    throw new Error(`kcat produce to ${topic} failed (${run.code}): ${run.stderr}`);
+  }
+  return { records, bytes: records * size, wallMs: run.wallMs, ...cpu, clientCpuMs: run.cpuMs };
+}
+
+/**
+ * librdkafka stops fetching while its queue holds queued.min.messages (default 100,000: ten
+ * fetches of 100-byte records) and resumes only after a backoff, which halves catch-up rates;
+ * a larger queue keeps one fetch in flight all the time.
+ */
+const KCAT_QUEUED_MIN_MESSAGES = 1_000_000;
+
+async function kcatConsume(
+  broker: BrokerProcess,
+  topic: string,
+  records: number,
+  size: number,
+): Promise<Measured> {
+  let tail = '';
+  const used = meter(broker);
+  // biome-ignore format: flags and their values in pairs
+  const run = await runTool('kcat', [
+    '-C', '-b', broker.bootstrap, '-t', topic, '-p', '0', '-o', 'beginning',
+    '-X', `queued.min.messages=${KCAT_QUEUED_MIN_MESSAGES}`,
+    '-c', String(records), '-e', '-q', '-f', '%o\n',
+  ], {
+    onStdout: (chunk) => {
+      tail = (tail + chunk.toString('latin1')).slice(-64);
+    },
+  });
+  const cpu = used();
+  const last = Number(tail.trimEnd().split('\n').pop());
+  if (run.code !== 0 || last !== records - 1) {
+    throw new Error(
+      `kcat consume of ${topic} ended at offset ${last}, expected ${records - 1}: ${run.stderr}`,
+    );
+  }
+  return { records, bytes: records * size, wallMs: run.wallMs, ...cpu, clientCpuMs: run.cpuMs };
+}
+
+// ─── our client ─────────────────────────────────────────────────────────────────────────────────
+
+async function clientProduce(
+  broker: BrokerProcess,
+  topic: string,
+  payload: Buffer,
+  size: number,
+  records: number,
+  /** Records per sendBatch() call; 1 uses send(). */
+  perCall = 5_000,
+): Promise<Measured> {
+  const client = await connect({ 'bootstrap.servers': broker.bootstrap });
+  const producer = client.producer({
+    acks: 1,
+    'linger.ms': 5,
+    'batch.size': 1_000_000,
+    'max.request.size': 2_097_152,
+  });
+  const inFlight: Promise<unknown>[] = [];
+  const used = meter(broker);
+  const self0 = selfCpuMs();
+  const start = nowMs();
+  const valuesInPayload = payload.length / size;
+  if (perCall === 1) {
+    // One send() per record, 10,000 unanswered at most (awaited in windows).
+    for (let i = 0; i < records; i++) {
+      const at = (i % valuesInPayload) * size;
+      inFlight.push(producer.send({ topic, partition: 0, value: payload.subarray(at, at + size) }));
+      if (inFlight.length >= 10_000) await Promise.all(inFlight.splice(0, 5_000));
+    }
+  } else {
+    for (let i = 0; i < records; i += perCall) {
+      const batch: ProducerRecord[] = [];
+      for (let j = i; j < Math.min(records, i + perCall); j++) {
+        const at = (j % valuesInPayload) * size;
+        batch.push({ topic, partition: 0, value: payload.subarray(at, at + size) });
+      }
+      inFlight.push(producer.sendBatch(batch));
+      if (inFlight.length >= 8) await inFlight.shift();
+    }
+  }
+  await Promise.all(inFlight);
+  const wallMs = nowMs() - start;
+  const m: Measured = {
+    records,
+    bytes: records * size,
+    wallMs,
+    ...used(),
+    clientCpuMs: selfCpuMs() - self0,
+  };
+  await client.close();
+  return m;
+}
+
+async function clientConsume(
+  broker: BrokerProcess,
+  topic: string,
+  size: number,
+  records: number,
+): Promise<Measured> {
+  const client = await connect({ 'bootstrap.servers': broker.bootstrap });
+  const consumer = client.consumer({ 'max.poll.records': 10_000, 'fetch.max.wait.ms': 100 });
+  consumer.assign([{ topic, partition: 0 }]);
+  consumer.seekToBeginning();
+  const used = meter(broker);
+  const self0 = selfCpuMs();
+  const start = nowMs();
+  let seen = 0;
+  let last = -1;
+  let bytes = 0;
+  while (seen < records) {
+    const batch = await consumer.poll({ timeoutMs: 5_000 });
+    if (batch.length === 0) throw new Error(`consumer of ${topic} stalled at ${seen} of ${records} records`);
+    for (const r of batch) bytes += r.value?.length ?? 0;
+    seen += batch.length;
+    last = batch[batch.length - 1]!.offset;
+  }
+  const wallMs = nowMs() - start;
+  const m: Measured = {
+    records,
+    bytes,
+    wallMs,
+    ...used(),
+    clientCpuMs: selfCpuMs() - self0,
+  };
+  await client.close();
+  if (last !== records - 1 || bytes !== records * size) {
+    throw new Error(`consumer of ${topic} ended at offset ${last} with ${bytes} bytes`);
+  }
+  return m;
+}
+
+async function createTopics(bootstrap: string, topics: readonly string[]): Promise<void> {
+  const client = await connect({ 'bootstrap.servers': bootstrap });
+  try {
+    await client
+      .admin()
+      .createTopics(topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })));
+  } finally {
+    await client.close();
+  }
+}
+
+const settle = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+export async function runBrokerBench(opts: BrokerBenchOptions = {}): Promise<BenchResult[]> {
+  if (!which('kcat')) throw new Error('kcat is missing: apt-get install kcat');
+  const sizes = opts.quick ? QUICK : FULL;
+  const redis = opts.redis ?? (await runRedisBench({ quick: opts.quick })).figures;
+  const data = tempDir('broker');
+  const files = tempDir('payload');
+  const results: BenchResult[] = [];
+  const produceBaseline = (goal?: number) => ({ of: 'redis XADD', perSec: redis.xaddPerSec, goal });
+  const consumeBaseline = (goal?: number) => ({ of: 'redis XRANGE', perSec: redis.readPerSec, goal });
+  const file100 = join(files.path, 'values-100.txt');
+  const file1k = join(files.path, 'values-1024.txt');
+  writeFileSync(file100, makePayload(100, sizes.kcat100, true));
+  writeFileSync(file1k, makePayload(1024, sizes.kcat1k, true));
+
+  let broker: BrokerProcess | undefined;
+  /** (Re)starts the broker on the same data directory, under the profiler when `profile` names one. */
+  const start = async (profile?: string): Promise<BrokerProcess> => {
+    await broker?.stop();
+    broker = await startBrokerProcess({
+      dataDir: data.path,
+      cpuProfile: profile && opts.profileDir ? join(opts.profileDir, `${profile}.cpuprofile`) : undefined,
+    });
+    return broker;
+  };
+  /**
+   * Stops the profiled broker (which writes its profile) and prints where its time went during
+   * the measured phase (`window`), start-up and shutdown left out.
+   */
+  const printProfile = async (profile: string, window: { fromUs: number; toUs: number }): Promise<void> => {
+    if (!opts.profileDir) return;
+    await broker?.stop();
+    broker = undefined;
+    const file = join(opts.profileDir, `${profile}.cpuprofile`);
+    const summary = summarizeCpuProfile(file, window);
+    console.log(`${formatProfile(`broker profile, ${profile} (${file})`, summary, 25)}\n`);
+  };
+
+  /** The run with the highest rate; every run's rate goes into the note. */
+  const best = (runs: Measured[]): { m: Measured; note: string | undefined } => {
+    const rates = runs.map((m) => (m.records * 1000) / m.wallMs);
+    const i = rates.indexOf(Math.max(...rates));
+    const note =
+      runs.length > 1
+        ? `best of ${runs.length}: ${rates.map((r) => formatNumber(r)).join(', ')} records/s`
+        : undefined;
+    return { m: runs[i]!, note };
+  };
+  try {
+    let b = await start('produce-kcat-100');
+    const repeats = Array.from({ length: sizes.repeats }, (_, i) => i);
+    const produceTopics = repeats.map((i) => `kcat-100-${i}`);
+    await createTopics(b.bootstrap, [
+      ...produceTopics,
+      'kcat-1k',
+      'kcat-100-all',
+      'client-100',
+      'client-1k',
+      'client-send',
+    ]);
+    const n = (x: number): string => x.toLocaleString('en-US');
+
+    let fromUs = monotonicUs();
+    const p100: Measured[] = [];
+    for (const topic of produceTopics) {
+      progress(`broker: kcat produce ${n(sizes.kcat100)} × 100 B (acks=1) to ${topic}`);
+      p100.push(await kcatProduce(b, topic, file100, sizes.kcat100, 100, '1'));
+      await settle(300);
+    }
+    const bestP100 = best(p100);
+    results.push(
+      ...report('kcat → broker produce 100 B', bestP100.m, {
+        baseline: produceBaseline(3),
+        cpuGoalUs: 0.3,
+        cpuBaseline: { of: 'redis-server XADD', us: redis.xaddCpuUs },
+        client: 'kcat',
+        note: bestP100.note,
+      }),
+    );
+    if (opts.profileDir) {
+      await printProfile('produce-kcat-100', { fromUs, toUs: monotonicUs() });
+      b = await start('fetch-kcat-100');
+    }
+    fromUs = monotonicUs();
+    const c100: Measured[] = [];
+    for (const _ of repeats) {
+      progress(`broker: kcat catch-up consume ${n(sizes.kcat100)} × 100 B`);
+      c100.push(await kcatConsume(b, produceTopics[0]!, sizes.kcat100, 100));
+      await settle(300);
+    }
+    const bestC100 = best(c100);
+    results.push(
+      ...report('broker → kcat consume 100 B', bestC100.m, {
+        baseline: consumeBaseline(5),
+        cpuGoalUs: 0.1,
+        cpuBaseline: { of: 'redis-server XRANGE', us: redis.readCpuUs },
+        client: 'kcat',
+        note: bestC100.note,
+      }),
+    );
+    if (opts.profileDir) {
+      await printProfile('fetch-kcat-100', { fromUs, toUs: monotonicUs() });
+      b = await start();
+    }
+
+    progress(`broker: kcat produce ${n(sizes.kcat1k)} × 1 KiB (acks=1)`);
+    const p1k = await kcatProduce(b, 'kcat-1k', file1k, sizes.kcat1k, 1024, '1');
+    results.push(...report('kcat → broker produce 1 KiB', p1k, { client: 'kcat' }));
+    await settle(300);
+    progress(`broker: kcat catch-up consume ${n(sizes.kcat1k)} × 1 KiB`);
+    const c1k = await kcatConsume(b, 'kcat-1k', sizes.kcat1k, 1024);
+    results.push(...report('broker → kcat consume 1 KiB', c1k, { client: 'kcat' }));
+
+    if (sizes.acksAll > 0) {
+      await settle(300);
+      progress(`broker: kcat produce ${n(sizes.acksAll)} × 100 B (acks=all: fsync per request)`);
+      const pAll = await kcatProduce(b, 'kcat-100-all', file100, sizes.acksAll, 100, 'all');
+      results.push(
+        ...report('kcat → broker produce 100 B acks=all', pAll, {
+          baseline: produceBaseline(),
+          client: 'kcat',
+          note: 'group-committed fsync before each answer',
+        }),
+      );
+    }
+
+    const payload100 = makePayload(100, 10_000);
+    const payload1k = makePayload(1024, 10_000);
+    await settle(300);
+    progress(`broker: our client produce ${n(sizes.client100)} × 100 B`);
+    const cp100 = await clientProduce(b, 'client-100', payload100, 100, sizes.client100);
+    results.push(
+      ...report('client → broker produce 100 B', cp100, {
+        baseline: produceBaseline(),
+        client: 'client',
+        note: 'sendBatch() of 5,000',
+      }),
+    );
+    await settle(300);
+    progress(`broker: our client catch-up consume ${n(sizes.client100)} × 100 B`);
+    const cc100 = await clientConsume(b, 'client-100', 100, sizes.client100);
+    results.push(
+      ...report('broker → client consume 100 B', cc100, { baseline: consumeBaseline(), client: 'client' }),
+    );
+    progress(`broker: our client produce ${n(sizes.client1k)} × 1 KiB`);
+    const cp1k = await clientProduce(b, 'client-1k', payload1k, 1024, sizes.client1k);
+    results.push(
+      ...report('client → broker produce 1 KiB', cp1k, { client: 'client', note: 'sendBatch() of 5,000' }),
+    );
+    await settle(300);
+    progress(`broker: our client catch-up consume ${n(sizes.client1k)} × 1 KiB`);
+    const cc1k = await clientConsume(b, 'client-1k', 1024, sizes.client1k);
+    results.push(...report('broker → client consume 1 KiB', cc1k, { client: 'client' }));
+    await settle(300);
+    progress(`broker: our client produce ${n(sizes.clientSend)} × 100 B, one send() each`);
+    const cs = await clientProduce(b, 'client-send', payload100, 100, sizes.clientSend, 1);
+    results.push(
+      ...report('client → broker produce 100 B, send() each', cs, {
+        baseline: produceBaseline(),
+        client: 'client',
+        note: 'one send() per record, ≤ 10,000 unanswered',
+      }),
+    );
+  } finally {
+    await broker?.stop();
+    data.remove();
+    files.remove();
+  }
+  return results;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--profile');
+  const profileDir = at >= 0 && args[at + 1] ? resolve(args[at + 1]!) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  printTable(await runBrokerBench({ quick: args.includes('--quick'), profileDir }));
+}

@@ -1,0 +1,274 @@
+/**
+ * `npm run bench`: runs every benchmark module and prints one table per area, then every goal of
+ * the issue with MET or MISSED. Benchmarks are programs, not timed tests: rates and ratios against
+ * a baseline measured in the same run (Redis Streams for the broker).
+ *
+ *   npm run bench                       # everything (about 5 minutes)
+ *   npm run bench -- --quick            # smaller runs (under a minute)
+ *   npm run bench -- --only broker,latency
+ *   npm run bench -- --json out.json    # also write the results as JSON
+ *   npm run bench -- --markdown out.md  # and as Markdown tables (for bench/RESULTS.md)
+ *   npm run bench -- --profile DIR      # broker runs under --cpu-prof; top frames printed
+ *
+ * Modules: records (bench/records.ts), log (bench/log.ts), redis, broker, latency, streams
+ * (bench/streams.ts), connect (bench/connect.ts).
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { RedisFigures } from './redis.js';
+import type { BenchResult } from './types.js';
+import {
+  cpuPressure,
+  formatNumber,
+  goalMet,
+  goalText,
+  machineInfo,
+  printTable,
+  progress,
+  tempDir,
+} from './util.js';
+
+const MODULES = ['records', 'log', 'redis', 'broker', 'latency', 'streams', 'connect'] as const;
+type ModuleName = (typeof MODULES)[number];
+
+interface Options {
+  quick: boolean;
+  only: Set<ModuleName>;
+  json?: string;
+  markdown?: string;
+  profileDir?: string;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const opts: Options = { quick: false, only: new Set(MODULES) };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--quick') opts.quick = true;
+    else if (arg === '--only') {
+      const names = value().split(',');
+      for (const n of names) {
+        if (!(MODULES as readonly string[]).includes(n)) {
+          throw new Error(`--only: unknown module '${n}' (modules: ${MODULES.join(', ')})`);
+        }
+      }
+      opts.only = new Set(names as ModuleName[]);
+    } else if (arg === '--json') opts.json = resolve(value());
+    else if (arg === '--markdown') opts.markdown = resolve(value());
+    else if (arg === '--profile') opts.profileDir = resolve(value());
+    else if (arg === '--help' || arg === '-h') {
+      console.log(
+        `usage: npm run bench -- [--quick] [--only ${MODULES.join(',')}] [--json FILE] [--markdown FILE] [--profile DIR]`,
+      );
+      process.exit(0);
+    } else throw new Error(`unknown option ${arg} (see --help)`);
+  }
+  return opts;
+}
+
+/**
+ * Loads a bench module by name at run time, so that a module another engineer has not finished
+ * (or that fails to load) costs its own section, not the whole run.
+ */
+async function load<T>(file: string): Promise<T> {
+  const url = new URL(file, import.meta.url).href;
+  return (await import(url)) as T;
+}
+
+interface Section {
+  title: string;
+  results: BenchResult[];
+  error?: string;
+  ms: number;
+  /** Share of the time some task on the machine waited for a CPU (PSI), during this section. */
+  cpuPressure: number;
+}
+
+export async function runAll(opts: Options): Promise<Section[]> {
+  const sections: Section[] = [];
+  const section = async (title: string, fn: () => Promise<BenchResult[]>): Promise<void> => {
+    progress(`${title}…`);
+    const start = performance.now();
+    const pressure0 = cpuPressure().reading;
+    try {
+      const results = await fn();
+      const cpu = cpuPressure(pressure0).share;
+      sections.push({ title, results, ms: performance.now() - start, cpuPressure: cpu });
+    } catch (err) {
+      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`${title} failed: ${error}\n`);
+      const cpu = cpuPressure(pressure0).share;
+      sections.push({
+        title,
+        results: [],
+        error: String(err),
+        ms: performance.now() - start,
+        cpuPressure: cpu,
+      });
+    }
+  };
+  const quick = opts.quick;
+
+  if (opts.only.has('records')) {
+    await section('records (bench/records.ts)', async () => {
+      const mod = await load<{ runRecordsBench(): Promise<BenchResult[]> }>('./records.js');
+      return mod.runRecordsBench();
+    });
+  }
+  if (opts.only.has('log')) {
+    await section('log (bench/log.ts)', async () => {
+      const mod = await load<{ runLogBench?(o: { dir: string; quick: boolean }): Promise<BenchResult[]> }>(
+        './log.js',
+      );
+      if (!mod.runLogBench) throw new Error('bench/log.ts does not export runLogBench yet');
+      const dir = tempDir('log');
+      try {
+        return await mod.runLogBench({ dir: dir.path, quick });
+      } finally {
+        dir.remove();
+      }
+    });
+  }
+  let redis: RedisFigures | undefined;
+  if (opts.only.has('redis') || opts.only.has('broker')) {
+    await section('redis streams (bench/redis.ts)', async () => {
+      const mod = await load<typeof import('./redis.js')>('./redis.js');
+      const out = await mod.runRedisBench({ quick });
+      redis = out.figures;
+      return out.results.map((r, i) =>
+        i === 0 ? { ...r, note: `redis-server ${out.version}; ${r.note ?? ''}` } : r,
+      );
+    });
+  }
+  if (opts.only.has('broker')) {
+    await section('broker (bench/broker.ts)', async () => {
+      if (!redis) throw new Error('the Redis baseline failed, so the broker has nothing to compare with');
+      const mod = await load<typeof import('./broker.js')>('./broker.js');
+      return mod.runBrokerBench({ quick, redis, profileDir: opts.profileDir });
+    });
+  }
+  if (opts.only.has('latency')) {
+    await section('latency (bench/latency.ts)', async () => {
+      const mod = await load<typeof import('./latency.js')>('./latency.js');
+      return mod.runLatencyBench({ quick });
+    });
+  }
+  if (opts.only.has('streams')) {
+    await section('streams (bench/streams.ts)', async () => {
+      const mod = await load<{ runStreamsBench?(o: { quick?: boolean }): Promise<BenchResult[]> }>(
+        './streams.js',
+      );
+      if (!mod.runStreamsBench) throw new Error('bench/streams.ts does not export runStreamsBench');
+      return mod.runStreamsBench({ quick });
+    });
+  }
+  if (opts.only.has('connect')) {
+    await section('connect (bench/connect.ts)', async () => {
+      const mod = await load<{ runConnectBench?(o: { quick?: boolean }): Promise<BenchResult[]> }>(
+        './connect.js',
+      );
+      if (!mod.runConnectBench) throw new Error('bench/connect.ts does not export runConnectBench');
+      return mod.runConnectBench({ quick });
+    });
+  }
+  return sections;
+}
+
+/** "CPU contention 12%": the share of the time some task waited for a CPU (Linux PSI). */
+function contention(share: number): string {
+  return `CPU contention ${Math.round(share * 100)}%`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const opts = parseOptions(argv);
+  const machine = machineInfo();
+  const load0 = loadavg()[0]!;
+  const before = cpuPressure().reading;
+  await new Promise((res) => setTimeout(res, 1_000));
+  const idleContention = cpuPressure(before).share;
+  console.log(`# tributary benchmarks${opts.quick ? ' (--quick)' : ''}`);
+  console.log(
+    `${machine.date} · ${machine.nproc} × ${machine.cpu} · node ${machine.node} · linux ${machine.kernel} · ` +
+      `load average at start ${load0.toFixed(2)}, ${contention(idleContention)} before the first bench`,
+  );
+  if (idleContention > 0.1 || load0 > 0.5 * machine.nproc) {
+    console.log(
+      'warning: other processes are using the CPUs: figures will be low and noisy. "CPU contention" below is ' +
+        'the share of the time some task waited for a CPU (Linux PSI), the benches’ own processes included.',
+    );
+  }
+  const start = performance.now();
+  const sections = await runAll(opts);
+  for (const s of sections) {
+    printTable(s.results, `${s.title} — ${(s.ms / 1000).toFixed(1)} s, ${contention(s.cpuPressure)}`);
+    if (s.error) console.log(`FAILED: ${s.error}`);
+  }
+  const goals = sections.flatMap((s) => s.results.filter((r) => r.goal));
+  if (goals.length > 0) {
+    console.log('\n## goals');
+    for (const r of goals) {
+      const shown =
+        r.goal!.of === 'ratio' ? `${r.ratio?.value.toFixed(2)}×` : `${r.value.toPrecision(3)} ${r.unit}`;
+      console.log(`${goalMet(r) ? 'MET   ' : 'MISSED'} ${r.name}: ${shown} (goal ${goalText(r)})`);
+    }
+  }
+  console.log(
+    `\n${((performance.now() - start) / 1000).toFixed(1)} s in all; load average at end ${loadavg()[0]!.toFixed(2)}`,
+  );
+  if (opts.json) {
+    writeFileSync(opts.json, `${JSON.stringify({ machine, quick: opts.quick, sections }, null, 2)}\n`);
+    console.log(`results written to ${opts.json}`);
+  }
+  if (opts.markdown) {
+    writeFileSync(opts.markdown, markdown(sections, machine, opts.quick));
+    console.log(`tables written to ${opts.markdown}`);
+  }
+  return sections.some((s) => s.error) ? 1 : 0;
+}
+
+/** The sections as Markdown tables: figure, value, ratio to the baseline, goal, note. */
+function markdown(
+  sections: readonly Section[],
+  machine: ReturnType<typeof machineInfo>,
+  quick: boolean,
+): string {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|');
+  const lines = [
+    `Run of ${machine.date}${quick ? ' (--quick)' : ''}: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, linux ${machine.kernel}.`,
+    '',
+  ];
+  for (const s of sections) {
+    lines.push(`### ${s.title}`, '', `${(s.ms / 1000).toFixed(1)} s; ${contention(s.cpuPressure)}.`, '');
+    if (s.error) lines.push(`Failed: ${cell(s.error)}`, '');
+    if (s.results.length === 0) continue;
+    lines.push('| figure | value | vs baseline | goal | note |', '|---|---:|---|---|---|');
+    for (const r of s.results) {
+      const ratio = r.ratio ? `${r.ratio.value.toFixed(2)}× ${r.ratio.of}` : '';
+      const met = goalMet(r);
+      const goal = r.goal ? `${goalText(r)}: **${met ? 'met' : 'missed'}**` : '';
+      lines.push(
+        `| ${cell(r.name)} | ${formatNumber(r.value)} ${cell(r.unit)} | ${cell(ratio)} | ${cell(goal)} | ${cell(r.note ?? '')} |`,
+      );
+    }
+    lines.push('');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
