@@ -36,6 +36,10 @@ registerConverter(
   () => new ByteArrayConverter(),
 );
 registerHeaderConverter(
+  ['org.apache.kafka.connect.converters.ByteArrayConverter', 'ByteArrayConverter'],
+  () => new ByteArrayConverter(),
+);
+registerHeaderConverter(
   ['org.apache.kafka.connect.storage.SimpleHeaderConverter', 'SimpleHeaderConverter'],
   () => new SimpleHeaderConverter(),
 );

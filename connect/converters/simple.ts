@@ -39,8 +39,25 @@ export function stringOf(value: unknown): string {
 }
 
 /** `org.apache.kafka.connect.converters.ByteArrayConverter`: bytes through unchanged. */
-export class ByteArrayConverter implements Converter {
+/** `org.apache.kafka.connect.converters.ByteArrayConverter`: bytes as they are; also a header converter. */
+export class ByteArrayConverter implements Converter, HeaderConverter {
   configure(): void {}
+
+  fromConnectHeader(_topic: string, key: string, schema: Schema | null, value: unknown): Buffer | null {
+    if (schema !== null && schema.type !== 'bytes') {
+      throw new DataException(
+        `ByteArrayConverter: header ${key} has schema type ${schema.type.toUpperCase()}, not BYTES`,
+      );
+    }
+    if (value === null || value === undefined) return null;
+    if (Buffer.isBuffer(value)) return value;
+    if (value instanceof Uint8Array) return Buffer.from(value);
+    throw new DataException(`ByteArrayConverter: header ${key} is not bytes but ${typeof value}`);
+  }
+
+  toConnectHeader(_topic: string, _key: string, bytes: Buffer | null): SchemaAndValue {
+    return { schema: Schemas.OPTIONAL_BYTES, value: bytes };
+  }
 
   fromConnectData(_topic: string, schema: Schema | null, value: unknown): Buffer | null {
     if (schema !== null && schema.type !== 'bytes') {
