@@ -9,6 +9,7 @@ import { type FileSystem, nodeFileSystem } from '../env/fs.js';
 import { LogManager } from '../log/log-manager.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { RequestData, ResponseInput, SupportedApiKey } from '../protocol/messages/index.js';
+import { type ClusterView, isSingleNodeView } from './cluster-view.js';
 import { type BrokerConfig, parseBrokerConfig, retentionMs, rollMs } from './config.js';
 import {
   handleAlterPartitionReassignments,
@@ -41,6 +42,8 @@ import {
 } from './handlers/topics.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
+import type { FetcherConfig } from './replication/replica-fetcher.js';
+import { ReplicationManager } from './replication/replication-manager.js';
 
 type Handler<K extends SupportedApiKey> = (
   node: NodeParts,
@@ -59,6 +62,15 @@ export interface BrokerOptions {
   fs?: FileSystem;
   /** How clients reach this node; settable later once the listener knows its port. */
   endpoint?: { host: string; port: number };
+  /**
+   * The cluster's metadata (cluster-view.ts). Absent or a SingleNodeView: the one-node cluster,
+   * every local partition led here. Otherwise partitions are replicated as the view says.
+   */
+  clusterView?: ClusterView;
+  /** Follower fetch settings (replica.fetch.*), for tests. */
+  replicaFetcher?: Partial<FetcherConfig>;
+  /** Operator messages (replication role changes, truncations). */
+  log?: (msg: string) => void;
 }
 
 /**
@@ -116,6 +128,8 @@ export class Broker implements NodeParts {
   readonly groups: GroupHandlers;
   readonly clock: Clock;
   private self: Endpoint;
+  /** The cluster view of a multi-node cluster; undefined on a single node. */
+  private readonly view: ClusterView | undefined;
   private readonly handlers: HandlerTable;
   private closed = false;
 
@@ -132,6 +146,7 @@ export class Broker implements NodeParts {
       rack: config['broker.rack'] as string | null,
     };
     this.groups = new GroupHandlers(this);
+    this.view = opts.clusterView && !isSingleNodeView(opts.clusterView) ? opts.clusterView : undefined;
     this.handlers = {
       [ApiKey.ApiVersions]: handleApiVersions,
       [ApiKey.Metadata]: handleMetadata,
@@ -160,6 +175,7 @@ export class Broker implements NodeParts {
     const config = parseBrokerConfig(opts.config ?? {});
     const logs = LogManager.open({
       dataDir: opts.dataDir,
+      clusterId: (config['cluster.id'] as string | null) ?? undefined,
       nodeId: config['node.id'] as number,
       defaults: logDefaults(config, new Set(Object.keys(opts.config ?? {}))),
       fs: opts.fs,
@@ -170,12 +186,28 @@ export class Broker implements NodeParts {
       broker = new Broker(opts, config, logs);
       await broker.groups.start();
       logs.start();
+      broker.startReplication(opts);
       return broker;
     } catch (err) {
       if (broker) await broker.close();
       else await logs.close();
       throw err;
     }
+  }
+
+  private startReplication(opts: BrokerOptions): void {
+    if (!this.view) return;
+    const replicas = this.replicas;
+    replicas.replication = new ReplicationManager({
+      view: this.view,
+      logs: this.logs,
+      selfId: this.self.nodeId,
+      clock: this.clock,
+      lagTimeMaxMs: this.config['replica.lag.time.max.ms'] as number,
+      fetcher: opts.replicaFetcher,
+      onHighWatermark: (log) => replicas.wake(log),
+      log: opts.log,
+    });
   }
 
   /** Sets the address clients are told to connect to (after the listener bound its port). */
@@ -188,7 +220,7 @@ export class Broker implements NodeParts {
   }
 
   brokers(): Endpoint[] {
-    return [this.self];
+    return this.view ? this.view.brokers() : [this.self];
   }
 
   controllerId(): number {
@@ -214,6 +246,7 @@ export class Broker implements NodeParts {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.replicas.replication?.close();
     this.replicas.close();
     await this.groups.close();
     await this.logs.close();

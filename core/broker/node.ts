@@ -4,7 +4,7 @@
  */
 
 import type { SupportedApiKey } from '../protocol/messages/index.js';
-import { Broker } from './broker.js';
+import { Broker, type BrokerOptions } from './broker.js';
 import { parseBrokerConfig } from './config.js';
 import type { RequestContext } from './connection.js';
 import { KafkaServer } from './server.js';
@@ -19,6 +19,10 @@ export interface BrokerNodeOptions {
   /** Kafka broker config keys (node.id, num.partitions, log.retention.ms, …). */
   config?: Readonly<Record<string, unknown>>;
   log?: (msg: string) => void;
+  /** The cluster's metadata; absent: a one-node cluster (see Broker's option). */
+  clusterView?: BrokerOptions['clusterView'];
+  /** Follower fetch settings, for tests. */
+  replicaFetcher?: BrokerOptions['replicaFetcher'];
 }
 
 export interface RunningBroker {
@@ -57,7 +61,13 @@ export async function startBroker(opts: BrokerNodeOptions): Promise<RunningBroke
     : config['advertised.listeners']
       ? parseHostPort(config['advertised.listeners'] as string, 'advertised.listeners')
       : undefined;
-  const broker = await Broker.open({ dataDir: opts.dataDir, config: opts.config });
+  const broker = await Broker.open({
+    dataDir: opts.dataDir,
+    config: opts.config,
+    clusterView: opts.clusterView,
+    replicaFetcher: opts.replicaFetcher,
+    log: opts.log,
+  });
   const socketConfig: Partial<Record<string, number>> = {};
   for (const k of SOCKET_KEYS) socketConfig[k] = config[k] as number;
   const server = new KafkaServer({

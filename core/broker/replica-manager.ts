@@ -7,6 +7,12 @@
  * The high watermark: on a single node every appended record is immediately "replicated" to the
  * whole ISR (itself), so the high watermark follows the log end offset; acks=all additionally
  * waits for an fsync (group commit), which is what makes it durable on one machine.
+ *
+ * In a cluster (`replication` set) the partition's role decides: only its leader takes produce
+ * and fetch requests (NOT_LEADER_OR_FOLLOWER otherwise, FENCED_LEADER_EPOCH /
+ * UNKNOWN_LEADER_EPOCH for a stale or future currentLeaderEpoch); followers' fetches (replicaId
+ * >= 0) move the high watermark, acks=all waits for it (replication/partition.ts). The
+ * single-node path pays one null check per partition for this.
  */
 import type { Clock, TimerHandle } from '../env/clock.js';
 import { LogError } from '../log/errors.js';
@@ -15,6 +21,8 @@ import type { LogManager } from '../log/log-manager.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { batchSize, decodeBatch } from '../records/index.js';
 import { errorAnswer } from './kafka-errors.js';
+import { produceReplicated } from './replication/replicated-produce.js';
+import type { ReplicationManager } from './replication/replication-manager.js';
 
 export interface PartitionProduce {
   topic: string;
@@ -80,6 +88,8 @@ type Waiter = () => void;
 export class ReplicaManager {
   private readonly waiters = new Map<PartitionLog, Set<Waiter>>();
   private closed = false;
+  /** Set on a broker of a multi-node cluster; null on a single node. */
+  replication: ReplicationManager | null = null;
 
   constructor(
     private readonly logs: LogManager,
@@ -94,6 +104,13 @@ export class ReplicaManager {
     entries: readonly PartitionProduce[],
     opts: { acks: number; timeoutMs: number },
   ): Promise<PartitionProduceResult[]> {
+    if (this.replication !== null) {
+      return produceReplicated(this.replication, entries, opts, {
+        leaderCheck: (topic, partition) => this.leaderCheck(topic, partition, -1),
+        wake: (log) => this.wake(log),
+        requireKeys,
+      });
+    }
     const { acks } = opts;
     const results: PartitionProduceResult[] = [];
     const toFlush = new Set<PartitionLog>();
@@ -201,6 +218,10 @@ export class ReplicaManager {
       };
       out.push(r);
       try {
+        if (this.replication !== null) {
+          r.errorCode = this.checkLeader(this.replication, e, params.replicaId);
+          if (r.errorCode !== 0) continue;
+        }
         const log = this.lookup(e.topic, e.partition);
         r.highWatermark = log.highWatermark;
         r.lastStableOffset = log.highWatermark; // no open transactions: the LSO is the high watermark
@@ -252,8 +273,18 @@ export class ReplicaManager {
     for (const w of set) w();
   }
 
-  listOffset(topic: string, partition: number, timestamp: number, isolationLevel: number): OffsetLookup {
+  listOffset(
+    topic: string,
+    partition: number,
+    timestamp: number,
+    isolationLevel: number,
+    currentLeaderEpoch = -1,
+  ): OffsetLookup {
     try {
+      if (this.replication !== null) {
+        const code = this.leaderCheck(topic, partition, currentLeaderEpoch);
+        if (code !== 0) return { errorCode: code, timestamp: -1, offset: -1, leaderEpoch: -1 };
+      }
       const log = this.lookup(topic, partition);
       const epoch = log.latestEpoch;
       if (timestamp === EARLIEST_TIMESTAMP) {
@@ -278,6 +309,30 @@ export class ReplicaManager {
     }
   }
 
+  /**
+   * In a cluster: 0 when this broker leads the partition at currentLeaderEpoch (-1: any),
+   * else NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, or
+   * UNKNOWN_TOPIC_OR_PARTITION. Always 0 on a single node.
+   */
+  leaderCheck(topic: string, partition: number, currentLeaderEpoch: number): number {
+    const repl = this.replication;
+    if (repl === null) return 0;
+    const p = repl.partition(topic, partition);
+    if (!p) {
+      return this.logs.topic(topic) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    const epochError = p.checkEpoch(currentLeaderEpoch);
+    if (epochError !== 0) return epochError;
+    return p.role === 'leader' ? 0 : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  }
+
+  private checkLeader(repl: ReplicationManager, e: PartitionFetch, replicaId: number): number {
+    const code = this.leaderCheck(e.topic, e.partition, e.currentLeaderEpoch ?? -1);
+    if (code === 0 && replicaId >= 0)
+      repl.partition(e.topic, e.partition)!.updateFollower(replicaId, e.fetchOffset);
+    return code;
+  }
+
   close(): void {
     this.closed = true;
     for (const set of this.waiters.values()) for (const w of set) w();
@@ -295,7 +350,7 @@ function enough(results: readonly PartitionFetchResult[], minBytes: number): boo
 }
 
 /** Kafka refuses records without a key on compacted topics: the cleaner could never remove them. */
-function requireKeys(topic: string, records: Buffer): void {
+export function requireKeys(topic: string, records: Buffer): void {
   for (let pos = 0; pos + 61 <= records.length; ) {
     const size = batchSize(records, pos);
     const batch = decodeBatch(records, pos);

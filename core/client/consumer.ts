@@ -500,7 +500,9 @@ export class ConsumerImpl implements Consumer {
             topic,
             partitions: list.map((s) => ({
               partition: s.partition,
-              currentLeaderEpoch: s.leaderEpoch,
+              // The epoch the metadata names (not the last batch's): stale → FENCED_LEADER_EPOCH → refresh.
+              currentLeaderEpoch:
+                this.cluster.topics.get(s.topic)?.partitions[s.partition]?.leaderEpoch ?? -1,
               fetchOffset: s.fetchPosition!,
               logStartOffset: -1,
               partitionMaxBytes: this.partitionMaxBytes,

@@ -60,6 +60,12 @@ interface PartitionQueue {
   nextSequence: number;
   /** A batch of this partition is being retried: later ones wait. */
   retrying: boolean;
+  /**
+   * A batch failed and is being resent: until every resent batch is acknowledged, one batch of
+   * this partition is in flight at a time, so a later batch cannot overtake an earlier one
+   * (which the broker would refuse as OUT_OF_ORDER_SEQUENCE_NUMBER).
+   */
+  recovering: boolean;
 }
 
 function toBuffer(v: Buffer | string | null | undefined): Buffer | null {
@@ -286,7 +292,16 @@ export class ProducerImpl implements Producer {
     const k = `${topic}\u0000${partition}`;
     let q = this.queues.get(k);
     if (!q) {
-      q = { topic, partition, open: null, ready: [], inFlight: 0, nextSequence: 0, retrying: false };
+      q = {
+        topic,
+        partition,
+        open: null,
+        ready: [],
+        inFlight: 0,
+        nextSequence: 0,
+        retrying: false,
+        recovering: false,
+      };
       this.queues.set(k, q);
     }
     return q;
@@ -386,7 +401,8 @@ export class ProducerImpl implements Producer {
             if (force || waited >= this.lingerMs) this.closeBatch(q);
             else lingering = Math.min(lingering, this.lingerMs - waited);
           }
-          if (q.ready.length === 0 || q.retrying || q.inFlight >= this.maxInFlight) continue;
+          if (q.ready.length === 0 || q.retrying || q.inFlight >= (q.recovering ? 1 : this.maxInFlight))
+            continue;
           if (!this.idempotent && q.inFlight > 0 && this.maxInFlight === 1) continue;
           const leader = this.cluster.leaderFor(q.topic, q.partition);
           const batch = q.ready.shift()!;
@@ -499,6 +515,7 @@ export class ProducerImpl implements Producer {
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
     q.retrying = false;
+    if (q.recovering && !q.ready.some((x) => x.baseSequence >= 0)) q.recovering = false;
     this.release(b.sizeBytes);
     for (const p of b.pending) {
       p.resolve({
@@ -514,8 +531,9 @@ export class ProducerImpl implements Producer {
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
     const expired = Date.now() - b.createdAt >= this.deliveryTimeoutMs;
+    // A batch that overtook an earlier one being resent: it is resent too, after it.
     const outOfOrderBehindRetry =
-      q.retrying && (err as { code?: string }).code === 'OUT_OF_ORDER_SEQUENCE_NUMBER';
+      (q.retrying || q.recovering) && (err as { code?: string }).code === 'OUT_OF_ORDER_SEQUENCE_NUMBER';
     if (
       (isRetriable(err) || outOfOrderBehindRetry) &&
       !expired &&
@@ -524,6 +542,7 @@ export class ProducerImpl implements Producer {
     ) {
       // Retry in order: put it back where it was, ahead of newer batches.
       q.retrying = true;
+      q.recovering = true;
       const at = q.ready.findIndex((x) => x.baseSequence > b.baseSequence && x.baseSequence >= 0);
       if (at < 0) q.ready.unshift(b);
       else q.ready.splice(at, 0, b);

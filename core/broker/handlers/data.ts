@@ -135,7 +135,13 @@ export function handleListOffsets(
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => {
-        const found = node.replicas.listOffset(t.name, p.partitionIndex, p.timestamp, req.isolationLevel);
+        const found = node.replicas.listOffset(
+          t.name,
+          p.partitionIndex,
+          p.timestamp,
+          req.isolationLevel,
+          p.currentLeaderEpoch,
+        );
         if (ctx.apiVersion === 0) {
           return {
             partitionIndex: p.partitionIndex,
@@ -165,6 +171,11 @@ export function handleOffsetForLeaderEpoch(
       topic: t.topic,
       partitions: t.partitions.map((p) => {
         try {
+          if (node.replicas.replication !== null) {
+            // In a cluster only the leader answers, for followers truncating and for clients.
+            const code = node.replicas.leaderCheck(t.topic, p.partition, p.currentLeaderEpoch);
+            if (code !== 0) return { partition: p.partition, errorCode: code };
+          }
           const log = node.logs.getLog(t.topic, p.partition);
           if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch > Math.max(0, log.latestEpoch)) {
             return { partition: p.partition, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };

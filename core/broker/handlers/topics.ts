@@ -13,6 +13,7 @@ import type { DeleteTopicsRequestData, DeleteTopicsResponse } from '../../protoc
 import type { MetadataRequestData, MetadataResponse } from '../../protocol/messages/metadata.js';
 import type { InferInput } from '../../protocol/schema.js';
 import { errorAnswer } from '../kafka-errors.js';
+import { clusterCreateTopics, clusterMetadata } from '../replication/cluster-topics.js';
 import type { CallContext, NodeParts } from './context.js';
 
 type MetadataTopic = NonNullable<InferInput<typeof MetadataResponse>['topics']>[number];
@@ -22,6 +23,8 @@ export function handleMetadata(
   ctx: CallContext,
   req: MetadataRequestData,
 ): InferInput<typeof MetadataResponse> {
+  if (node.replicas.replication !== null)
+    return clusterMetadata(node, ctx, req, node.replicas.replication.view);
   const { logs } = node;
   // v0: an empty list means all topics; v1+: null means all, [] means none.
   const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
@@ -87,7 +90,9 @@ export function handleCreateTopics(
   node: NodeParts,
   _ctx: CallContext,
   req: CreateTopicsRequestData,
-): InferInput<typeof CreateTopicsResponse> {
+): InferInput<typeof CreateTopicsResponse> | Promise<InferInput<typeof CreateTopicsResponse>> {
+  if (node.replicas.replication !== null)
+    return clusterCreateTopics(node, req, node.replicas.replication.view);
   const seen = new Set<string>();
   const topics = req.topics.map((t) => {
     if (seen.has(t.name)) {
