@@ -124,6 +124,8 @@ const MAX_IMMEDIATE_RUNS = 100;
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 const TOPICS_FILE_VERSION = 1;
+/** Directories of the data dir that other parts of the node own (the Raft metadata log). */
+const OTHER_OWNERS: ReadonlySet<string> = new Set(['cluster-metadata']);
 const DELETE_DIR_RE = /^(.+)-(\d+)\.([0-9a-f]{32})-delete$/;
 const STRAY_DIR_RE = /-(stray|future)$/;
 
@@ -638,6 +640,7 @@ export class LogManager {
     for (const entry of this.fs.readdir(this.dataDir).sort()) {
       const full = path.join(this.dataDir, entry);
       if (!this.fs.isDirectory(full)) continue;
+      if (OTHER_OWNERS.has(entry)) continue; // not ours: the cluster's metadata log lives here
       if (DELETE_DIR_RE.test(entry)) {
         this.fs.rmrf(full);
         continue;

@@ -1,0 +1,241 @@
+/**
+ * Three real `trib broker` processes forming one replicated cluster (docs/cluster.md): an RF=3
+ * topic created through our client, an idempotent acks=all producer, the partition leader
+ * SIGKILLed while it writes, a new leader elected, the killed broker restarted, and every
+ * acknowledged record read back exactly once.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect, type KafkaClient } from '../../core/client/index.js';
+import { BIN, ROOT } from '../cli/spawn.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Node {
+  id: number;
+  args: string[];
+  child: ChildProcess | null;
+  stderr: string;
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('TRIB_')) delete env[k];
+  return env;
+}
+
+/** Starts (or restarts) a node; resolves once it says it runs in the cluster (registered, unfenced). */
+function start(node: Node, timeoutMs = 20_000): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'broker', ...node.args], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  node.child = child;
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () => reject(new Error(`broker ${node.id} did not join in ${timeoutMs} ms:\n${seen}`)),
+      timeoutMs,
+    );
+    child.stderr!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      node.stderr += d.toString();
+      if (seen.includes(`broker ${node.id} is running in the cluster`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`broker ${node.id} exited (${code ?? signal}):\n${seen}`));
+    });
+  });
+}
+
+function kill(node: Node, signal: NodeJS.Signals): Promise<void> {
+  const child = node.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+const nodes: Node[] = [];
+const dirs: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => kill(n, 'SIGKILL')));
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function cluster(): Promise<{ bootstrap: string; nodes: Node[] }> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-cluster-'));
+  dirs.push(root);
+  const ports: number[] = [];
+  for (let i = 0; i < 6; i++) ports.push(await freePort());
+  const quorum = [1, 2, 3].map((id) => `${id}@127.0.0.1:${ports[id + 2]}`).join(',');
+  const created = [1, 2, 3].map(
+    (id): Node => ({
+      id,
+      child: null,
+      stderr: '',
+      args: [
+        '--node-id',
+        String(id),
+        '--data-dir',
+        path.join(root, `d${id}`),
+        '--listen',
+        `127.0.0.1:${ports[id - 1]}`,
+        '--controller-listen',
+        `127.0.0.1:${ports[id + 2]}`,
+        '--controller-quorum',
+        quorum,
+        // failover in ~2.5 s instead of ~9.5 s (docs/cluster.md, "What the timeouts add up to")
+        '--set',
+        'broker.session.timeout.ms=2000',
+        '--set',
+        'broker.heartbeat.interval.ms=500',
+      ],
+    }),
+  );
+  nodes.push(...created);
+  await Promise.all(created.map((n) => start(n)));
+  return {
+    bootstrap: ports
+      .slice(0, 3)
+      .map((p) => `127.0.0.1:${p}`)
+      .join(','),
+    nodes: created,
+  };
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
+}
+
+describe('three trib broker processes', () => {
+  it('replicate an RF=3 topic and lose no acknowledged record when the leader is SIGKILLed', async () => {
+    const c = await cluster();
+    const k: KafkaClient = await connect({ 'bootstrap.servers': c.bootstrap });
+    try {
+      const admin = k.admin();
+      await until(
+        'create an RF=3 topic',
+        async () => {
+          await admin
+            .createTopics([{ topic: 'orders', numPartitions: 1, replicationFactor: 3 }])
+            .catch((err) => {
+              if (!/exists/i.test(String((err as Error).message))) throw err;
+            });
+          return true;
+        },
+        10_000,
+      );
+      const described = await until(
+        'the partition has a leader and a full ISR',
+        async () => {
+          const [t] = await admin.describeTopics(['orders']);
+          const p = t?.partitions[0];
+          return p && p.leader > 0 && p.isr.length === 3 ? p : undefined;
+        },
+        10_000,
+      );
+      expect([...described.replicas].sort()).toEqual([1, 2, 3]);
+
+      const producer = k.producer({ acks: 'all', 'linger.ms': 1 });
+      const acked: string[] = [];
+      let seq = 0;
+      const produce = async (): Promise<void> => {
+        const value = `r${seq++}`;
+        try {
+          await producer.send({ topic: 'orders', partition: 0, value });
+          acked.push(value);
+        } catch {
+          // not acknowledged: may or may not be in the log, but at most once
+        }
+      };
+      while (acked.length < 200) await produce();
+
+      const leader = c.nodes.find((n) => n.id === described.leader)!;
+      await kill(leader, 'SIGKILL');
+      const killedAt = acked.length;
+
+      const after = await until(
+        'a new leader is elected',
+        async () => {
+          const [t] = await admin.describeTopics(['orders']);
+          const p = t?.partitions[0];
+          return p && p.leader > 0 && p.leader !== leader.id ? p : undefined;
+        },
+        15_000,
+      );
+      expect(after.leaderEpoch).toBeGreaterThan(described.leaderEpoch);
+      const deadline = Date.now() + 20_000;
+      while (acked.length < killedAt + 200 && Date.now() < deadline) await produce();
+      expect(acked.length).toBeGreaterThanOrEqual(killedAt + 200);
+
+      await start(leader);
+      await until(
+        'the restarted broker rejoins the ISR',
+        async () => {
+          const [t] = await admin.describeTopics(['orders']);
+          return t?.partitions[0]?.isr.includes(leader.id) ? true : undefined;
+        },
+        15_000,
+      );
+      await producer.close();
+
+      const consumer = k.consumer({ 'auto.offset.reset': 'earliest' });
+      consumer.assign([{ topic: 'orders', partition: 0 }]);
+      const seen = new Map<string, number>();
+      const readDeadline = Date.now() + 10_000;
+      while (Date.now() < readDeadline && !acked.every((v) => seen.has(v))) {
+        for (const r of await consumer.poll({ timeoutMs: 200 })) {
+          const v = r.value?.toString() ?? '';
+          seen.set(v, (seen.get(v) ?? 0) + 1);
+        }
+      }
+      await consumer.close();
+      const missing = acked.filter((v) => !seen.has(v));
+      const duplicated = [...seen].filter(([, n]) => n > 1).map(([v]) => v);
+      expect(missing).toEqual([]);
+      expect(duplicated).toEqual([]);
+    } finally {
+      await k.close();
+      // One clean stop (controlled shutdown needs a controller majority, so not all at once).
+      const first = c.nodes.find((n) => n.child?.exitCode === null && n.child.signalCode === null);
+      if (first) {
+        await kill(first, 'SIGTERM');
+        expect(first.child!.exitCode).toBe(0);
+        expect(first.stderr).toContain('broker stopped');
+      }
+      await Promise.all(c.nodes.map((n) => kill(n, 'SIGKILL')));
+    }
+  }, 60_000);
+});
