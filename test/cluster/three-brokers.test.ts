@@ -83,7 +83,22 @@ afterAll(async () => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/**
+ * Free ports are found by binding port 0 and closing it, so another test running at the same time
+ * may take one before a broker binds it: a start that fails with EADDRINUSE is retried on new ports.
+ */
 async function cluster(): Promise<{ bootstrap: string; nodes: Node[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await clusterOnce();
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+      for (const n of nodes.splice(0)) await kill(n, 'SIGKILL');
+    }
+  }
+}
+
+async function clusterOnce(): Promise<{ bootstrap: string; nodes: Node[] }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-cluster-'));
   dirs.push(root);
   const ports: number[] = [];
