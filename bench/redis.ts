@@ -1,7 +1,7 @@
 /**
  * The peer: Redis Streams on the same machine, in the same run. redis-server (installed with
  * apt-get when missing) runs on a free port in a temporary directory with `--appendonly yes
- * --appendfsync everysec` and no RDB snapshots. Measured:
+ * --appendfsync everysec`, no RDB snapshots and no automatic AOF rewrite. Measured:
  *
  * - XADD of 100-byte values, pipelined, by redis-benchmark (native, like kcat: one connection,
  *   100 commands in flight) and by a raw-RESP Node client (10,000 commands in flight);
@@ -21,6 +21,7 @@ import {
   exited,
   formatNumber,
   freePort,
+  killOnExit,
   makePayload,
   nowMs,
   procCpuMs,
@@ -77,9 +78,12 @@ async function startRedis(server: string, dir: string): Promise<RedisServer> {
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+    // No background AOF rewrite (a forked child writing the whole stream) during the broker's runs.
+    '--auto-aof-rewrite-percentage', '0',
     '--daemonize', 'no', '--protected-mode', 'no', '--logfile', '',
   ];
   const child: ChildProcess = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(child);
   let out = '';
   await new Promise<void>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`redis-server did not start:\n${out}`)), 10_000);
@@ -309,14 +313,14 @@ async function simple(port: number, ...args: string[]): Promise<void> {
   client.close();
 }
 
-interface Run {
+export interface Run {
   perSec: number;
   /** redis-server CPU time per record, µs. */
   cpuUs: number;
 }
 
 /** The run with the highest rate, and a note listing every run's rate. */
-function best(runs: readonly Run[]): Run & { note: string } {
+export function best(runs: readonly Run[]): Run & { note: string } {
   const top = runs.reduce((a, b) => (b.perSec > a.perSec ? b : a));
   const note =
     runs.length > 1 ? `best of ${runs.length}: ${runs.map((r) => formatNumber(r.perSec)).join(', ')}` : '';
@@ -335,104 +339,118 @@ function csvRate(run: { code: number; stdout: string; stderr: string }, command:
 }
 
 /**
- * Runs the Redis Streams peer measurements. Each is repeated (3 times, once with `quick`) and the
- * best run counts, as for the broker: on a machine shared with other work the best run is the
- * one least disturbed.
+ * A running redis-server and the four measurements. The broker bench keeps one open and runs a
+ * Redis measurement right before each of its own, so that both see the same machine: on a machine
+ * shared with other work, figures taken a minute apart are not comparable.
  */
-export async function runRedisBench(
-  opts: RedisBenchOptions = {},
-): Promise<{ results: BenchResult[]; figures: RedisFigures; version: string }> {
+export interface RedisPeer {
+  readonly version: string;
+  /** `records` XADDs into a fresh stream by redis-benchmark (native) and by the Node client. */
+  xadd(records: number): Promise<{ native: Run | null; node: Run }>;
+  /** Reads the stream the last xadd() left: Node catch-up with XRANGE, and redis-benchmark's XRANGE. */
+  read(records: number): Promise<{ catchUp: Run; native: Run | null }>;
+  close(): Promise<void>;
+}
+
+export async function openRedisPeer(): Promise<RedisPeer> {
   const { server, benchmark } = ensureRedis();
-  const records = opts.quick ? 300_000 : 1_000_000;
-  const repeats = opts.quick ? 1 : 3;
-  const n = records.toLocaleString('en-US');
   const dir = tempDir('redis');
-  const redis = await startRedis(server, dir.path);
-  const results: BenchResult[] = [];
+  const redis = await startRedis(server, dir.path).catch((err: unknown) => {
+    dir.remove();
+    throw err;
+  });
   /** Runs `fn` and returns its rate and redis-server's CPU time per record. */
   const measure = async (count: number, fn: () => Promise<number>): Promise<Run> => {
     const cpu0 = procCpuMs(redis.pid);
     const perSec = await fn();
     return { perSec, cpuUs: ((procCpuMs(redis.pid) - cpu0) * 1000) / count };
   };
-  const push = (name: string, run: Run & { note: string }, note: string): void => {
-    results.push({
-      name,
-      value: run.perSec,
-      unit: 'records/s',
-      note: [note, run.note].filter(Boolean).join('; '),
-    });
+  const value = makePayload(VALUE_SIZE, 1).toString('latin1');
+  let closed = false;
+  return {
+    version: redis.version,
+    async xadd(records) {
+      const n = records.toLocaleString('en-US');
+      let native: Run | null = null;
+      if (benchmark) {
+        progress(`redis: redis-benchmark XADD ${n} × ${VALUE_SIZE} B`);
+        await simple(redis.port, 'DEL', KEY);
+        native = await measure(records, async () =>
+          // biome-ignore format: flags and their values in pairs
+          csvRate(await runTool(benchmark, [
+            '-h', '127.0.0.1', '-p', String(redis.port), '-c', '1', '-P', '100',
+            '-n', String(records), '--csv', 'XADD', KEY, '*', 'v', value,
+          ]), 'XADD'),
+        );
+      }
+      // Our raw-RESP client, more in flight. The stream it leaves is the one read() reads.
+      progress(`redis: Node RESP client XADD ${n} × ${VALUE_SIZE} B`);
+      await simple(redis.port, 'DEL', KEY);
+      const node = await measure(
+        records,
+        async () => (records * 1000) / (await xaddNode(redis.port, records, 10_000)),
+      );
+      return { native, node };
+    },
+    async read(records) {
+      progress(`redis: XRANGE catch-up of ${records.toLocaleString('en-US')} entries`);
+      const catchUp = await measure(
+        records,
+        async () => (records * 1000) / (await xrangeCatchUp(redis.port, records, 10_000)),
+      );
+      // The same reads from a native client, to see past the Node client's parsing: redis-benchmark
+      // repeats one XRANGE COUNT 10000 (from the start: an XRANGE costs the same wherever it starts).
+      let native: Run | null = null;
+      if (benchmark) {
+        const requests = Math.max(30, Math.round(records / 10_000));
+        progress(`redis: redis-benchmark XRANGE COUNT 10000 × ${requests}`);
+        native = await measure(requests * 10_000, async () => {
+          // biome-ignore format: flags and their values in pairs
+          const run = await runTool(benchmark, [
+            '-h', '127.0.0.1', '-p', String(redis.port), '-c', '1', '-P', '1',
+            '-n', String(requests), '--csv', 'XRANGE', KEY, '-', '+', 'COUNT', '10000',
+          ]);
+          return csvRate(run, 'XRANGE') * 10_000;
+        });
+      }
+      return { catchUp, native };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await redis.stop();
+      dir.remove();
+    },
+  };
+}
+
+/** How many 100-byte records each Redis measurement moves. */
+export const redisRecords = (quick: boolean | undefined): number => (quick ? 300_000 : 1_000_000);
+
+/**
+ * The Redis Streams peer on its own: one round of the four measurements (the broker bench
+ * repeats them, paired with its own runs), with redis-server's CPU time per record.
+ */
+export async function runRedisBench(
+  opts: RedisBenchOptions = {},
+): Promise<{ results: BenchResult[]; figures: RedisFigures; version: string }> {
+  const records = redisRecords(opts.quick);
+  const peer = await openRedisPeer();
+  const results: BenchResult[] = [];
+  const push = (name: string, run: Run | null, note: string): void => {
+    if (!run) return;
+    results.push({ name, value: run.perSec, unit: 'records/s', note });
     results.push({ name: `${name}: redis-server CPU`, value: run.cpuUs, unit: 'µs/record' });
   };
   try {
-    // redis-benchmark: native client (like kcat), one connection, 100 commands in flight.
-    const native: Run[] = [];
-    if (benchmark) {
-      const value = makePayload(VALUE_SIZE, 1).toString('latin1');
-      for (let i = 0; i < repeats; i++) {
-        progress(`redis: redis-benchmark XADD ${n} × ${VALUE_SIZE} B`);
-        await simple(redis.port, 'DEL', KEY);
-        native.push(
-          await measure(records, async () =>
-            // biome-ignore format: flags and their values in pairs
-            csvRate(await runTool(benchmark, [
-              '-h', '127.0.0.1', '-p', String(redis.port), '-c', '1', '-P', '100',
-              '-n', String(records), '--csv', 'XADD', KEY, '*', 'v', value,
-            ]), 'XADD'),
-          ),
-        );
-      }
-      push('redis XADD 100 B (redis-benchmark)', best(native), '1 connection, pipeline 100, AOF everysec');
-    }
-    // Our raw-RESP client, more in flight. The stream it leaves is the one read below.
-    const node: Run[] = [];
-    for (let i = 0; i < repeats; i++) {
-      progress(`redis: Node RESP client XADD ${n} × ${VALUE_SIZE} B`);
-      await simple(redis.port, 'DEL', KEY);
-      node.push(
-        await measure(records, async () => (records * 1000) / (await xaddNode(redis.port, records, 10_000))),
-      );
-    }
-    push('redis XADD 100 B (Node RESP)', best(node), '1 connection, 10,000 in flight, AOF everysec');
-
-    const catchUp: Run[] = [];
-    for (let i = 0; i < repeats; i++) {
-      progress(`redis: XRANGE catch-up of ${n} entries`);
-      catchUp.push(
-        await measure(
-          records,
-          async () => (records * 1000) / (await xrangeCatchUp(redis.port, records, 10_000)),
-        ),
-      );
-    }
-    push('redis XRANGE catch-up 100 B (Node RESP)', best(catchUp), 'COUNT 10000 per request, one at a time');
-
-    // The same reads from a native client, to see past the Node client's parsing: redis-benchmark
-    // repeats one XRANGE COUNT 10000 (from the start: an XRANGE costs the same wherever it starts).
-    const nativeRead: Run[] = [];
-    if (benchmark) {
-      const requests = Math.max(50, Math.round((2 * records) / 10_000));
-      for (let i = 0; i < repeats; i++) {
-        progress(`redis: redis-benchmark XRANGE COUNT 10000 × ${requests}`);
-        nativeRead.push(
-          await measure(requests * 10_000, async () => {
-            // biome-ignore format: flags and their values in pairs
-            const run = await runTool(benchmark, [
-              '-h', '127.0.0.1', '-p', String(redis.port), '-c', '1', '-P', '1',
-              '-n', String(requests), '--csv', 'XRANGE', KEY, '-', '+', 'COUNT', '10000',
-            ]);
-            return csvRate(run, 'XRANGE') * 10_000;
-          }),
-        );
-      }
-      push(
-        'redis XRANGE COUNT 10000 (redis-benchmark)',
-        best(nativeRead),
-        `${requests} requests, one at a time`,
-      );
-    }
-    const xadd = best([...native, ...node]);
-    const read = best([...catchUp, ...nativeRead]);
+    const w = await peer.xadd(records);
+    push('redis XADD 100 B (redis-benchmark)', w.native, '1 connection, pipeline 100, AOF everysec');
+    push('redis XADD 100 B (Node RESP)', w.node, '1 connection, 10,000 in flight, AOF everysec');
+    const r = await peer.read(records);
+    push('redis XRANGE catch-up 100 B (Node RESP)', r.catchUp, 'COUNT 10000 per request, one at a time');
+    push('redis XRANGE COUNT 10000 (redis-benchmark)', r.native, 'one request at a time, from the start');
+    const xadd = best([w.node, ...(w.native ? [w.native] : [])]);
+    const read = best([r.catchUp, ...(r.native ? [r.native] : [])]);
     return {
       results,
       figures: {
@@ -441,11 +459,10 @@ export async function runRedisBench(
         xaddCpuUs: xadd.cpuUs,
         readCpuUs: read.cpuUs,
       },
-      version: redis.version,
+      version: peer.version,
     };
   } finally {
-    await redis.stop();
-    dir.remove();
+    await peer.close();
   }
 }
 

@@ -10,14 +10,13 @@
  *   npm run bench -- --markdown out.md  # and as Markdown tables (for bench/RESULTS.md)
  *   npm run bench -- --profile DIR      # broker runs under --cpu-prof; top frames printed
  *
- * Modules: records (bench/records.ts), log (bench/log.ts), redis, broker, latency, streams
- * (bench/streams.ts), connect (bench/connect.ts).
+ * Modules: records (bench/records.ts), log (bench/log.ts), redis, broker, latency, and the layers
+ * above: streams, connect, postgres, s3, mirror, registry (bench/<name>.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RedisFigures } from './redis.js';
 import type { BenchResult } from './types.js';
 import {
   cpuPressure,
@@ -30,7 +29,24 @@ import {
   tempDir,
 } from './util.js';
 
-const MODULES = ['records', 'log', 'redis', 'broker', 'latency', 'streams', 'connect'] as const;
+/** Benchmarks of the layers above the broker, and the function each exports. */
+const EXTRA_MODULES = [
+  ['streams', 'runStreamsBench'],
+  ['connect', 'runConnectBench'],
+  ['postgres', 'runPostgresBench'],
+  ['s3', 'runS3Bench'],
+  ['mirror', 'runMirrorBench'],
+  ['registry', 'run'],
+] as const;
+
+const MODULES = [
+  'records',
+  'log',
+  'redis',
+  'broker',
+  'latency',
+  ...EXTRA_MODULES.map(([name]) => name),
+] as const;
 type ModuleName = (typeof MODULES)[number];
 
 interface Options {
@@ -135,12 +151,10 @@ export async function runAll(opts: Options): Promise<Section[]> {
       }
     });
   }
-  let redis: RedisFigures | undefined;
-  if (opts.only.has('redis') || opts.only.has('broker')) {
+  if (opts.only.has('redis')) {
     await section('redis streams (bench/redis.ts)', async () => {
       const mod = await load<typeof import('./redis.js')>('./redis.js');
       const out = await mod.runRedisBench({ quick });
-      redis = out.figures;
       return out.results.map((r, i) =>
         i === 0 ? { ...r, note: `redis-server ${out.version}; ${r.note ?? ''}` } : r,
       );
@@ -148,9 +162,8 @@ export async function runAll(opts: Options): Promise<Section[]> {
   }
   if (opts.only.has('broker')) {
     await section('broker (bench/broker.ts)', async () => {
-      if (!redis) throw new Error('the Redis baseline failed, so the broker has nothing to compare with');
       const mod = await load<typeof import('./broker.js')>('./broker.js');
-      return mod.runBrokerBench({ quick, redis, profileDir: opts.profileDir });
+      return mod.runBrokerBench({ quick, profileDir: opts.profileDir });
     });
   }
   if (opts.only.has('latency')) {
@@ -159,22 +172,16 @@ export async function runAll(opts: Options): Promise<Section[]> {
       return mod.runLatencyBench({ quick });
     });
   }
-  if (opts.only.has('streams')) {
-    await section('streams (bench/streams.ts)', async () => {
-      const mod = await load<{ runStreamsBench?(o: { quick?: boolean }): Promise<BenchResult[]> }>(
-        './streams.js',
-      );
-      if (!mod.runStreamsBench) throw new Error('bench/streams.ts does not export runStreamsBench');
-      return mod.runStreamsBench({ quick });
-    });
-  }
-  if (opts.only.has('connect')) {
-    await section('connect (bench/connect.ts)', async () => {
-      const mod = await load<{ runConnectBench?(o: { quick?: boolean }): Promise<BenchResult[]> }>(
-        './connect.js',
-      );
-      if (!mod.runConnectBench) throw new Error('bench/connect.ts does not export runConnectBench');
-      return mod.runConnectBench({ quick });
+  // The layers above the broker: each module exports one `run…Bench({ quick })`.
+  for (const [name, fn] of EXTRA_MODULES) {
+    if (!opts.only.has(name)) continue;
+    await section(`${name} (bench/${name}.ts)`, async () => {
+      const mod = await load<
+        Record<string, ((o: { quick?: boolean }) => Promise<BenchResult[]>) | undefined>
+      >(`./${name}.js`);
+      const run = mod[fn];
+      if (!run) throw new Error(`bench/${name}.ts does not export ${fn}`);
+      return run({ quick });
     });
   }
   return sections;

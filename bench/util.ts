@@ -43,6 +43,16 @@ export function procCpuSplitMs(pid: number): { user: number; sys: number } {
 }
 
 /**
+ * Minor page faults of process `pid` so far (/proc/<pid>/stat field 10): fresh memory touched for
+ * the first time. A path that allocates new buffers per request shows them, and pays for them in
+ * kernel time.
+ */
+export function procMinorFaults(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[7]);
+}
+
+/**
  * CPU time of process `pid` so far, in milliseconds, at nanosecond resolution: the sum of its
  * live threads' run time (/proc/<pid>/task/<tid>/schedstat, the figure /proc/<pid>/stat rounds
  * to ticks). Falls back to /proc/<pid>/stat when schedstat is unavailable.
@@ -127,10 +137,23 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** A fresh directory under the OS temp dir; `remove()` deletes it with everything inside. */
+const tempDirs = new Set<string>();
+
+/**
+ * A fresh directory under the OS temp dir; `remove()` deletes it with everything inside (and so
+ * does this process's exit, when a bench fails or is interrupted before removing it).
+ */
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `trib-bench-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  hookExit();
+  tempDirs.add(path);
+  return {
+    path,
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      tempDirs.delete(path);
+    },
+  };
 }
 
 /** Absolute path of an executable on PATH, or null. */
@@ -195,6 +218,36 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+const children = new Set<ChildProcess>();
+let exitHooked = false;
+
+/** On exit (or SIGINT/SIGTERM): kill the children still running, then remove the temp dirs. */
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const cleanUp = (): void => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Kills `child` (SIGKILL) if this process exits first — a bench that fails or is interrupted
+ * must not leave a broker or a redis-server behind.
+ */
+export function killOnExit(child: ChildProcess): void {
+  hookExit();
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 /** Waits for a child to exit; resolves with its exit code (or 128 + signal number-ish on a signal). */
 export function exited(child: ChildProcess): Promise<number> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
@@ -213,6 +266,8 @@ export interface BrokerProcess {
   cpuMs(): number;
   /** How long its threads have waited for a CPU so far (ms). */
   runQueueWaitMs(): number;
+  /** Its minor page faults so far. */
+  minorFaults(): number;
   /** The same in ticks (10 ms), split into user (JavaScript, V8) and system (kernel: sockets, files) time. */
   cpuSplitMs(): { user: number; sys: number };
   /** SIGTERM, wait for a graceful exit (which writes a CPU profile when one was asked for). */
@@ -269,6 +324,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions): Promise<Br
     ? [...nodeArgs, '--input-type=module', '-e', BROKER_LAUNCHER, '--', ...brokerArgs]
     : [...nodeArgs, join(REPO_ROOT, 'bin/trib.js'), 'broker', ...brokerArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: REPO_ROOT });
+  killOnExit(child);
   let stderr = '';
   const bootstrap = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`broker did not start within 20 s:\n${stderr}`)), 20_000);
@@ -294,6 +350,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions): Promise<Br
     cpuMs: () => procCpuMs(pid),
     cpuSplitMs: () => procCpuSplitMs(pid),
     runQueueWaitMs: () => procRunQueueWaitMs(pid),
+    minorFaults: () => procMinorFaults(pid),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const done = exited(child);
@@ -319,20 +376,29 @@ export interface ToolRun {
 /**
  * Runs `cmd args` with stdin from `stdinFile` (or nothing) and measures its wall time and its own
  * CPU time: a `sh` wrapper waits for it, then reports its children's CPU time (cutime + cstime of
- * /proc/$$/stat) on fd 3. `onStdout` sees stdout as it arrives; otherwise stdout is kept (text).
+ * /proc/$$/stat) on fd 3. `onStdout` sees stdout as it arrives; `stdoutFile` receives it;
+ * otherwise stdout is kept (text).
  */
 export async function runTool(
   cmd: string,
   args: readonly string[],
-  opts: { stdinFile?: string; onStdout?: (chunk: Buffer) => void; discardStdout?: boolean } = {},
+  opts: {
+    stdinFile?: string;
+    onStdout?: (chunk: Buffer) => void;
+    discardStdout?: boolean;
+    /** Write stdout into this file (nothing passes through this process while the tool runs). */
+    stdoutFile?: string;
+  } = {},
 ): Promise<ToolRun> {
   const script = '"$@" <&4; rc=$?; cat /proc/$$/stat >&3; exit $rc';
   const stdinFd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : openSync('/dev/null', 'r');
+  const stdoutFd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : undefined;
   const start = nowMs();
   const child = spawn('sh', ['-c', script, 'sh', cmd, ...args], {
-    stdio: ['ignore', opts.discardStdout ? 'ignore' : 'pipe', 'pipe', 'pipe', stdinFd],
+    stdio: ['ignore', stdoutFd ?? (opts.discardStdout ? 'ignore' : 'pipe'), 'pipe', 'pipe', stdinFd],
   });
   closeSync(stdinFd);
+  if (stdoutFd !== undefined) closeSync(stdoutFd);
   let stdout = '';
   let stderr = '';
   let stat = '';
