@@ -30,6 +30,8 @@ import type {
 } from './types.js';
 
 export { KafkaClientError } from './errors.js';
+/** The Java client's key → partition mapping, for code that must agree with the producer on where a key lives. */
+export { murmur2, murmur2Partition } from './murmur2.js';
 export * from './types.js';
 
 let clientCount = 0;
