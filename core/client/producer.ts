@@ -398,8 +398,13 @@ export class ProducerImpl implements Producer {
         for (const q of this.queues.values()) {
           if (q.open && q.open.pending.length > 0) {
             const waited = now - q.open.createdAt;
-            if (force || waited >= this.lingerMs) this.closeBatch(q);
-            else lingering = Math.min(lingering, this.lingerMs - waited);
+            // A lingered batch closes only when it can leave now; while the partition's requests
+            // are all in flight it keeps filling (up to batch.size), as Kafka's accumulator does,
+            // instead of queueing many small batches behind them.
+            const canLeave =
+              q.ready.length === 0 && !q.retrying && q.inFlight < (q.recovering ? 1 : this.maxInFlight);
+            if (force || (waited >= this.lingerMs && canLeave)) this.closeBatch(q);
+            else if (waited < this.lingerMs) lingering = Math.min(lingering, this.lingerMs - waited);
           }
           if (q.ready.length === 0 || q.retrying || q.inFlight >= (q.recovering ? 1 : this.maxInFlight))
             continue;
