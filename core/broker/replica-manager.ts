@@ -21,6 +21,7 @@ import type { LogManager } from '../log/log-manager.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { batchSize, decodeBatch } from '../records/index.js';
 import { errorAnswer } from './kafka-errors.js';
+import { startProduceResult } from './produce-result.js';
 import { produceReplicated } from './replication/replicated-produce.js';
 import type { ReplicationManager } from './replication/replication-manager.js';
 
@@ -115,21 +116,9 @@ export class ReplicaManager {
     const results: PartitionProduceResult[] = [];
     const toFlush = new Set<PartitionLog>();
     for (const e of entries) {
-      const result: PartitionProduceResult = {
-        topic: e.topic,
-        partition: e.partition,
-        errorCode: 0,
-        errorMessage: null,
-        baseOffset: -1,
-        logAppendTime: -1,
-        logStartOffset: -1,
-      };
+      const result = startProduceResult(e, acks);
       results.push(result);
-      if (acks !== 0 && acks !== 1 && acks !== -1) {
-        result.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
-        result.errorMessage = `acks must be 0, 1 or -1 (all), got ${acks}`;
-        continue;
-      }
+      if (result.errorCode !== 0) continue;
       try {
         const log = this.lookup(e.topic, e.partition);
         if (!e.records || e.records.length === 0) {

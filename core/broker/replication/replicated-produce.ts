@@ -10,6 +10,7 @@ import { LogError } from '../../log/errors.js';
 import type { PartitionLog } from '../../log/log.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { errorAnswer } from '../kafka-errors.js';
+import { startProduceResult } from '../produce-result.js';
 import type { PartitionProduce, PartitionProduceResult } from '../replica-manager.js';
 import type { ReplicationManager } from './replication-manager.js';
 
@@ -33,21 +34,9 @@ export async function produceReplicated(
   const results: PartitionProduceResult[] = [];
   const waits: Promise<void>[] = [];
   for (const e of entries) {
-    const result: PartitionProduceResult = {
-      topic: e.topic,
-      partition: e.partition,
-      errorCode: 0,
-      errorMessage: null,
-      baseOffset: -1,
-      logAppendTime: -1,
-      logStartOffset: -1,
-    };
+    const result = startProduceResult(e, acks);
     results.push(result);
-    if (acks !== 0 && acks !== 1 && acks !== -1) {
-      result.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
-      result.errorMessage = `acks must be 0, 1 or -1 (all), got ${acks}`;
-      continue;
-    }
+    if (result.errorCode !== 0) continue;
     try {
       result.errorCode = deps.leaderCheck(e.topic, e.partition);
       if (result.errorCode !== 0) {
