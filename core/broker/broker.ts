@@ -9,6 +9,7 @@ import { type FileSystem, nodeFileSystem } from '../env/fs.js';
 import { LogManager } from '../log/log-manager.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { RequestData, ResponseInput, SupportedApiKey } from '../protocol/messages/index.js';
+import { ClusterLogSync } from './cluster-log-sync.js';
 import { type ClusterView, isSingleNodeView } from './cluster-view.js';
 import { type BrokerConfig, parseBrokerConfig, retentionMs, rollMs } from './config.js';
 import {
@@ -130,6 +131,7 @@ export class Broker implements NodeParts {
   private self: Endpoint;
   /** The cluster view of a multi-node cluster; undefined on a single node. */
   private readonly view: ClusterView | undefined;
+  private logSync: ClusterLogSync | undefined;
   private readonly handlers: HandlerTable;
   private closed = false;
 
@@ -145,7 +147,7 @@ export class Broker implements NodeParts {
       port: opts.endpoint?.port ?? 0,
       rack: config['broker.rack'] as string | null,
     };
-    this.groups = new GroupHandlers(this);
+    this.groups = new GroupHandlers(this, opts.log);
     this.view = opts.clusterView && !isSingleNodeView(opts.clusterView) ? opts.clusterView : undefined;
     this.handlers = {
       [ApiKey.ApiVersions]: handleApiVersions,
@@ -184,9 +186,10 @@ export class Broker implements NodeParts {
     let broker: Broker | undefined;
     try {
       broker = new Broker(opts, config, logs);
-      await broker.groups.start();
+      if (!broker.view) await broker.groups.start();
       logs.start();
       broker.startReplication(opts);
+      if (broker.view) await broker.groups.start(); // follows the replicated __consumer_offsets
       return broker;
     } catch (err) {
       if (broker) await broker.close();
@@ -206,6 +209,16 @@ export class Broker implements NodeParts {
       lagTimeMaxMs: this.config['replica.lag.time.max.ms'] as number,
       fetcher: opts.replicaFetcher,
       onHighWatermark: (log) => replicas.wake(log),
+      log: opts.log,
+      fs: opts.fs,
+    });
+    // deleted topics, reassigned-away replicas and topic configs reach the local logs
+    this.logSync = new ClusterLogSync({
+      view: this.view,
+      logs: this.logs,
+      replication: replicas.replication,
+      selfId: this.self.nodeId,
+      fs: opts.fs ?? nodeFileSystem,
       log: opts.log,
     });
   }
@@ -246,6 +259,7 @@ export class Broker implements NodeParts {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.logSync?.close();
     await this.replicas.replication?.close();
     this.replicas.close();
     await this.groups.close();

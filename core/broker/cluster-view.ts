@@ -67,6 +67,58 @@ export interface TopicCreation {
   configs: Record<string, string>;
 }
 
+/** One item's outcome of a cluster admin call: null error = done (committed). */
+export interface AdminItemResult {
+  /** Kafka's error name (UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG, ELECTION_NOT_NEEDED, …) or null. */
+  error: string | null;
+  message: string | null;
+}
+
+export interface TopicPartitionRef {
+  topic: string;
+  partition: number;
+}
+
+export interface PartitionReassignment extends TopicPartitionRef {
+  /** The target replicas, preferred leader first; null cancels the ongoing reassignment. */
+  replicas: number[] | null;
+}
+
+export interface OngoingReassignment extends TopicPartitionRef {
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+}
+
+/**
+ * The admin requests a cluster's controller carries out (Kafka forwards them to the active
+ * controller). Each resolves once the change is committed and this broker's view shows it (or,
+ * after a bounded wait, with the controller's answer); rejects with a ClusterError for a failure
+ * of the whole call (NOT_CONTROLLER, REQUEST_TIMED_OUT, …), per-item refusals are results.
+ */
+export interface ClusterAdmin {
+  deleteTopics(topics: readonly string[]): Promise<(AdminItemResult & { topic: string })[]>;
+  createPartitions(
+    changes: readonly { topic: string; count: number; assignments: number[][] | null }[],
+    validateOnly: boolean,
+  ): Promise<(AdminItemResult & { topic: string })[]>;
+  /** Incremental: a null value deletes the override. */
+  alterTopicConfigs(
+    changes: readonly { topic: string; configs: Record<string, string | null> }[],
+    validateOnly: boolean,
+  ): Promise<(AdminItemResult & { topic: string })[]>;
+  /** partitions null: every partition. */
+  electLeaders(
+    type: 'preferred' | 'unclean',
+    partitions: readonly TopicPartitionRef[] | null,
+  ): Promise<(AdminItemResult & TopicPartitionRef)[]>;
+  alterPartitionReassignments(
+    reassignments: readonly PartitionReassignment[],
+  ): Promise<(AdminItemResult & TopicPartitionRef)[]>;
+  /** partitions null: every ongoing reassignment. */
+  listPartitionReassignments(partitions: readonly TopicPartitionRef[] | null): Promise<OngoingReassignment[]>;
+}
+
 export interface ClusterView {
   brokers(): BrokerEndpoint[];
   topics(): Iterable<TopicDescription>;
@@ -81,6 +133,15 @@ export interface ClusterView {
    * name (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, …).
    */
   createTopic?(spec: TopicCreation): Promise<TopicDescription>;
+  /**
+   * Whether the view holds at least everything committed before this broker (re)joined the
+   * cluster, so that a topic missing from it is really gone (optional: absent means always).
+   * A restarting broker's first view may be an old snapshot; local logs of topics it lacks are
+   * kept until this is true.
+   */
+  caughtUp?(): boolean;
+  /** The other admin requests, through the controller (optional: without it a cluster broker refuses them). */
+  readonly admin?: ClusterAdmin;
 }
 
 /** A refusal carrying Kafka's error name as `code` (the broker maps it to the numeric code). */

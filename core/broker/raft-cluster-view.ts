@@ -10,8 +10,10 @@
  *
  * - brokers() lists the registered brokers that are not fenced (the live ones): a Metadata
  *   response names them, and a replica on another broker is offline otherwise.
- * - alterPartition and createTopic resolve once the local image holds the committed change (so
- *   partitions() / topics() report it), or after `applyWaitMs` with the controller's answer.
+ * - alterPartition, createTopic and the admin calls (deleteTopics, createPartitions,
+ *   alterTopicConfigs, electLeaders, alterPartitionReassignments) resolve once the local image
+ *   holds the committed change (so partitions() / topics() report it), or after `applyWaitMs`
+ *   with the controller's answer.
  * - Refusals carry Kafka's error names: AlterPartitionError for the four stale/ineligible
  *   answers of AlterPartition, ClusterError otherwise (NOT_CONTROLLER, REQUEST_TIMED_OUT,
  *   TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, …).
@@ -19,20 +21,28 @@
 import { isControllerError } from '../cluster/controller/errors.js';
 import type {
   AlterPartitionResponse,
+  ApiRequest,
+  ApiResponse,
+  ControllerApi,
   ControllerChannel,
   CreateTopicsResponse,
 } from '../cluster/controller/requests.js';
 import type { MetadataImage, PartitionImage } from '../cluster/metadata/image.js';
 import type { MetadataSource } from '../cluster/metadata/listener.js';
 import {
+  type AdminItemResult,
   type AlterPartitionChange,
   AlterPartitionError,
   type BrokerEndpoint,
+  type ClusterAdmin,
   ClusterError,
   type ClusterView,
+  type OngoingReassignment,
   type PartitionAssignment,
+  type PartitionReassignment,
   type TopicCreation,
   type TopicDescription,
+  type TopicPartitionRef,
 } from './cluster-view.js';
 
 export interface RaftClusterViewOptions {
@@ -54,8 +64,10 @@ const ALTER_CODES: ReadonlySet<string> = new Set<AlterCode>([
   'INELIGIBLE_REPLICA',
 ]);
 
-export class RaftClusterView implements ClusterView {
+export class RaftClusterView implements ClusterView, ClusterAdmin {
   private readonly applyWaitMs: number;
+  /** DeleteTopics, CreatePartitions, AlterConfigs, ElectLeaders, reassignments: the methods below. */
+  readonly admin: ClusterAdmin = this;
 
   constructor(private readonly opts: RaftClusterViewOptions) {
     this.applyWaitMs = opts.applyWaitMs ?? 5000;
@@ -77,6 +89,12 @@ export class RaftClusterView implements ClusterView {
 
   *partitions(): Iterable<PartitionAssignment> {
     for (const p of this.opts.metadata.image().partitions()) yield assignment(p);
+  }
+
+  /** True once the image holds this broker's current registration: it is then no older than the join. */
+  caughtUp(): boolean {
+    const epoch = this.opts.brokerEpoch();
+    return epoch >= 0 && this.opts.metadata.image().brokers.get(this.opts.brokerId)?.epoch === epoch;
   }
 
   onChange(listener: () => void): () => void {
@@ -168,6 +186,156 @@ export class RaftClusterView implements ClusterView {
     return { name: spec.name, topicId: result.topicId ?? '', configs: { ...spec.configs } };
   }
 
+  async deleteTopics(topics: readonly string[]): Promise<(AdminItemResult & { topic: string })[]> {
+    const before = this.opts.metadata.image();
+    const response = await this.controller('deleteTopics', { topics: [...topics] }, 'DeleteTopics');
+    const results = topics.map((topic, i) => ({ topic, ...item(response.topics[i]) }));
+    const gone = results
+      .filter((r) => r.error === null)
+      .map((r) => before.topicByName(r.topic)?.topicId ?? before.topics.get(r.topic)?.topicId)
+      .filter((id): id is string => id !== undefined);
+    await this.waitFor((img) => (gone.every((id) => !img.topics.has(id)) ? true : undefined));
+    return results;
+  }
+
+  async createPartitions(
+    changes: readonly { topic: string; count: number; assignments: number[][] | null }[],
+    validateOnly: boolean,
+  ): Promise<(AdminItemResult & { topic: string })[]> {
+    const response = await this.controller(
+      'createPartitions',
+      {
+        topics: changes.map((c) => ({
+          name: c.topic,
+          count: c.count,
+          ...(c.assignments ? { assignments: c.assignments } : {}),
+        })),
+        validateOnly,
+      },
+      'CreatePartitions',
+    );
+    const results = changes.map((c, i) => ({ topic: c.topic, ...item(response.topics[i]) }));
+    if (!validateOnly) {
+      const grown = changes.filter((_, i) => results[i]!.error === null);
+      await this.waitFor((img) =>
+        grown.every((c) => (img.topicByName(c.topic)?.partitions.size ?? 0) >= c.count) ? true : undefined,
+      );
+    }
+    return results;
+  }
+
+  async alterTopicConfigs(
+    changes: readonly { topic: string; configs: Record<string, string | null> }[],
+    validateOnly: boolean,
+  ): Promise<(AdminItemResult & { topic: string })[]> {
+    const response = await this.controller(
+      'alterConfigs',
+      {
+        resources: changes.map((c) => ({ type: 'topic' as const, name: c.topic, configs: { ...c.configs } })),
+        validateOnly,
+      },
+      'AlterConfigs',
+    );
+    const results = changes.map((c, i) => ({ topic: c.topic, ...item(response.resources[i]) }));
+    if (!validateOnly) {
+      const applied = changes.filter((_, i) => results[i]!.error === null);
+      await this.waitFor((img) =>
+        applied.every((c) => {
+          const t = img.topicByName(c.topic);
+          if (!t) return true; // deleted meanwhile
+          return Object.entries(c.configs).every(([k, v]) => (t.configs.get(k) ?? null) === v);
+        })
+          ? true
+          : undefined,
+      );
+    }
+    return results;
+  }
+
+  async electLeaders(
+    type: 'preferred' | 'unclean',
+    partitions: readonly TopicPartitionRef[] | null,
+  ): Promise<(AdminItemResult & TopicPartitionRef)[]> {
+    const before = this.opts.metadata.image();
+    const response = await this.controller(
+      'electLeaders',
+      { electionType: type, partitions: partitions === null ? null : partitions.map(ref) },
+      'ElectLeaders',
+    );
+    const results = response.partitions.map((r) => ({ ...ref(r), ...item(r) }));
+    const elected = results.filter((r) => r.error === null);
+    await this.waitFor((img) =>
+      elected.every((r) => {
+        const p = img.partition(r.topic, r.partition);
+        const was = before.partition(r.topic, r.partition);
+        if (!p || (was && p.topicId !== was.topicId)) return true;
+        if (was && p.partitionEpoch <= was.partitionEpoch) return false;
+        return type === 'unclean' ? p.leader >= 0 : p.leader === preferredReplica(p);
+      })
+        ? true
+        : undefined,
+    );
+    return results;
+  }
+
+  async alterPartitionReassignments(
+    reassignments: readonly PartitionReassignment[],
+  ): Promise<(AdminItemResult & TopicPartitionRef)[]> {
+    const before = this.opts.metadata.image();
+    const response = await this.controller(
+      'alterPartitionReassignments',
+      {
+        reassignments: reassignments.map((r) => ({
+          ...ref(r),
+          replicas: r.replicas === null ? null : [...r.replicas],
+        })),
+      },
+      'AlterPartitionReassignments',
+    );
+    const results = reassignments.map((r, i) => ({ ...ref(r), ...item(response.partitions[i]) }));
+    const moved = reassignments.filter((_, i) => results[i]!.error === null);
+    await this.waitFor((img) =>
+      moved.every((r) => {
+        const p = img.partition(r.topic, r.partition);
+        const was = before.partition(r.topic, r.partition);
+        if (!p || (was && p.topicId !== was.topicId)) return true;
+        if (r.replicas === null) return p.addingReplicas.length === 0 && p.removingReplicas.length === 0;
+        return r.replicas.every((b) => p.replicas.includes(b));
+      })
+        ? true
+        : undefined,
+    );
+    return results;
+  }
+
+  async listPartitionReassignments(
+    partitions: readonly TopicPartitionRef[] | null,
+  ): Promise<OngoingReassignment[]> {
+    const response = await this.controller(
+      'listPartitionReassignments',
+      { partitions: partitions === null ? null : partitions.map(ref) },
+      'ListPartitionReassignments',
+    );
+    return response.partitions.map((p) => ({
+      ...ref(p),
+      replicas: [...p.replicas],
+      addingReplicas: [...p.addingReplicas],
+      removingReplicas: [...p.removingReplicas],
+    }));
+  }
+
+  private async controller<A extends ControllerApi>(
+    api: A,
+    request: ApiRequest<A>,
+    what: string,
+  ): Promise<ApiResponse<A>> {
+    try {
+      return await this.opts.controllers.call(api, request);
+    } catch (err) {
+      throw toClusterError(err, what);
+    }
+  }
+
   /** Resolves with pick(image) once it is defined, or undefined after applyWaitMs. */
   private waitFor<T>(pick: (image: MetadataImage) => T | undefined): Promise<T | undefined> {
     const now = pick(this.opts.metadata.image());
@@ -205,6 +373,21 @@ function assignment(p: PartitionImage): PartitionAssignment {
     leaderEpoch: p.leaderEpoch,
     partitionEpoch: p.partitionEpoch,
   };
+}
+
+function ref(r: TopicPartitionRef): TopicPartitionRef {
+  return { topic: r.topic, partition: r.partition };
+}
+
+/** A per-item controller answer; a missing one is a server error. */
+function item(r: { error: string | null; message?: string } | undefined): AdminItemResult {
+  if (!r) return { error: 'UNKNOWN_SERVER_ERROR', message: 'the controller sent no answer for this item' };
+  return { error: r.error, message: r.error === null ? null : (r.message ?? r.error) };
+}
+
+/** The replica a preferred election makes leader: the first target replica. */
+function preferredReplica(p: PartitionImage): number {
+  return p.replicas.find((r) => !p.removingReplicas.includes(r)) ?? -1;
 }
 
 /** A controller failure (NOT_CONTROLLER, REQUEST_TIMED_OUT, a lost connection) as a ClusterError. */

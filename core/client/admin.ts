@@ -20,6 +20,7 @@ import type {
   ListOffsetsResult,
   NewTopic,
   OffsetSpec,
+  PartitionReassignment,
   TopicDescription,
   TopicPartition,
   TopicPartitionOffset,
@@ -383,6 +384,84 @@ export class AdminImpl implements Admin {
       controllerId: res.controllerId,
       brokers: res.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack })),
     };
+  }
+
+  async electLeaders(
+    type: 'preferred' | 'unclean',
+    partitions?: readonly TopicPartition[],
+  ): Promise<TopicPartition[]> {
+    const res = await this.cluster.request(await this.controller(), ApiKey.ElectLeaders, {
+      electionType: type === 'unclean' ? 1 : 0,
+      topicPartitions:
+        partitions === undefined
+          ? null
+          : [...groupBy(partitions, (p) => p.topic)].map(([topic, ps]) => ({
+              topic,
+              partitions: ps.map((p) => p.partition),
+            })),
+      timeoutMs: 60_000,
+    });
+    if (res.errorCode !== 0) throw brokerError(res.errorCode, `electing ${type} leaders`);
+    const elected: TopicPartition[] = [];
+    for (const t of res.replicaElectionResults) {
+      for (const p of t.partitionResult) {
+        if (p.errorCode === ErrorCode.ELECTION_NOT_NEEDED) continue;
+        if (p.errorCode !== 0)
+          throw brokerError(
+            p.errorCode,
+            `electing a ${type} leader for ${t.topic}-${p.partitionId}`,
+            p.errorMessage,
+          );
+        elected.push({ topic: t.topic, partition: p.partitionId });
+      }
+    }
+    return elected;
+  }
+
+  async alterPartitionReassignments(
+    reassignments: readonly (TopicPartition & { replicas: readonly number[] | null })[],
+  ): Promise<void> {
+    const res = await this.cluster.request(await this.controller(), ApiKey.AlterPartitionReassignments, {
+      timeoutMs: 60_000,
+      topics: [...groupBy(reassignments, (r) => r.topic)].map(([name, rs]) => ({
+        name,
+        partitions: rs.map((r) => ({
+          partitionIndex: r.partition,
+          replicas: r.replicas === null ? null : [...r.replicas],
+        })),
+      })),
+    });
+    if (res.errorCode !== 0) throw brokerError(res.errorCode, 'reassigning partitions', res.errorMessage);
+    for (const t of res.responses) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0)
+          throw brokerError(p.errorCode, `reassigning ${t.name}-${p.partitionIndex}`, p.errorMessage);
+      }
+    }
+  }
+
+  async listPartitionReassignments(partitions?: readonly TopicPartition[]): Promise<PartitionReassignment[]> {
+    const res = await this.cluster.request(await this.controller(), ApiKey.ListPartitionReassignments, {
+      timeoutMs: 60_000,
+      topics:
+        partitions === undefined
+          ? null
+          : [...groupBy(partitions, (p) => p.topic)].map(([name, ps]) => ({
+              name,
+              partitionIndexes: ps.map((p) => p.partition),
+            })),
+    });
+    if (res.errorCode !== 0)
+      throw brokerError(res.errorCode, 'listing partition reassignments', res.errorMessage);
+    return res.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        replicas: [...p.replicas],
+        addingReplicas: [...p.addingReplicas],
+        removingReplicas: [...p.removingReplicas],
+      })),
+    );
   }
 
   async close(): Promise<void> {

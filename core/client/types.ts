@@ -107,6 +107,11 @@ export interface Producer {
   send(record: ProducerRecord): Promise<RecordMetadata>;
   /** Sends many records; resolves with their metadata in the same order. */
   sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]>;
+  /**
+   * Sends many records; resolves once all are acknowledged (rejects on the first failure), without
+   * a RecordMetadata per record: the cheaper form when the offsets are not needed.
+   */
+  sendAll(records: readonly ProducerRecord[]): Promise<void>;
   /** Sends everything buffered now and waits for it. */
   flush(): Promise<void>;
   /** Flushes, then releases resources. */
@@ -316,7 +321,30 @@ export interface Admin {
   alterGroupOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
   deleteRecords(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   describeCluster(): Promise<ClusterDescription>;
+  /**
+   * Leader election (ElectLeaders): 'preferred' moves leadership back to each partition's first
+   * replica, 'unclean' elects any live replica of a leaderless partition (may lose records).
+   * partitions omitted: every partition. Resolves with the partitions where an election ran;
+   * ELECTION_NOT_NEEDED for a named partition is not a failure.
+   */
+  electLeaders(
+    type: 'preferred' | 'unclean',
+    partitions?: readonly TopicPartition[],
+  ): Promise<TopicPartition[]>;
+  /** Moves partitions to new replicas (AlterPartitionReassignments); replicas null cancels an ongoing move. */
+  alterPartitionReassignments(
+    reassignments: readonly (TopicPartition & { replicas: readonly number[] | null })[],
+  ): Promise<void>;
+  /** Reassignments in progress (ListPartitionReassignments); partitions omitted: all. */
+  listPartitionReassignments(partitions?: readonly TopicPartition[]): Promise<PartitionReassignment[]>;
   close(): Promise<void>;
+}
+
+/** A partition being moved: its replicas now (target + removing), and those being added and removed. */
+export interface PartitionReassignment extends TopicPartition {
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
 }
 
 /** Where a client connects: a Kafka-protocol cluster, or the embedded log in a data directory. */

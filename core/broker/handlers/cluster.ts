@@ -1,9 +1,11 @@
 /**
- * ApiVersions, DescribeCluster, InitProducerId, and the single-node answers of the cluster APIs
- * (ElectLeaders, partition reassignments) until replication arrives.
+ * ApiVersions, DescribeCluster, InitProducerId, and the cluster APIs (ElectLeaders, partition
+ * reassignments): through the controller in a multi-node cluster (cluster-admin.ts), the
+ * single-node answers otherwise.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { advertisedApiVersions } from '../../protocol/messages/index.js';
+import { clusterAlterReassignments, clusterElectLeaders, clusterListReassignments } from './cluster-admin.js';
 import type { CallContext, NodeParts, Req, Res } from './context.js';
 
 export function handleApiVersions(): Res<'ApiVersions'> {
@@ -42,7 +44,8 @@ export function handleElectLeaders(
   node: NodeParts,
   _ctx: CallContext,
   req: Req<'ElectLeaders'>,
-): Res<'ElectLeaders'> {
+): Res<'ElectLeaders'> | Promise<Res<'ElectLeaders'>> {
+  if (node.replicas.replication !== null) return clusterElectLeaders(req, node.replicas.replication.view);
   const topics =
     req.topicPartitions ??
     node.logs.topics().map((t) => ({
@@ -68,7 +71,9 @@ export function handleAlterPartitionReassignments(
   node: NodeParts,
   _ctx: CallContext,
   req: Req<'AlterPartitionReassignments'>,
-): Res<'AlterPartitionReassignments'> {
+): Res<'AlterPartitionReassignments'> | Promise<Res<'AlterPartitionReassignments'>> {
+  if (node.replicas.replication !== null)
+    return clusterAlterReassignments(req, node.replicas.replication.view);
   const self = node.endpoint().nodeId;
   return {
     errorCode: 0,
@@ -96,7 +101,13 @@ export function handleAlterPartitionReassignments(
   };
 }
 
-export function handleListPartitionReassignments(): Res<'ListPartitionReassignments'> {
+export function handleListPartitionReassignments(
+  node: NodeParts,
+  _ctx: CallContext,
+  req: Req<'ListPartitionReassignments'>,
+): Res<'ListPartitionReassignments'> | Promise<Res<'ListPartitionReassignments'>> {
+  if (node.replicas.replication !== null)
+    return clusterListReassignments(req, node.replicas.replication.view);
   return { errorCode: 0, errorMessage: null, topics: [] };
 }
 

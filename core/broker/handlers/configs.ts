@@ -1,6 +1,7 @@
 /**
  * DescribeConfigs, AlterConfigs, IncrementalAlterConfigs for topics (resource type 2) and,
- * read-only, for the broker (resource type 4).
+ * read-only, for the broker (resource type 4). In a multi-node cluster topic configs live in the
+ * cluster metadata: they are read from it and changed through the controller (cluster-admin.ts).
  */
 import { LogError } from '../../log/errors.js';
 import { LOG_CONFIG_DOCS, type LogConfig } from '../../log/log-config.js';
@@ -17,6 +18,7 @@ import type {
 import type { InferInput } from '../../protocol/schema.js';
 import { BROKER_CONFIG_DEFS, type ConfigDef } from '../config.js';
 import { errorAnswer } from '../kafka-errors.js';
+import { CONFIG_SOURCE_CODE, clusterAlterConfigs, clusterTopicConfigs } from './cluster-admin.js';
 import type { CallContext, NodeParts } from './context.js';
 
 export const RESOURCE_TOPIC = 2;
@@ -62,25 +64,29 @@ export function handleDescribeConfigs(
     try {
       let configs: DescribedConfig[];
       if (r.resourceType === RESOURCE_TOPIC) {
-        const info = node.logs.topic(r.resourceName);
-        if (!info) throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${r.resourceName} does not exist`);
-        const sourceCode = {
-          TOPIC_CONFIG: SOURCE.topic,
-          STATIC_BROKER_CONFIG: SOURCE.staticBroker,
-          DEFAULT_CONFIG: SOURCE.default,
-        };
-        configs = node.logs.describeTopicConfigs(info.name).map((entry) => {
+        const repl = node.replicas.replication;
+        const described = repl
+          ? clusterTopicConfigs(node, repl.view, r.resourceName)
+          : (() => {
+              const info = node.logs.topic(r.resourceName);
+              return info && { config: info.config, entries: node.logs.describeTopicConfigs(info.name) };
+            })();
+        if (!described)
+          throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${r.resourceName} does not exist`);
+        const sourceCode = CONFIG_SOURCE_CODE;
+        const config = described.config;
+        configs = described.entries.map((entry) => {
           const name = entry.name as keyof LogConfig;
           return {
             name,
-            value: formatValue(info.config[name]),
+            value: formatValue(config[name]),
             readOnly: false,
             isDefault: entry.source === 'DEFAULT_CONFIG',
             configSource: sourceCode[entry.source],
             isSensitive: false,
             synonyms: req.includeSynonyms
               ? [
-                  { name, value: formatValue(info.config[name]), source: sourceCode[entry.source] },
+                  { name, value: formatValue(config[name]), source: sourceCode[entry.source] },
                   ...(entry.source !== 'DEFAULT_CONFIG' && entry.brokerSynonym
                     ? [{ name: entry.brokerSynonym, value: null, source: SOURCE.default }]
                     : []),
@@ -164,7 +170,13 @@ export function handleAlterConfigs(
   node: NodeParts,
   _ctx: CallContext,
   req: AlterConfigsRequestData,
-): InferInput<typeof AlterConfigsResponse> {
+): InferInput<typeof AlterConfigsResponse> | Promise<InferInput<typeof AlterConfigsResponse>> {
+  const repl = node.replicas.replication;
+  if (repl !== null) {
+    return clusterAlterConfigs(node, req.resources, false, req.validateOnly, repl.view).then((responses) => ({
+      responses,
+    }));
+  }
   return {
     responses: req.resources.map((r) =>
       alterTopic(node, r.resourceType, r.resourceName, () => {
@@ -184,7 +196,15 @@ export function handleIncrementalAlterConfigs(
   node: NodeParts,
   _ctx: CallContext,
   req: IncrementalAlterConfigsRequestData,
-): InferInput<typeof IncrementalAlterConfigsResponse> {
+):
+  | InferInput<typeof IncrementalAlterConfigsResponse>
+  | Promise<InferInput<typeof IncrementalAlterConfigsResponse>> {
+  const repl = node.replicas.replication;
+  if (repl !== null) {
+    return clusterAlterConfigs(node, req.resources, true, req.validateOnly, repl.view).then((responses) => ({
+      responses,
+    }));
+  }
   return {
     responses: req.resources.map((r) =>
       alterTopic(node, r.resourceType, r.resourceName, () => {

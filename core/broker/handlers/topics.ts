@@ -1,5 +1,6 @@
 /**
- * Metadata, CreateTopics, DeleteTopics, CreatePartitions.
+ * Metadata, CreateTopics, DeleteTopics, CreatePartitions. In a multi-node cluster they act on the
+ * cluster through the controller (replication/cluster-topics.ts, cluster-admin.ts).
  */
 import { LogError } from '../../log/errors.js';
 import { topicNameProblem } from '../../log/topic-name.js';
@@ -14,6 +15,7 @@ import type { MetadataRequestData, MetadataResponse } from '../../protocol/messa
 import type { InferInput } from '../../protocol/schema.js';
 import { errorAnswer } from '../kafka-errors.js';
 import { clusterCreateTopics, clusterMetadata } from '../replication/cluster-topics.js';
+import { clusterCreatePartitions, clusterDeleteTopics } from './cluster-admin.js';
 import type { CallContext, NodeParts } from './context.js';
 
 type MetadataTopic = NonNullable<InferInput<typeof MetadataResponse>['topics']>[number];
@@ -158,7 +160,9 @@ export function handleDeleteTopics(
   node: NodeParts,
   ctx: CallContext,
   req: DeleteTopicsRequestData,
-): InferInput<typeof DeleteTopicsResponse> {
+): InferInput<typeof DeleteTopicsResponse> | Promise<InferInput<typeof DeleteTopicsResponse>> {
+  if (node.replicas.replication !== null)
+    return clusterDeleteTopics(node, ctx, req, node.replicas.replication.view);
   const byId = new Map(node.logs.topics().map((t) => [t.topicId, t.name]));
   const wanted =
     ctx.apiVersion >= 6
@@ -198,7 +202,9 @@ export function handleCreatePartitions(
   node: NodeParts,
   _ctx: CallContext,
   req: CreatePartitionsRequestData,
-): InferInput<typeof CreatePartitionsResponse> {
+): InferInput<typeof CreatePartitionsResponse> | Promise<InferInput<typeof CreatePartitionsResponse>> {
+  if (node.replicas.replication !== null)
+    return clusterCreatePartitions(node, req, node.replicas.replication.view);
   const results = req.topics.map((t) => {
     try {
       const info = node.logs.topic(t.name);

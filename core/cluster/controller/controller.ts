@@ -65,6 +65,8 @@ export class QuorumController implements ControllerChannel {
   /** Bumped on every activation change: operations of an older generation are refused. */
   private generation = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Callers waiting on operations of the current generation: answered NOT_CONTROLLER on deactivation. */
+  private readonly waiting = new Set<(err: ControllerError) => void>();
   private pending = 0;
   private timer: TimerHandle | null = null;
   private stopped = false;
@@ -133,6 +135,15 @@ export class QuorumController implements ControllerChannel {
     this.timer?.cancel();
     this.timer = null;
     this.sessions.clear();
+    // An operation in flight may wait for its proposal's outcome for up to Raft's propose
+    // timeout (an entry of a deposed leader commits or is overwritten only once the new leader's
+    // log reaches it). Its caller is told now, so that it goes to the new controller at once; the
+    // outcome is unknown to it, as with any timeout.
+    if (this.waiting.size > 0) {
+      const err = this.notController();
+      for (const fail of [...this.waiting]) fail(err);
+      this.waiting.clear();
+    }
     if (was) this.log(`controller ${this.opts.log.status().id} inactive`);
   }
 
@@ -194,8 +205,22 @@ export class QuorumController implements ControllerChannel {
       () => {},
       () => {},
     );
-    return p.finally(() => {
+    const settled = p.finally(() => {
       this.pending--;
+    });
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: ControllerError): void => reject(err);
+      this.waiting.add(fail);
+      settled.then(
+        (v) => {
+          this.waiting.delete(fail);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.waiting.delete(fail);
+          reject(err);
+        },
+      );
     });
   }
 

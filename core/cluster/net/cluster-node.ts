@@ -121,7 +121,16 @@ export class ClusterNode {
         byId.set(v.id, c);
       }
     }
-    const controllers = new ControllerRouter({ controllers: voters, channel: (id) => byId.get(id)!, clock });
+    const controllers = new ControllerRouter({
+      controllers: voters,
+      channel: (id) => byId.get(id)!,
+      clock,
+      // calls start at, and after a failure go straight to, the leader this node's Raft follows
+      leaderHint: () => {
+        const s = raft.status();
+        return s.stopped ? null : s.leaderId;
+      },
+    });
     let listener: ControllerListener | null = null;
     let rpc: RpcServer | null = null;
     if (isVoter && local !== null) {
