@@ -243,9 +243,9 @@ export const BROKER_CONFIG_DEFS = {
   },
   'offsets.topic.replication.factor': {
     type: 'int',
-    default: 1,
+    default: 3,
     min: 1,
-    doc: 'Replication factor of __consumer_offsets (capped by the number of brokers).',
+    doc: 'Replication factor of __consumer_offsets in a cluster (capped by the number of live brokers when it is created; a single node keeps 1).',
   },
   'offsets.retention.minutes': {
     type: 'int',

@@ -29,7 +29,7 @@ import { type Clock, systemClock, type TimerHandle } from '../env/clock.js';
 import { type Random, systemRandom } from '../env/random.js';
 import { ClassicGroup, GroupMember, type GroupProtocol, type GroupState } from './group.js';
 import { ErrorCode } from './group-errors.js';
-import { type GroupStorage, type OffsetCommitEntry, OffsetsStore } from './offsets-store.js';
+import { type GroupStorage, LoadAbandoned, type OffsetCommitEntry, OffsetsStore } from './offsets-store.js';
 
 // =============================================================================================
 // Requests and responses (Kafka's JSON field names; fields absent in some versions optional)
@@ -460,7 +460,8 @@ export class GroupCoordinator {
   private readonly log: GroupCoordinatorLogger;
 
   private readonly groups = new Map<string, ClassicGroup>();
-  private readonly loadingPartitions = new Set<number>();
+  /** Partitions being loaded, each with the token of its load (a reload after an unload gets a new one). */
+  private readonly loadingPartitions = new Map<number, object>();
   private readonly ownedPartitions = new Set<number>();
   private phase: Phase = 'starting';
   private expirationTimer: TimerHandle | null = null;
@@ -491,6 +492,10 @@ export class GroupCoordinator {
    * Loads the given `__consumer_offsets` partitions (default: all) and starts serving their
    * groups; meanwhile they answer COORDINATOR_LOAD_IN_PROGRESS, and partitions not loaded
    * answer NOT_COORDINATOR. Rejects if a partition could not be read (it is then not served).
+   * A partition unloaded while it loads is dropped quietly, as is one whose storage gave up the
+   * load ({@link LoadAbandoned}: this broker stopped leading it); loading it again later starts
+   * a fresh read. `load([])` starts the coordinator with no partition (a broker of a cluster
+   * that leads none yet).
    */
   async load(partitions?: readonly number[]): Promise<void> {
     if (this.phase === 'closed') throw new Error('the group coordinator is closed');
@@ -501,15 +506,22 @@ export class GroupCoordinator {
       }
     }
     const toLoad = list.filter((p) => !this.ownedPartitions.has(p) && !this.loadingPartitions.has(p));
-    for (const p of toLoad) this.loadingPartitions.add(p);
+    const tokens = toLoad.map((p) => {
+      const token = {};
+      this.loadingPartitions.set(p, token);
+      return token;
+    });
     this.phase = 'running';
     this.scheduleOffsetExpiration();
     const failures: unknown[] = [];
-    for (const p of toLoad) {
+    for (const [i, p] of toLoad.entries()) {
+      const token = tokens[i]!;
       try {
-        await this.loadOne(p);
+        await this.loadOne(p, token);
       } catch (err) {
+        if (this.loadingPartitions.get(p) !== token) continue; // unloaded meanwhile: nothing to report
         this.loadingPartitions.delete(p);
+        if (err instanceof LoadAbandoned) continue;
         this.log.error(`failed to load __consumer_offsets-${p}`, err);
         failures.push(err);
       }
@@ -518,9 +530,15 @@ export class GroupCoordinator {
       throw new AggregateError(failures, `${failures.length} __consumer_offsets partition(s) failed to load`);
   }
 
-  private async loadOne(partition: number): Promise<void> {
+  /** Whether the partition's groups are loaded and served here. */
+  isLoaded(partition: number): boolean {
+    return this.ownedPartitions.has(partition);
+  }
+
+  private async loadOne(partition: number, token: object): Promise<void> {
     const groups = await this.store.loadGroups(partition);
-    if (this.phase === 'closed' || !this.loadingPartitions.has(partition)) return;
+    // Unloaded (and maybe reloaded) meanwhile: this read is stale.
+    if (this.phase === 'closed' || this.loadingPartitions.get(partition) !== token) return;
     for (const group of groups) this.groups.set(group.groupId, group);
     this.loadingPartitions.delete(partition);
     this.ownedPartitions.add(partition);
@@ -561,7 +579,7 @@ export class GroupCoordinator {
   /** Stops all timers and answers parked requests; afterwards every call answers COORDINATOR_NOT_AVAILABLE. */
   close(): void {
     if (this.phase === 'closed') return;
-    for (const p of [...this.ownedPartitions, ...this.loadingPartitions]) this.unloadPartition(p);
+    for (const p of [...this.ownedPartitions, ...this.loadingPartitions.keys()]) this.unloadPartition(p);
     this.phase = 'closed';
     this.expirationTimer?.cancel();
     this.expirationTimer = null;

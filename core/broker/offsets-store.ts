@@ -447,9 +447,26 @@ export interface GroupLog {
   read(
     fetchOffset: number,
     maxBytes: number,
-    opts?: { minOneBatch?: boolean },
+    opts?: { minOneBatch?: boolean; maxOffset?: number },
   ): { records: Buffer[]; logEndOffset: number };
   readonly logStartOffset?: number;
+  /**
+   * A replicated partition (a cluster): appends one record batch and resolves once the in-sync
+   * replicas hold it (acks=all), or rejects with an error carrying Kafka's error code. Used
+   * instead of append + flush when present.
+   */
+  appendReplicated?(records: Buffer): Promise<void>;
+  /**
+   * A replicated partition: where a load stops reading (the high watermark, once it covers
+   * everything the log held when this broker became its leader), or null when the load must be
+   * given up (this broker no longer leads the partition). Absent: the whole log is read.
+   */
+  loadEnd?(): Promise<number | null>;
+}
+
+/** A load given up because the partition's storage stopped being this broker's (leadership moved). */
+export class LoadAbandoned extends Error {
+  override readonly name = 'LoadAbandoned';
 }
 
 export interface LogGroupStorageOptions {
@@ -461,9 +478,10 @@ export interface LogGroupStorageOptions {
 
 /**
  * A GroupStorage over `__consumer_offsets` partition logs: each append is one uncompressed
- * record batch (so a multi-partition commit is atomic, as in Kafka), made durable by flush().
- * On a single node flush() is the acks=all guarantee; in a cluster `getLog` must hand out a log
- * whose flush() waits for the in-sync replicas.
+ * record batch (so a multi-partition commit is atomic, as in Kafka), made durable by flush()
+ * on a single node, or by `appendReplicated` (the in-sync replicas hold it) in a cluster. A
+ * load reads the whole log, or up to `loadEnd()` when the log has it (a replicated partition:
+ * only what the in-sync replicas hold).
  */
 export function logGroupStorage(
   getLog: (partition: number) => GroupLog,
@@ -480,14 +498,30 @@ export function logGroupStorage(
       if (records.length === 0) return;
       const log = getLog(partition);
       const now = records[records.length - 1]!.timestamp;
-      log.append(encodeBatch(records, { now }));
+      const batch = encodeBatch(records, { now });
+      if (log.appendReplicated) {
+        await log.appendReplicated(batch);
+        return;
+      }
+      log.append(batch);
       await log.flush();
     },
     async *readAll(partition) {
       const log = getLog(partition);
+      let end: number | undefined;
+      if (log.loadEnd) {
+        const e = await log.loadEnd();
+        if (e === null) throw new LoadAbandoned(`${OFFSETS_TOPIC}-${partition} is no longer led here`);
+        end = e;
+      }
       let offset = log.logStartOffset ?? 0;
       for (;;) {
-        const res = log.read(offset, loadBufferBytes, { minOneBatch: true });
+        if (end !== undefined && offset >= end) return;
+        const res = log.read(
+          offset,
+          loadBufferBytes,
+          end === undefined ? { minOneBatch: true } : { minOneBatch: true, maxOffset: end },
+        );
         if (offset >= res.logEndOffset || res.records.length === 0) return;
         let progressed = false;
         for (const chunk of res.records) {
