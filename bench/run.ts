@@ -10,8 +10,9 @@
  *   npm run bench -- --markdown out.md  # and as Markdown tables (for bench/RESULTS.md)
  *   npm run bench -- --profile DIR      # broker runs under --cpu-prof; top frames printed
  *
- * Modules: records (bench/records.ts), log (bench/log.ts), redis, broker, latency, and the layers
- * above: streams, connect, postgres, s3, mirror, registry (bench/<name>.ts).
+ * Modules: records (bench/records.ts), log (bench/log.ts), redis, broker, latency, the layers
+ * above: streams, connect, postgres, s3, mirror, registry, and the replicated cluster: cluster
+ * (bench/<name>.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -37,6 +38,7 @@ const EXTRA_MODULES = [
   ['s3', 'runS3Bench'],
   ['mirror', 'runMirrorBench'],
   ['registry', 'run'],
+  ['cluster', 'runClusterBench'],
 ] as const;
 
 const MODULES = [
