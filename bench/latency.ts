@@ -14,6 +14,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { connect } from '../core/client/index.js';
 import type { ProducerRecord } from '../core/client/types.js';
@@ -61,6 +62,8 @@ interface RateResult {
   clientWaitShare: number;
   /** The measured phase, CLOCK_MONOTONIC µs (to cut a broker profile). */
   window: { fromUs: number; toUs: number };
+  /** This process's garbage-collector pauses during the measured phase (ms). */
+  clientGc: { count: number; maxMs: number; totalMs: number };
 }
 
 async function measureRate(
@@ -91,6 +94,18 @@ async function measureRate(
   let stopConsumer = false;
   const measureFrom = { ms: Number.POSITIVE_INFINITY };
   const measureTo = { ms: Number.POSITIVE_INFINITY };
+
+  // This process's GC pauses in the measured phase: a pause stops producer, consumer and pacer alike.
+  const gc = { count: 0, maxMs: 0, totalMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.startTime < measureFrom.ms || e.startTime >= measureTo.ms) continue;
+      gc.count++;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+      gc.totalMs += e.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
 
   const consuming = (async () => {
     while (!stopConsumer) {
@@ -168,6 +183,7 @@ async function measureRate(
   while (received < sent && nowMs() < deadline) await new Promise((r) => setTimeout(r, 10));
   stopConsumer = true;
   await consuming;
+  gcObserver.disconnect();
   await client.close();
   if (sendErrors > 0) throw new Error(`${sendErrors} sends failed at ${rate} records/s: ${firstError}`);
   if (received < sent) throw new Error(`only ${received} of ${sent} records arrived at ${rate} records/s`);
@@ -183,6 +199,7 @@ async function measureRate(
     brokerWaitShare: brokerWaitMs / measureMs,
     clientWaitShare: clientWaitMs / measureMs,
     window,
+    clientGc: gc,
   };
 }
 
@@ -225,7 +242,8 @@ export async function runLatencyBench(opts: LatencyBenchOptions = {}): Promise<B
         unit: 'µs/record',
         note:
           `producer + consumer, this process; busy ${Math.round((r.clientCpuUsPerRecord * rate) / 10_000)}%, ` +
-          `waiting for a CPU ${Math.round(r.clientWaitShare * 100)}%`,
+          `waiting for a CPU ${Math.round(r.clientWaitShare * 100)}%; ${r.clientGc.count} GC pauses, ` +
+          `longest ${formatNumber(r.clientGc.maxMs)} ms, ${formatNumber(r.clientGc.totalMs)} ms in all`,
       });
     }
   } finally {

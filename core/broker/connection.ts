@@ -25,6 +25,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Clock, TimerHandle } from '../env/clock.js';
+import { isLeasedReadBuffer, releaseReadBuffer } from '../log/read-buffers.js';
 import { ApiKey, apiName } from '../protocol/api-keys.js';
 import {
   decodeRequestHeader,
@@ -495,7 +496,13 @@ export class BrokerConnection {
           socket.cork();
           corked = true;
         }
-        for (const chunk of slot.chunks!) if (!socket.write(chunk)) full = true;
+        for (const chunk of slot.chunks!) {
+          // A leased read buffer (fetched records) goes back to its pool once the kernel has it.
+          const ok = isLeasedReadBuffer(chunk)
+            ? socket.write(chunk, () => releaseReadBuffer(chunk))
+            : socket.write(chunk);
+          if (!ok) full = true;
+        }
         slot.chunks = null;
       }
     }

@@ -1,8 +1,10 @@
 /**
  * Splits a TCP byte stream into Kafka frames: an int32 big-endian size, then `size` bytes
- * (a request or response header and body). Shared by the broker (requests) and the network
- * client (responses); it lives here because the client may import the broker layer, never
- * the reverse.
+ * (a request or response header and body). FrameSplitter serves sockets that hand us the
+ * chunks Node allocated (the broker's accepted sockets: `net.Server` has no `onread`);
+ * DirectFrameReader (below) serves sockets that read into memory we choose (the network
+ * client's, `net.connect({ onread })`). It lives here because the client may import the broker
+ * layer, never the reverse.
  *
  * Memory: received chunks are queued as they are, never merged. A frame that lies inside one
  * chunk is returned as a zero-copy `subarray` of it (the common case for small requests and
@@ -159,3 +161,120 @@ export class FrameSplitter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Frames at least this large are read straight into their own buffer (no staging copy). */
+const DIRECT_FRAME_BYTES = 16 * 1024;
+const DEFAULT_STAGING_BYTES = 64 * 1024;
+
+/**
+ * The receiving side of frames for a socket that reads into memory we choose (`net.connect`'s
+ * `onread: { buffer: () => reader.nextBuffer(), callback: (n) => reader.received(n) }`), so
+ * that a large frame (a fetch response of a megabyte) is read by the kernel straight into a
+ * Buffer of exactly its size: no 64 KiB buffer allocated per socket read, and no copy when the
+ * frame is reassembled.
+ *
+ * Reads go into a reused staging buffer until a size prefix shows a frame of at least 16 KiB
+ * that has not fully arrived: a Buffer of its size is allocated, what has arrived is copied
+ * into it, and the next reads fill exactly its remainder (the kernel never reads past the
+ * frame's end). Smaller frames are copied out of the staging buffer (every frame handed out
+ * owns its memory; the staging buffer is overwritten by the next read).
+ *
+ * A size prefix is validated as soon as its 4 bytes arrive (FramingError, thrown by
+ * `received()`); nothing is allocated for a hostile one.
+ */
+export class DirectFrameReader {
+  private readonly staging: Buffer;
+  /** Unconsumed bytes of `staging` are [start, end). */
+  private start = 0;
+  private end = 0;
+  /** A large frame being filled, or null. */
+  private frame: Buffer | null = null;
+  private filled = 0;
+  private stopped = false;
+
+  /**
+   * @param maxFrameBytes largest accepted size prefix (the frame without its 4-byte prefix).
+   * @param onFrame called with every complete frame (without its prefix), in order.
+   */
+  constructor(
+    readonly maxFrameBytes: number,
+    private readonly onFrame: (frame: Buffer) => void,
+    stagingBytes = DEFAULT_STAGING_BYTES,
+  ) {
+    if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0 || maxFrameBytes > 0x7fffffff) {
+      throw new RangeError(`maxFrameBytes must be an integer in [0, 2^31-1], got ${maxFrameBytes}`);
+    }
+    if (!Number.isInteger(stagingBytes) || stagingBytes < 2 * DIRECT_FRAME_BYTES) {
+      throw new RangeError(`stagingBytes must be an integer of at least ${2 * DIRECT_FRAME_BYTES}`);
+    }
+    this.staging = Buffer.allocUnsafe(stagingBytes);
+  }
+
+  /** Where the next read must put its bytes (never empty). */
+  nextBuffer(): Buffer {
+    if (this.frame !== null) return this.frame.subarray(this.filled);
+    if (this.end === this.staging.length) this.compact();
+    return this.staging.subarray(this.end);
+  }
+
+  /** `n` bytes were read into the start of the last nextBuffer(). Throws FramingError. */
+  received(n: number): void {
+    if (this.stopped || n <= 0) return;
+    if (this.frame !== null) {
+      this.filled += n;
+      if (this.filled < this.frame.length) return;
+      const frame = this.frame;
+      this.frame = null;
+      this.filled = 0;
+      this.onFrame(frame);
+      return;
+    }
+    this.end += n;
+    this.split();
+  }
+
+  /** Drops everything; later reads are ignored (the connection is going away). */
+  stop(): void {
+    this.stopped = true;
+    this.frame = null;
+    this.start = this.end = 0;
+  }
+
+  private split(): void {
+    const buf = this.staging;
+    while (!this.stopped && this.end - this.start >= FRAME_SIZE_BYTES) {
+      const size = buf.readInt32BE(this.start);
+      if (size < 0) throw new FramingError('NEGATIVE_FRAME_SIZE', size, this.maxFrameBytes);
+      if (size > this.maxFrameBytes) throw new FramingError('FRAME_TOO_LARGE', size, this.maxFrameBytes);
+      const bodyStart = this.start + FRAME_SIZE_BYTES;
+      const have = this.end - bodyStart;
+      if (have >= size) {
+        const frame = Buffer.allocUnsafe(size);
+        buf.copy(frame, 0, bodyStart, bodyStart + size);
+        this.start = bodyStart + size;
+        this.onFrame(frame);
+        continue;
+      }
+      if (size >= DIRECT_FRAME_BYTES) {
+        // Read the rest straight into the frame.
+        const frame = Buffer.allocUnsafe(size);
+        buf.copy(frame, 0, bodyStart, this.end);
+        this.frame = frame;
+        this.filled = have;
+        this.start = this.end = 0;
+        return;
+      }
+      // A small frame still arriving: make room for all of it after what is there.
+      if (this.start + FRAME_SIZE_BYTES + size > buf.length) this.compact();
+      return;
+    }
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  private compact(): void {
+    if (this.start === 0) return;
+    this.staging.copy(this.staging, 0, this.start, this.end);
+    this.end -= this.start;
+    this.start = 0;
+  }
+}

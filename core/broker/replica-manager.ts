@@ -18,7 +18,9 @@ import type { Clock, TimerHandle } from '../env/clock.js';
 import { LogError } from '../log/errors.js';
 import type { PartitionLog } from '../log/log.js';
 import type { LogManager } from '../log/log-manager.js';
+import { isLeasedReadBuffer, ReadBufferPool, releaseReadBuffer } from '../log/read-buffers.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { ZERO_COPY_THRESHOLD } from '../protocol/writer.js';
 import { batchSize, decodeBatch } from '../records/index.js';
 import { errorAnswer } from './kafka-errors.js';
 import { startProduceResult } from './produce-result.js';
@@ -67,6 +69,12 @@ export interface FetchParams {
   /** -1 for consumers (read up to the high watermark), a broker id for followers (up to the log end). */
   replicaId: number;
   isolationLevel: number;
+  /**
+   * Read the records into leased buffers of `readBuffers` (core/log/read-buffers.ts): the caller
+   * releases each result's `records` with releaseReadBuffer() once it has been written (the
+   * broker connection does so in the socket write's callback). Without it, plain Buffers.
+   */
+  leaseBuffers?: boolean;
 }
 
 export interface OffsetLookup {
@@ -88,6 +96,8 @@ type Waiter = () => void;
 
 export class ReplicaManager {
   private readonly waiters = new Map<PartitionLog, Set<Waiter>>();
+  /** Reused memory for fetches (FetchParams.leaseBuffers). */
+  readonly readBuffers = new ReadBufferPool();
   private closed = false;
   /** Set on a broker of a multi-node cluster; null on a single node. */
   replication: ReplicationManager | null = null;
@@ -185,6 +195,7 @@ export class ReplicaManager {
       const remaining = deadline - this.clock.monotonic();
       if (remaining <= 0) break;
       const woken = await this.waitForData(logs, remaining);
+      releaseRecords(results);
       results = this.readOnce(entries, params);
       if (!woken || enough(results, params.minBytes)) break;
     }
@@ -194,6 +205,7 @@ export class ReplicaManager {
   private readOnce(entries: readonly PartitionFetch[], params: FetchParams): PartitionFetchResult[] {
     let budget = Math.max(0, params.maxBytes);
     let first = true;
+    const buffers = params.leaseBuffers === true ? this.readBuffers : undefined;
     const out: PartitionFetchResult[] = [];
     for (const e of entries) {
       const r: PartitionFetchResult = {
@@ -219,10 +231,16 @@ export class ReplicaManager {
         if (e.fetchOffset === maxOffset && e.fetchOffset >= log.logStartOffset) continue;
         const maxBytes = Math.min(Math.max(0, e.partitionMaxBytes), budget);
         if (maxBytes === 0 && !first) continue;
-        const read = log.read(e.fetchOffset, maxBytes, { maxOffset, minOneBatch: first });
+        const read = log.read(e.fetchOffset, maxBytes, { maxOffset, minOneBatch: first, buffers });
         if (read.sizeBytes > 0) {
           r.records =
-            read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records, read.sizeBytes);
+            read.records.length === 1 ? read.records[0]! : concatReleasing(read.records, read.sizeBytes);
+          // Bytes this small are copied into the response by the encoder, which would lose the lease.
+          if (r.records.length < ZERO_COPY_THRESHOLD && isLeasedReadBuffer(r.records)) {
+            const leased = r.records;
+            r.records = Buffer.from(leased);
+            releaseReadBuffer(leased);
+          }
           budget = Math.max(0, budget - read.sizeBytes);
           first = false;
         }
@@ -327,6 +345,18 @@ export class ReplicaManager {
     for (const set of this.waiters.values()) for (const w of set) w();
     this.waiters.clear();
   }
+}
+
+/** Gives back the leased read buffers of results that will not be sent. */
+export function releaseRecords(results: readonly PartitionFetchResult[]): void {
+  for (const r of results) if (r.records !== null) releaseReadBuffer(r.records);
+}
+
+/** One Buffer of the parts (a read that spanned segments); leased parts go back at once. */
+function concatReleasing(parts: readonly Buffer[], size: number): Buffer {
+  const all = Buffer.concat(parts, size);
+  for (const part of parts) releaseReadBuffer(part);
+  return all;
 }
 
 function enough(results: readonly PartitionFetchResult[], minBytes: number): boolean {

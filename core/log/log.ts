@@ -41,6 +41,7 @@ import {
 } from './log-loader.js';
 import { assignOffsets, validateAppend } from './log-validator.js';
 import type { ProducerStateManager } from './producer-state.js';
+import type { ReadBufferPool } from './read-buffers.js';
 import { LogSegment, MAX_RELATIVE_OFFSET } from './segment.js';
 
 export type { RecoveryReport } from './log-loader.js';
@@ -367,12 +368,14 @@ export class PartitionLog {
    * Whole batches from the one holding fetchOffset, at most maxBytes in all (minOneBatch: the
    * first batch even when larger, Kafka's KIP-74), only batches wholly below maxOffset (default
    * logEndOffset; the high watermark for consumers). OFFSET_OUT_OF_RANGE when fetchOffset is
-   * below logStartOffset or above logEndOffset.
+   * below logStartOffset or above logEndOffset. With `buffers`, the records are read into
+   * memory leased from that pool (read-buffers.ts): the caller releases each Buffer of
+   * `records` with releaseReadBuffer() once nothing references its bytes (or drops it).
    */
   read(
     fetchOffset: number,
     maxBytes: number,
-    opts?: { maxOffset?: number; minOneBatch?: boolean },
+    opts?: { maxOffset?: number; minOneBatch?: boolean; buffers?: ReadBufferPool },
   ): LogReadResult {
     this.checkUsable();
     if (
@@ -397,7 +400,7 @@ export class PartitionLog {
     let remaining = Math.max(0, maxBytes);
     let minOne = opts?.minOneBatch ?? false;
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
-      const r = this.segments[i]!.read(fetchOffset, remaining, maxOffset, minOne);
+      const r = this.segments[i]!.read(fetchOffset, remaining, maxOffset, minOne, opts?.buffers);
       if (r === null) continue;
       if (r.records.length > 0) {
         result.records.push(r.records);

@@ -41,6 +41,7 @@ import {
 import { LogError } from './errors.js';
 import { indexFileName, logFileName, type TransientSuffix, timeIndexFileName } from './files.js';
 import { OffsetIndex } from './offset-index.js';
+import { type ReadBufferPool, releaseReadBuffer } from './read-buffers.js';
 import { TimeIndex } from './time-index.js';
 
 export interface SegmentConfig {
@@ -235,41 +236,66 @@ export class LogSegment {
    * before startOffset: a fetch inside a batch gets the whole batch), up to maxBytes, stopping
    * before the first batch whose lastOffset >= maxOffset. minOneBatch returns the first batch
    * even when it is larger than maxBytes. null when no batch of the segment reaches startOffset.
-   * One pread in the common case; the result is a slice of it.
+   * One pread in the common case; the result is a slice of it. With `buffers`, the reads go
+   * into memory leased from that pool: the caller owns the result's lease (read-buffers.ts)
+   * and every other window read here is given back before returning.
    */
   read(
     startOffset: number,
     maxBytes: number,
     maxOffset: number,
     minOneBatch: boolean,
+    buffers?: ReadBufferPool,
   ): SegmentReadResult | null {
     this.ensureLoaded();
     const end = this.size;
     let winStart = this.offsetIndex!.lookup(startOffset).position;
     const want = Math.max(0, maxBytes) + READ_SLACK_BYTES;
-    let win = this.readAt(winStart, Math.min(end - winStart, want));
+    let win = this.readWindow(winStart, Math.min(end - winStart, want), buffers, EMPTY);
     let p = 0;
-    for (;;) {
-      if (winStart + p >= end) return null;
-      if (p + HEADER_SIZE > win.length) {
-        winStart += p;
-        p = 0;
-        win = this.readAt(winStart, Math.min(end - winStart, want));
-        this.checkHeader(win, 0, winStart, end);
+    try {
+      for (;;) {
+        if (winStart + p >= end) {
+          releaseReadBuffer(win);
+          return null;
+        }
+        if (p + HEADER_SIZE > win.length) {
+          winStart += p;
+          p = 0;
+          win = this.readWindow(winStart, Math.min(end - winStart, want), buffers, win);
+          this.checkHeader(win, 0, winStart, end);
+        }
+        if (batchLastOffset(win, p) >= startOffset) break;
+        p += this.checkHeader(win, p, winStart + p, end);
       }
-      if (batchLastOffset(win, p) >= startOffset) break;
-      p += this.checkHeader(win, p, winStart + p, end);
+      const firstSize = this.checkHeader(win, p, winStart + p, end);
+      const limit = minOneBatch ? Math.max(maxBytes, firstSize) : maxBytes;
+      if (batchLastOffset(win, p) >= maxOffset || firstSize > limit) {
+        releaseReadBuffer(win);
+        return { records: EMPTY, reachedEnd: false };
+      }
+      const firstPos = winStart + p;
+      const avail = Math.min(limit, end - firstPos);
+      if (win.length - p < avail) {
+        win = this.readWindow(firstPos, avail, buffers, win);
+        p = 0;
+      }
+      return this.sliceBatches(win, p, firstPos, avail, maxOffset, end);
+    } catch (err) {
+      releaseReadBuffer(win);
+      throw err;
     }
-    const firstSize = this.checkHeader(win, p, winStart + p, end);
-    if (batchLastOffset(win, p) >= maxOffset) return { records: EMPTY, reachedEnd: false };
-    const limit = minOneBatch ? Math.max(maxBytes, firstSize) : maxBytes;
-    if (firstSize > limit) return { records: EMPTY, reachedEnd: false };
-    const firstPos = winStart + p;
-    const avail = Math.min(limit, end - firstPos);
-    if (win.length - p < avail) {
-      win = this.readAt(firstPos, avail);
-      p = 0;
-    }
+  }
+
+  /** Whole batches of win from p (file position firstPos), at most avail bytes, below maxOffset. */
+  private sliceBatches(
+    win: Buffer,
+    p: number,
+    firstPos: number,
+    avail: number,
+    maxOffset: number,
+    end: number,
+  ): SegmentReadResult {
     const stop = Math.min(win.length, p + avail);
     let q = p;
     let stoppedByOffset = false;
@@ -282,7 +308,11 @@ export class LogSegment {
       }
       q += size;
     }
-    return { records: win.subarray(p, q), reachedEnd: !stoppedByOffset && firstPos + (q - p) >= end };
+    if (q === p) releaseReadBuffer(win);
+    return {
+      records: q === p ? EMPTY : win.subarray(p, q),
+      reachedEnd: !stoppedByOffset && firstPos + (q - p) >= end,
+    };
   }
 
   /** Position and header facts of the first batch whose lastOffset >= offset; null when none. */
@@ -826,6 +856,30 @@ export class LogSegment {
         { cause: err },
       );
     }
+  }
+
+  /**
+   * readAt into memory from `buffers` when given (the previous window `prev` goes back to it
+   * first: nothing refers to it any more).
+   */
+  private readWindow(
+    position: number,
+    length: number,
+    buffers: ReadBufferPool | undefined,
+    prev: Buffer,
+  ): Buffer {
+    if (buffers === undefined) return this.readAt(position, length);
+    releaseReadBuffer(prev);
+    if (length <= 0) return EMPTY;
+    const buf = buffers.take(length);
+    let n: number;
+    try {
+      n = this.log.read(buf, 0, length, position);
+    } catch (err) {
+      releaseReadBuffer(buf);
+      throw err;
+    }
+    return n === length ? buf : buf.subarray(0, n);
   }
 
   private readAt(position: number, length: number): Buffer {

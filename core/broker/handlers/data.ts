@@ -103,6 +103,8 @@ export async function handleFetch(
     maxBytes: ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER,
     replicaId,
     isolationLevel: req.isolationLevel,
+    // The records go to the socket as they are (connection.ts releases them once written).
+    leaseBuffers: true,
   });
   const responses: { topic: string; partitions: object[] }[] = [];
   let current: { topic: string; partitions: object[] } | undefined;

@@ -20,7 +20,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
-import { FrameSplitter, FramingError } from '../../broker/framing.js';
+import { DirectFrameReader, FramingError } from '../../broker/framing.js';
 import { type Clock, systemClock, type TimerHandle } from '../../env/clock.js';
 import { ApiKey, apiName } from '../../protocol/api-keys.js';
 import { ErrorCode, KafkaProtocolError } from '../../protocol/errors.js';
@@ -133,7 +133,7 @@ export class NetworkConnection extends EventEmitter<ConnectionEvents> {
   readonly nodeId: number | undefined;
   /** `host:port`. */
   readonly broker: string;
-  private readonly splitter: FrameSplitter;
+  private readonly reader: DirectFrameReader;
   private readonly clock: Clock;
   private readonly log: (msg: string) => void;
   private readonly maxInFlight: number;
@@ -148,16 +148,16 @@ export class NetworkConnection extends EventEmitter<ConnectionEvents> {
   private constructor(
     private readonly socket: Socket,
     private readonly opts: NetworkConnectionOptions,
+    reader: DirectFrameReader,
   ) {
     super();
+    this.reader = reader;
     this.nodeId = opts.nodeId;
     this.broker = `${opts.host}:${opts.port}`;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? (() => {});
     this.maxInFlight = positiveInt(opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 'maxInFlight');
     this.maxQueued = positiveInt(opts.maxQueuedRequests ?? DEFAULT_MAX_QUEUED, 'maxQueuedRequests');
-    this.splitter = new FrameSplitter(opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) =>
       this.fail(
         new NetworkError(
@@ -175,8 +175,14 @@ export class NetworkConnection extends EventEmitter<ConnectionEvents> {
 
   /** Connects and negotiates API versions. Rejects with a NetworkError (or the broker's error). */
   static async connect(opts: NetworkConnectionOptions): Promise<NetworkConnection> {
-    const socket = await openSocket(opts, opts.clock ?? systemClock);
-    const conn = new NetworkConnection(socket, opts);
+    // Responses are read straight into their own buffers (framing.ts DirectFrameReader); the
+    // reader exists before the socket, which asks it for its first read buffer.
+    let conn: NetworkConnection | undefined;
+    const reader = new DirectFrameReader(opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, (frame) =>
+      conn?.onFrame(frame),
+    );
+    const socket = await openSocket(opts, opts.clock ?? systemClock, reader, (n) => conn?.onRead(n));
+    conn = new NetworkConnection(socket, opts, reader);
     try {
       await conn.negotiateVersions();
     } catch (err) {
@@ -366,32 +372,28 @@ export class NetworkConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  /** `n` bytes were read into the reader's buffer: hand out the complete frames, then send more. */
+  private onRead(n: number): void {
     if (this.closedWith !== undefined) return;
-    this.splitter.push(chunk);
-    for (;;) {
-      let frame: Buffer | null;
-      try {
-        frame = this.splitter.next();
-      } catch (err) {
-        if (!(err instanceof FramingError)) throw err;
-        this.fail(
-          new NetworkError(
-            'NETWORK_EXCEPTION',
-            `bad response from ${this.broker}: ${err.message}`,
-            this.broker,
-          ),
-        );
-        return;
-      }
-      if (frame === null) break;
-      this.onFrame(frame);
-      if (this.closedWith !== undefined) return;
+    try {
+      this.reader.received(n);
+    } catch (err) {
+      if (!(err instanceof FramingError)) throw err;
+      this.fail(
+        new NetworkError(
+          'NETWORK_EXCEPTION',
+          `bad response from ${this.broker}: ${err.message}`,
+          this.broker,
+        ),
+      );
+      return;
     }
+    if (this.closedWith !== undefined) return;
     this.pump();
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.closedWith !== undefined) return;
     if (frame.length < 4) {
       this.fail(
         new NetworkError(
@@ -456,7 +458,7 @@ export class NetworkConnection extends EventEmitter<ConnectionEvents> {
     const reason = err ?? this.closedError('was closed');
     if (err !== null) this.log(err.message);
     this.socket.destroy();
-    this.splitter.clear();
+    this.reader.stop();
     const pending = [...this.inFlight.values()];
     for (let i = this.queueHead; i < this.queue.length; i++) pending.push(this.queue[i]!);
     this.inFlight.clear();
@@ -477,10 +479,27 @@ function positiveInt(v: number, name: string): number {
   return v;
 }
 
-function openSocket(opts: NetworkConnectionOptions, clock: Clock): Promise<Socket> {
+function openSocket(
+  opts: NetworkConnectionOptions,
+  clock: Clock,
+  reader: DirectFrameReader,
+  onRead: (n: number) => void,
+): Promise<Socket> {
   const broker = `${opts.host}:${opts.port}`;
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: opts.host, port: opts.port, noDelay: true, keepAlive: true });
+    const socket = netConnect({
+      host: opts.host,
+      port: opts.port,
+      noDelay: true,
+      keepAlive: true,
+      onread: {
+        buffer: () => reader.nextBuffer(),
+        callback: (n: number): boolean => {
+          onRead(n);
+          return true;
+        },
+      },
+    });
     const timer = clock.setTimeout(() => {
       socket.destroy();
       reject(
