@@ -8,7 +8,7 @@
  * and the runtime share it.
  */
 import type { Observable } from 'rxjs';
-import type { ProducerRecord } from '../core/client/types.js';
+import type { ProducerRecord, RecordHeader } from '../core/client/types.js';
 import { StreamsError } from './errors.js';
 import type { KeyValueStore } from './state/kv-store.js';
 import type { Serde, StreamRecord, TimestampExtractor } from './types.js';
@@ -57,6 +57,15 @@ export interface TaskContext {
   addSink(source: Observable<unknown>): void;
   /** Sends a record (the task's producer); failures fail the task. */
   send(record: ProducerRecord): void;
+  /** send() with the record's fields as arguments: what sinks use (no object per repartitioned record). */
+  sendFields(
+    topic: string,
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    headers: RecordHeader[],
+    timestamp: number,
+    partition: number | undefined,
+  ): void;
   /** `<application.id>-<name>-repartition`, created by the runtime with the inputs' partition count. */
   repartitionTopic(name: string): string;
   /** A name unique within the topology, the same in every task (for unnamed stores). */

@@ -43,6 +43,12 @@ export interface Serde<T> {
   readonly name: string;
   serialize(value: T, topic: string): Buffer | null;
   deserialize(data: Buffer | null, topic: string): T;
+  /**
+   * Optional: for a value whose bytes are the UTF-8 of a string, that string (`undefined`: call
+   * `serialize`). Sinks then hand the string to the producer, which writes its bytes straight into
+   * the batch — the same bytes, without a Buffer per record.
+   */
+  serializeToString?(value: T, topic: string): string | null | undefined;
 }
 
 /** Picks a record's event time from what was read: record time, a field, or the wall clock. */

@@ -1,8 +1,9 @@
 /**
  * The consumer: fetches whole batches from partition leaders (one Fetch in flight per leader,
- * long polling), decodes them, and hands records out through poll() or async iteration.
+ * long polling), checks them (framing, CRC) when they arrive, and decodes their records as it
+ * hands them out through poll() or async iteration, max.poll.records at a time.
  * Memory is bounded: a partition is fetched again only once its buffered records were handed
- * out, so at most one fetch response per partition is held.
+ * out, so at most one fetch response per partition is held (as bytes, not decoded records).
  *
  * Positions follow Kafka: `position` is the next record poll() returns; commit() without
  * arguments commits those positions. Auto commit (default on with a group) commits, at the
@@ -13,7 +14,7 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ResponseData } from '../protocol/messages/index.js';
-import { type DecodedBatch, decodeBatches } from '../records/index.js';
+import { type BatchHeader, type RecordHeader, RecordSetReader } from '../records/index.js';
 import { type Assignor, assignorByName } from './assignors/index.js';
 import type { Cluster } from './cluster.js';
 import { CONSUMER_KEYS, validateConfig } from './config.js';
@@ -48,9 +49,10 @@ interface PartitionState {
   /** A pending seekToBeginning/End. */
   reset: 'earliest' | 'latest' | null;
   paused: boolean;
-  /** Records fetched and not yet handed out. */
-  buffered: ConsumerRecord[];
-  bufferedIndex: number;
+  /** Records fetched and not yet handed out (decoded as poll() takes them), or null. */
+  fetched: RecordSetReader | null;
+  /** The first offset of `fetched` to hand out (a fetch may start inside a batch). */
+  fetchedFrom: number;
   highWatermark: number;
   leaderEpoch: number;
 }
@@ -180,8 +182,8 @@ export class ConsumerImpl implements Consumer {
         fetchPosition: null,
         reset: null,
         paused: false,
-        buffered: [],
-        bufferedIndex: 0,
+        fetched: null,
+        fetchedFrom: 0,
         highWatermark: -1,
         leaderEpoch: -1,
       };
@@ -382,18 +384,65 @@ export class ConsumerImpl implements Consumer {
         if (this.readyOrder.every((x) => x.paused)) break;
         continue;
       }
-      const take = Math.min(maxRecords - out.length, s.buffered.length - s.bufferedIndex);
-      for (let i = 0; i < take; i++) out.push(s.buffered[s.bufferedIndex + i]!);
-      s.bufferedIndex += take;
-      if (take > 0) s.position = out[out.length - 1]!.offset + 1;
-      if (s.bufferedIndex >= s.buffered.length) {
+      const before = out.length;
+      const ok = s.fetched === null || this.take(s, s.fetched, maxRecords, out);
+      if (out.length > before) s.position = out[out.length - 1]!.offset + 1;
+      if (!ok) {
+        // A malformed record: nothing of this fetch past it is handed out; fetched again, it fails again.
+        s.fetched = null;
+        s.fetchPosition = s.position;
+        this.readyOrder.shift();
+        break;
+      }
+      if (s.fetched === null || s.fetched.done) {
         if (s.fetchPosition !== null) s.position = Math.max(s.position ?? 0, s.fetchPosition);
-        s.buffered = [];
-        s.bufferedIndex = 0;
+        s.fetched = null;
         this.readyOrder.shift();
       }
     }
     return out;
+  }
+
+  /** Decodes records of `fetched` into `out` up to `maxRecords`; false (and pendingError) when one is malformed. */
+  private take(
+    s: PartitionState,
+    fetched: RecordSetReader,
+    maxRecords: number,
+    out: ConsumerRecord[],
+  ): boolean {
+    const { topic, partition, fetchedFrom } = s;
+    const emit = (
+      offset: number,
+      timestamp: number,
+      key: Buffer | null,
+      value: Buffer | null,
+      headers: RecordHeader[],
+      b: BatchHeader,
+    ): void => {
+      if (offset < fetchedFrom) return;
+      out.push({
+        topic,
+        partition,
+        offset,
+        timestamp,
+        timestampType: b.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
+        key,
+        value,
+        headers,
+        leaderEpoch: b.partitionLeaderEpoch,
+      });
+    };
+    try {
+      while (out.length < maxRecords && !fetched.done) fetched.readFields(maxRecords - out.length, emit);
+      return true;
+    } catch (err) {
+      this.pendingError = new KafkaClientError(
+        'CORRUPT_MESSAGE',
+        `a corrupt record batch was received for ${topic}-${partition} after offset ${s.position}: ${(err as Error).message}`,
+        { cause: err },
+      );
+      return false;
+    }
   }
 
   private async maybeAutoCommit(): Promise<void> {
@@ -446,8 +495,7 @@ export class ConsumerImpl implements Consumer {
         s.position = o.offset;
         s.fetchPosition = o.offset;
         s.reset = null;
-        s.buffered = [];
-        s.bufferedIndex = 0;
+        s.fetched = null;
       }
     }
   }
@@ -455,7 +503,7 @@ export class ConsumerImpl implements Consumer {
   private startFetches(): void {
     const byLeader = new Map<number, PartitionState[]>();
     for (const s of this.states.values()) {
-      if (s.paused || s.fetchPosition === null || s.reset || s.bufferedIndex < s.buffered.length) continue;
+      if (s.paused || s.fetchPosition === null || s.reset || s.fetched !== null) continue;
       const leader = this.cluster.leaderFor(s.topic, s.partition);
       if (leader < 0) {
         void this.cluster.topic(s.topic, { refresh: true }).catch(() => undefined);
@@ -541,9 +589,9 @@ export class ConsumerImpl implements Consumer {
   }
 
   private accept(s: PartitionState, data: Buffer): void {
-    let batches: DecodedBatch[];
+    let reader: RecordSetReader;
     try {
-      batches = decodeBatches(data, 0, data.length, { verifyCrc: this.checkCrcs });
+      reader = new RecordSetReader(data, 0, data.length, { verifyCrc: this.checkCrcs, skipControl: true });
     } catch (err) {
       this.pendingError = new KafkaClientError(
         'CORRUPT_MESSAGE',
@@ -553,31 +601,16 @@ export class ConsumerImpl implements Consumer {
       return;
     }
     const from = s.fetchPosition!;
-    const records: ConsumerRecord[] = [];
     let next = from;
-    for (const b of batches) {
+    let records = false;
+    for (const b of reader.batches) {
       const last = b.baseOffset + b.lastOffsetDelta;
       if (last < from) continue;
       next = Math.max(next, last + 1);
       if (b.partitionLeaderEpoch >= 0) s.leaderEpoch = b.partitionLeaderEpoch;
-      if (b.isControl) continue;
-      const timestampType = b.timestampType === 1 ? 'LogAppendTime' : 'CreateTime';
-      for (const r of b.records) {
-        if (r.offset < from) continue;
-        records.push({
-          topic: s.topic,
-          partition: s.partition,
-          offset: r.offset,
-          timestamp: r.timestamp,
-          timestampType,
-          key: r.key,
-          value: r.value,
-          headers: r.headers,
-          leaderEpoch: b.partitionLeaderEpoch,
-        });
-      }
+      if (!b.isControl && b.recordCount > 0) records = true;
     }
-    if (batches.length === 0 && data.length > 0) {
+    if (reader.batches.length === 0 && data.length > 0) {
       // One batch is larger than max.partition.fetch.bytes: the broker still sends it whole
       // (KIP-74), so this only happens with a non-compliant broker.
       this.pendingError = new KafkaClientError(
@@ -587,11 +620,12 @@ export class ConsumerImpl implements Consumer {
       return;
     }
     s.fetchPosition = next;
-    if (records.length > 0) {
-      s.buffered = records;
-      s.bufferedIndex = 0;
+    if (records) {
+      // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.
+      s.fetched = reader;
+      s.fetchedFrom = from;
       this.readyOrder.push(s);
-    } else if (s.bufferedIndex >= s.buffered.length) {
+    } else if (s.fetched === null) {
       s.position = next;
     }
   }
@@ -610,8 +644,7 @@ export class ConsumerImpl implements Consumer {
     s.position = offset;
     s.fetchPosition = offset;
     s.reset = null;
-    s.buffered = [];
-    s.bufferedIndex = 0;
+    s.fetched = null;
   }
 
   seekToBeginning(partitions?: readonly TopicPartition[]): void {
@@ -628,8 +661,7 @@ export class ConsumerImpl implements Consumer {
       const s = this.states.get(key(p.topic, p.partition));
       if (!s) continue;
       s.reset = to;
-      s.buffered = [];
-      s.bufferedIndex = 0;
+      s.fetched = null;
     }
   }
 

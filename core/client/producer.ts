@@ -11,6 +11,10 @@
  *
  * Back-pressure: buffered bytes are bounded by buffer.memory; send() waits (up to max.block.ms)
  * for room instead of growing the heap.
+ *
+ * Cost per record: it is encoded into its batch at once (strings as UTF-8, without a Buffer);
+ * a send()/sendBatch()/sendAll() call has one promise, and a batch remembers its records'
+ * calls in typed arrays, not an object per record.
  */
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -21,18 +25,105 @@ import {
   compressionFromName,
   type RecordHeaderInput,
   updateBatchCrc,
+  varintSize,
 } from '../records/index.js';
 import type { Cluster } from './cluster.js';
 import { PRODUCER_KEYS, validateConfig } from './config.js';
+import type { BrokerConnection } from './connection.js';
 import { brokerError, isRetriable, KafkaClientError } from './errors.js';
 import { createPartitioner, type PartitionFn, StickyPartitionCache } from './partitioner.js';
 import type { HeadersInit, Producer, ProducerConfig, ProducerRecord, RecordMetadata } from './types.js';
 
-interface Pending {
-  resolve(m: RecordMetadata): void;
-  reject(err: Error): void;
-  offsetDelta: number;
-  timestamp: number;
+/**
+ * One send()/sendBatch() call: one promise for all its records, settled when the batches holding
+ * them are (resolved once every record is acknowledged, rejected on the first that fails).
+ * Batches point back at it per record, so a record costs no promise of its own.
+ */
+class Delivery {
+  /** The records' metadata (sendBatch), or null when the caller does not want it (sendAll). */
+  readonly results: RecordMetadata[] | null;
+  private remaining: number;
+  private settled = false;
+  readonly promise: Promise<RecordMetadata[]>;
+  private resolve!: (m: RecordMetadata[]) => void;
+  private reject!: (err: Error) => void;
+
+  constructor(count: number, metadata: boolean) {
+    this.results = metadata ? new Array<RecordMetadata>(count) : null;
+    this.remaining = count;
+    this.promise = new Promise<RecordMetadata[]>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  acknowledged(): void {
+    if (--this.remaining === 0 && !this.settled) {
+      this.settled = true;
+      this.resolve(this.results ?? NO_METADATA);
+    }
+  }
+
+  failed(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(err);
+  }
+}
+
+/**
+ * What a batch remembers of its records to report their outcome, in flat typed arrays (no object
+ * per record): for record i (its offset delta), the call it came from (an index into the batch's
+ * list of calls), its index in that call, and its timestamp.
+ */
+class BatchRecords {
+  count = 0;
+  /** The calls with records in the batch, in order of their first record. */
+  readonly deliveries: Delivery[] = [];
+  private delivery = new Int32Array(64);
+  private index = new Int32Array(64);
+  private timestamp = new Float64Array(64);
+
+  add(d: Delivery, index: number, timestamp: number): void {
+    const n = this.count;
+    if (n === this.index.length) this.grow();
+    const list = this.deliveries;
+    if (list.length === 0 || list[list.length - 1] !== d) list.push(d);
+    this.delivery[n] = list.length - 1;
+    this.index[n] = index;
+    this.timestamp[n] = timestamp;
+    this.count = n + 1;
+  }
+
+  /** Reports every record acknowledged, with offsets from `baseOffset` (-1: unknown). */
+  acknowledge(topic: string, partition: number, baseOffset: number, logAppendTime: number): void {
+    const { deliveries, delivery, index, timestamp } = this;
+    for (let i = 0; i < this.count; i++) {
+      const d = deliveries[delivery[i]!]!;
+      if (d.results !== null) {
+        d.results[index[i]!] = {
+          topic,
+          partition,
+          offset: baseOffset < 0 ? -1 : baseOffset + i,
+          timestamp: logAppendTime >= 0 ? logAppendTime : timestamp[i]!,
+        };
+      }
+      d.acknowledged();
+    }
+  }
+
+  private grow(): void {
+    const size = this.index.length * 2;
+    const delivery = new Int32Array(size);
+    delivery.set(this.delivery);
+    this.delivery = delivery;
+    const index = new Int32Array(size);
+    index.set(this.index);
+    this.index = index;
+    const timestamp = new Float64Array(size);
+    timestamp.set(this.timestamp);
+    this.timestamp = timestamp;
+  }
 }
 
 interface Batch {
@@ -40,7 +131,10 @@ interface Batch {
   readonly partition: number;
   /** null once the batch was encoded for sending. */
   builder: BatchBuilder | null;
-  pending: Pending[];
+  /** Per record (offset delta = position): the call it belongs to, its index there, its timestamp. */
+  readonly records: BatchRecords;
+  /** Called once the batch is acknowledged or has finally failed (flush() waits with them). */
+  waiters: (() => void)[] | null;
   readonly createdAt: number;
   /** Bytes counted against buffer.memory. */
   sizeBytes: number;
@@ -68,10 +162,10 @@ interface PartitionQueue {
   recovering: boolean;
 }
 
-function toBuffer(v: Buffer | string | null | undefined): Buffer | null {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'string' ? Buffer.from(v) : v;
-}
+const NO_METADATA: RecordMetadata[] = [];
+
+/** Scratch memory for string keys the partitioner hashes. */
+const SCRATCH_BYTES = 1024;
 
 function toHeaders(h: HeadersInit | undefined): RecordHeaderInput[] | undefined {
   if (!h) return undefined;
@@ -96,8 +190,12 @@ export class ProducerImpl implements Producer {
   private readonly maxRequestSize: number;
   private readonly maxBlockMs: number;
   private readonly partitionFn: PartitionFn;
+  /** A user's partitioner sees the value's bytes; the built-in ones only the key's. */
+  private readonly customPartitioner: boolean;
   private readonly sticky: StickyPartitionCache;
   private readonly queues = new Map<string, PartitionQueue>();
+  /** The same queues by topic and partition number (no key string per record). */
+  private readonly queuesByTopic = new Map<string, (PartitionQueue | undefined)[]>();
   private producerId = -1;
   private producerEpoch = -1;
   private initializing: Promise<void> | undefined;
@@ -107,6 +205,23 @@ export class ProducerImpl implements Producer {
   private draining = false;
   private drainAgain = false;
   private readonly unsettled = new Set<Promise<unknown>>();
+  private readonly leaderConnections = new Map<number, Promise<BrokerConnection>>();
+  /** Closed batches not yet acknowledged nor finally failed (what flush() waits for). */
+  private readonly unsettledBatches = new Set<Batch>();
+  private readonly scratch = Buffer.alloc(SCRATCH_BYTES);
+  private readonly scratchViews: (Buffer | undefined)[] = [];
+  /** Reused for every append (the builder copies what it needs). */
+  private readonly input: {
+    key: Buffer | string | null;
+    value: Buffer | string | null;
+    headers: RecordHeaderInput[] | undefined;
+    timestamp: number;
+  } = {
+    key: null,
+    value: null,
+    headers: undefined,
+    timestamp: 0,
+  };
   private appendChain: Promise<void> = Promise.resolve();
   /** sendBatch calls queued behind one that waits: later calls must queue too, to keep order. */
   private waitingAppends = 0;
@@ -148,34 +263,47 @@ export class ProducerImpl implements Producer {
     this.maxBlockMs = config['max.block.ms'] ?? 60_000;
     this.sticky = new StickyPartitionCache({ batchSizeBytes: this.batchSize });
     this.partitionFn = createPartitioner(config.partitioner, { sticky: this.sticky });
+    this.customPartitioner = typeof config.partitioner === 'function';
   }
 
   async send(record: ProducerRecord): Promise<RecordMetadata> {
     return (await this.sendBatch([record]))[0]!;
   }
 
-  async sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
-    if (this.closed) throw new KafkaClientError('CLIENT_CLOSED', 'the producer was closed');
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    return this.sendRecords(records, true);
+  }
+
+  async sendAll(records: readonly ProducerRecord[]): Promise<void> {
+    await this.sendRecords(records, false);
+  }
+
+  private sendRecords(records: readonly ProducerRecord[], metadata: boolean): Promise<RecordMetadata[]> {
+    if (this.closed) return Promise.reject(new KafkaClientError('CLIENT_CLOSED', 'the producer was closed'));
+    const n = records.length;
+    if (n === 0) return Promise.resolve([]);
+    const delivery = new Delivery(n, metadata);
     // The fast path: nothing to wait for, so every record is appended now, in order.
-    const acks: Promise<RecordMetadata>[] = [];
     let i = 0;
-    if (this.waitingAppends === 0 && (!this.idempotent || this.producerId >= 0)) {
-      for (; i < records.length; i++) {
-        const acked = this.appendNow(records[i]!);
-        if (!acked) break;
-        acks.push(acked);
+    try {
+      if (this.waitingAppends === 0 && (!this.idempotent || this.producerId >= 0)) {
+        while (i < n && this.appendNow(records[i]!, delivery, i)) i++;
+        if (i === n) return delivery.promise;
       }
-      if (i === records.length) return Promise.all(acks);
+    } catch (err) {
+      // (records appended before the bad one are still sent; their outcome is not reported)
+      delivery.promise.catch(() => undefined);
+      return Promise.reject(err);
     }
     // Something must be awaited (producer id, metadata, buffer space): the rest of this call and
     // every later one queue behind it, so records keep the order in which send() was called.
-    const rest = records.slice(i);
     this.waitingAppends++;
+    const from = i;
     const appended = this.appendChain.then(async () => {
       if (this.idempotent && this.producerId < 0) await this.initProducerId();
-      const more: Promise<RecordMetadata>[] = [];
-      for (const r of rest) more.push((await this.append(r)).acked);
-      return more;
+      for (let j = from; j < n; j++) {
+        if (!this.appendNow(records[j]!, delivery, j)) await this.append(records[j]!, delivery, j);
+      }
     });
     this.appendChain = appended.then(
       () => {
@@ -185,7 +313,13 @@ export class ProducerImpl implements Producer {
         this.waitingAppends--;
       },
     );
-    return Promise.all([...acks, ...(await appended)]);
+    return appended.then(
+      () => delivery.promise,
+      (err: unknown) => {
+        delivery.promise.catch(() => undefined);
+        throw err;
+      },
+    );
   }
 
   private async initProducerId(): Promise<void> {
@@ -212,74 +346,119 @@ export class ProducerImpl implements Producer {
   }
 
   /**
-   * Appends one record when nothing needs waiting for: the topic's metadata is known and the
-   * buffer has room. Returns the promise of its acknowledgement, or undefined to go the slow way.
+   * Appends record `index` of `delivery` when nothing needs waiting for: the topic's metadata is
+   * known and the buffer has room. Returns false to go the slow way.
    */
-  private appendNow(r: ProducerRecord): Promise<RecordMetadata> | undefined {
+  private appendNow(r: ProducerRecord, delivery: Delivery, index: number): boolean {
     if (typeof r.topic !== 'string' || r.topic === '') {
       throw new KafkaClientError('INVALID_ARGUMENT', 'a record needs a topic');
     }
     const meta = this.cluster.topics.get(r.topic);
-    if (!meta) return undefined;
-    const key = toBuffer(r.key);
-    const value = toBuffer(r.value);
-    const headers = toHeaders(r.headers);
+    if (!meta) return false;
+    const input = this.input;
+    // Strings go into the batch as they are (the builder writes their UTF-8 bytes); a key becomes
+    // bytes first when the partitioner needs them, and a value when a user's partitioner does.
+    let key: Buffer | string | null = r.key ?? null;
+    let value: Buffer | string | null = r.value ?? null;
+    input.headers = toHeaders(r.headers);
     const timestamp = r.timestamp ?? Date.now();
+    input.timestamp = timestamp;
     const count = meta.partitions.length;
     let partition = r.partition;
     if (partition === undefined) {
-      partition = this.partitionFn(r.topic, key, value, count);
+      let keyBytes: Buffer | null;
+      if (typeof key !== 'string') keyBytes = key;
+      else if (this.customPartitioner) key = keyBytes = Buffer.from(key);
+      else keyBytes = this.scratchBytes(key);
+      if (this.customPartitioner && typeof value === 'string') value = Buffer.from(value);
+      // (the built-in partitioners read the key only, and keep nothing)
+      partition = this.partitionFn(r.topic, keyBytes, value as Buffer | null, count);
     } else if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
       throw new KafkaClientError(
         'INVALID_ARGUMENT',
         `partition ${partition} does not exist: topic ${r.topic} has ${count} partitions`,
       );
     }
-    const input = { key, value, headers, timestamp };
-    const q = this.queue(r.topic, partition);
+    input.key = key;
+    input.value = value;
+    let q = this.queue(r.topic, partition);
     let batch = q.open;
-    if (batch && !batch.builder!.hasRoomFor(input, this.batchSize)) {
+    // Measured once per batch it is tried against (strings are measured, not converted).
+    let body = batch ? batch.builder!.recordBodySizeOf(input) : 0;
+    if (
+      batch &&
+      batch.builder!.recordCount > 0 &&
+      batch.builder!.sizeInBytes + varintSize(body) + body > this.batchSize
+    ) {
       this.closeBatch(q);
       if (key === null && r.partition === undefined) {
         partition = this.sticky.onNewBatch(r.topic, partition);
-        return this.appendNow({ ...r, partition, key, value, timestamp });
-      }
-      batch = null;
+        q = this.queue(r.topic, partition);
+        batch = q.open;
+        if (batch && batch.builder!.recordCount > 0) {
+          body = batch.builder!.recordBodySizeOf(input);
+          if (batch.builder!.sizeInBytes + varintSize(body) + body > this.batchSize) {
+            this.closeBatch(q);
+            batch = null;
+          }
+        }
+      } else batch = null;
     }
     if (!batch) batch = this.openBatch(q);
     const builder = batch.builder!;
-    const before = builder.sizeInBytes;
-    const size = builder.recordSizeInBytes(input);
+    if (builder.recordCount === 0) body = builder.recordBodySizeOf(input);
+    const size = varintSize(body) + body;
     if (size + 61 > this.maxRequestSize) {
       throw new KafkaClientError(
         'RECORD_TOO_LARGE',
         `a record of ${size} bytes is larger than max.request.size (${this.maxRequestSize})`,
       );
     }
-    if (this.bufferedBytes + size > this.bufferMemory && this.bufferedBytes > 0) return undefined;
+    if (this.bufferedBytes + size > this.bufferMemory && this.bufferedBytes > 0) return false;
     this.bufferedBytes += size;
-    const offsetDelta = builder.append(input);
+    const before = builder.sizeInBytes;
+    builder.append(input, body);
     batch.sizeBytes += size;
     if (key === null) this.sticky.onAppend(r.topic, partition, builder.sizeInBytes - before);
-    const pending = batch.pending;
-    const promise = new Promise<RecordMetadata>((resolve, reject) => {
-      pending.push({ resolve, reject, offsetDelta, timestamp });
-    });
+    batch.records.add(delivery, index, timestamp);
     if (builder.isFull(this.batchSize)) {
       this.closeBatch(q);
       this.scheduleDrain(0);
     } else {
       this.scheduleDrain(this.lingerMs);
     }
-    return promise;
+    return true;
+  }
+
+  /**
+   * The UTF-8 bytes of a string key for the built-in partitioners, in scratch memory that the next
+   * record reuses (views per length are kept, so this allocates nothing once warm).
+   */
+  private scratchBytes(s: string): Buffer {
+    if (s.length * 3 > SCRATCH_BYTES) return Buffer.from(s);
+    const scratch = this.scratch;
+    let length = s.length;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        length = scratch.write(s, 0, 'utf8');
+        break;
+      }
+      scratch[i] = c;
+    }
+    let view = this.scratchViews[length];
+    if (!view) {
+      view = scratch.subarray(0, length);
+      this.scratchViews[length] = view;
+    }
+    return view;
   }
 
   /** Appends one record, waiting for metadata or buffer space (up to max.block.ms) when needed. */
-  private async append(r: ProducerRecord): Promise<{ acked: Promise<RecordMetadata> }> {
+  private async append(r: ProducerRecord, delivery: Delivery, index: number): Promise<void> {
     const deadline = Date.now() + this.maxBlockMs;
     for (;;) {
-      const acked = this.appendNow(r);
-      if (acked) return { acked };
+      if (this.appendNow(r, delivery, index)) return;
       if (!this.cluster.topics.has(r.topic)) {
         await this.cluster.topic(r.topic);
         continue;
@@ -289,8 +468,12 @@ export class ProducerImpl implements Producer {
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
-    const k = `${topic}\u0000${partition}`;
-    let q = this.queues.get(k);
+    let byPartition = this.queuesByTopic.get(topic);
+    if (!byPartition) {
+      byPartition = [];
+      this.queuesByTopic.set(topic, byPartition);
+    }
+    let q = byPartition[partition];
     if (!q) {
       q = {
         topic,
@@ -302,7 +485,8 @@ export class ProducerImpl implements Producer {
         retrying: false,
         recovering: false,
       };
-      this.queues.set(k, q);
+      this.queues.set(`${topic}\u0000${partition}`, q);
+      byPartition[partition] = q;
     }
     return q;
   }
@@ -320,7 +504,8 @@ export class ProducerImpl implements Producer {
       topic: q.topic,
       partition: q.partition,
       builder: new BatchBuilder(opts, Math.min(this.batchSize + 1024, 1 << 20)),
-      pending: [],
+      records: new BatchRecords(),
+      waiters: null,
       createdAt: Date.now(),
       sizeBytes: 0,
       baseSequence: -1,
@@ -334,8 +519,9 @@ export class ProducerImpl implements Producer {
     const b = q.open;
     if (!b) return;
     q.open = null;
-    if (b.pending.length === 0) return;
+    if (b.records.count === 0) return;
     q.ready.push(b);
+    this.unsettledBatches.add(b);
   }
 
   /** Waits until sent batches free buffer.memory; BUFFER_EXHAUSTED after max.block.ms. */
@@ -396,7 +582,7 @@ export class ProducerImpl implements Producer {
         const byLeader = new Map<number, Batch[]>();
         let lingering = Number.POSITIVE_INFINITY;
         for (const q of this.queues.values()) {
-          if (q.open && q.open.pending.length > 0) {
+          if (q.open && q.open.records.count > 0) {
             const waited = now - q.open.createdAt;
             // A lingered batch closes only when it can leave now; while the partition's requests
             // are all in flight it keeps filling (up to batch.size), as Kafka's accumulator does,
@@ -450,6 +636,28 @@ export class ProducerImpl implements Producer {
     p.finally(() => this.unsettled.delete(p)).catch(() => undefined);
   }
 
+  /**
+   * The connection to `leader`, one promise shared by every send while it opens: sends resume in
+   * the order they asked, so a partition's batches leave in sequence order (with up to
+   * max.in.flight batches in flight, a later batch must not overtake an earlier one).
+   */
+  private async leaderConnection(leader: number): Promise<BrokerConnection> {
+    let opening = this.leaderConnections.get(leader);
+    if (!opening) {
+      const p = this.cluster.connectionTo(leader);
+      this.leaderConnections.set(leader, p);
+      p.catch(() => {
+        if (this.leaderConnections.get(leader) === p) this.leaderConnections.delete(leader);
+      });
+      opening = p;
+    }
+    const c = await opening;
+    if (!c.closed) return c;
+    // Closed since: the cluster reconnects (in-flight batches that fail are retried in order).
+    if (this.leaderConnections.get(leader) === opening) this.leaderConnections.delete(leader);
+    return this.cluster.connectionTo(leader);
+  }
+
   private async sendToLeader(leader: number, batches: Batch[]): Promise<void> {
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
     for (const b of batches) {
@@ -468,7 +676,7 @@ export class ProducerImpl implements Producer {
       topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
     };
     try {
-      const conn = await this.cluster.connectionTo(leader);
+      const conn = await this.leaderConnection(leader);
       if (this.acks === 0) {
         await conn.send(ApiKey.Produce, body);
         for (const b of batches) this.complete(b, -1, -1);
@@ -508,7 +716,7 @@ export class ProducerImpl implements Producer {
     let bytes = b.builder!.build();
     if (this.idempotent) {
       b.baseSequence = q.nextSequence;
-      q.nextSequence = (q.nextSequence + b.pending.length) % 2 ** 31;
+      q.nextSequence = (q.nextSequence + b.records.count) % 2 ** 31;
       bytes = stampSequence(bytes, b.baseSequence);
     }
     b.bytes = bytes;
@@ -522,14 +730,15 @@ export class ProducerImpl implements Producer {
     q.retrying = false;
     if (q.recovering && !q.ready.some((x) => x.baseSequence >= 0)) q.recovering = false;
     this.release(b.sizeBytes);
-    for (const p of b.pending) {
-      p.resolve({
-        topic: b.topic,
-        partition: b.partition,
-        offset: baseOffset < 0 ? -1 : baseOffset + p.offsetDelta,
-        timestamp: logAppendTime >= 0 ? logAppendTime : p.timestamp,
-      });
-    }
+    b.records.acknowledge(b.topic, b.partition, baseOffset, logAppendTime);
+    this.settled(b);
+  }
+
+  private settled(b: Batch): void {
+    this.unsettledBatches.delete(b);
+    const waiters = b.waiters;
+    b.waiters = null;
+    if (waiters) for (const w of waiters) w();
   }
 
   private fail(b: Batch, err: Error): void {
@@ -568,28 +777,21 @@ export class ProducerImpl implements Producer {
             { cause: err, retriable: true },
           )
         : err;
-    for (const p of b.pending) p.reject(final);
+    for (const d of b.records.deliveries) d.failed(final);
+    this.settled(b);
   }
 
   async flush(): Promise<void> {
     for (const q of this.queues.values()) this.closeBatch(q);
-    const waits: Promise<unknown>[] = [];
-    for (const q of this.queues.values()) {
-      for (const b of q.ready)
-        for (const p of b.pending)
-          waits.push(
-            new Promise((r) => {
-              const { resolve, reject } = p;
-              p.resolve = (m) => {
-                resolve(m);
-                r(undefined);
-              };
-              p.reject = (e) => {
-                reject(e);
-                r(undefined);
-              };
-            }),
-          );
+    // Every batch closed so far, sent or not, until it is acknowledged or finally failed.
+    const waits: Promise<void>[] = [];
+    for (const b of this.unsettledBatches) {
+      waits.push(
+        new Promise<void>((resolve) => {
+          if (b.waiters) b.waiters.push(resolve);
+          else b.waiters = [resolve];
+        }),
+      );
     }
     await this.drain(true);
     await Promise.all([...waits, ...this.unsettled]);

@@ -58,7 +58,7 @@ export {
   writeInt64,
 } from './batch-header.js';
 export { BatchBuilder } from './builder.js';
-export { type DecodedBatch, decodeBatch, decodeBatches, forEachRecord } from './decode.js';
+export { type DecodedBatch, decodeBatch, decodeBatches, forEachRecord, RecordSetReader } from './decode.js';
 export { type BatchOptions, encodeBatch } from './encode.js';
 export {
   type DecodeOptions,

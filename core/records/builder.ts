@@ -6,7 +6,7 @@
  */
 import { HEADER_SIZE } from './batch-header.js';
 import { type BatchOptions, batchAttributesFor, compressedBody, finishBatch } from './encode.js';
-import { type RecordInput, recordBodySize, writeRecord } from './record.js';
+import { recordBodySize, type TextRecordInput, writeRecord } from './record.js';
 import { varintSize } from './varint.js';
 
 export class BatchBuilder {
@@ -40,18 +40,26 @@ export class BatchBuilder {
   }
 
   /** Bytes `record` would add to this batch. */
-  recordSizeInBytes(record: RecordInput): number {
-    const body = recordBodySize(record, this.timestampDelta(this.timestampOf(record)), this.count);
+  recordSizeInBytes(record: TextRecordInput): number {
+    const body = this.recordBodySizeOf(record);
     return varintSize(body) + body;
   }
 
+  /** Bytes of `record` after its length prefix, appended next: what append() may be given. */
+  recordBodySizeOf(record: TextRecordInput): number {
+    return recordBodySize(record, this.timestampDelta(this.timestampOf(record)), this.count);
+  }
+
   /** Whether `record` fits within `maxBytes`; the first record always fits, as in Kafka. */
-  hasRoomFor(record: RecordInput, maxBytes: number): boolean {
+  hasRoomFor(record: TextRecordInput, maxBytes: number): boolean {
     return this.count === 0 || this.pos + this.recordSizeInBytes(record) <= maxBytes;
   }
 
-  /** Encodes `record` into the batch; returns its offset delta. */
-  append(record: RecordInput): number {
+  /**
+   * Encodes `record` into the batch; returns its offset delta. `bodySize`, when given, is
+   * recordBodySizeOf(record) measured just before (it saves measuring strings twice).
+   */
+  append(record: TextRecordInput, bodySize?: number): number {
     const timestamp = this.timestampOf(record);
     if (this.count === 0) {
       this.baseTimestamp = timestamp;
@@ -60,7 +68,7 @@ export class BatchBuilder {
       this.maxTimestamp = timestamp;
     }
     const delta = this.count;
-    const body = recordBodySize(record, timestamp - this.baseTimestamp, delta);
+    const body = bodySize ?? recordBodySize(record, timestamp - this.baseTimestamp, delta);
     this.ensure(this.pos + varintSize(body) + body);
     this.pos = writeRecord(this.buf, this.pos, record, timestamp - this.baseTimestamp, delta, body);
     this.count++;
@@ -90,7 +98,7 @@ export class BatchBuilder {
     this.maxTimestamp = -1;
   }
 
-  private timestampOf(record: RecordInput): number {
+  private timestampOf(record: TextRecordInput): number {
     return record.timestamp ?? this.opts.now ?? Date.now();
   }
 

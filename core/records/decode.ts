@@ -6,7 +6,13 @@
  */
 import { type BatchHeader, readBatchHeader, TIMESTAMP_TYPE_FLAG } from './batch-header.js';
 import { CorruptRecordError } from './errors.js';
-import { type DecodedRecord, type RecordContext, readRecords } from './record.js';
+import {
+  type DecodedRecord,
+  type RecordContext,
+  type RecordHeader,
+  readRecordFields,
+  readRecords,
+} from './record.js';
 import { batchRecordsData, type DecodeOptions, scanBatches, validateBatch } from './validate.js';
 
 export interface DecodedBatch extends BatchHeader {
@@ -97,4 +103,126 @@ export function decodeBatches(
   );
   if (result.error && result.error.code !== 'TRUNCATED') throw CorruptRecordError.from(result.error);
   return batches;
+}
+
+/**
+ * The records of a record set (a fetch response's concatenated batches) decoded on demand. The
+ * complete batches are checked (framing, CRC unless verifyCrc is false) when the reader is made,
+ * a partial trailing batch is ignored, as decodeBatches does; records are decoded only as they are
+ * read, so a consumer holds the bytes, not an object per record, of what it has not handed out.
+ * A malformed record throws CorruptRecordError from read().
+ */
+export class RecordSetReader {
+  /** The complete batches' headers, in order. */
+  readonly batches: BatchHeader[] = [];
+  private readonly positions: number[] = [];
+  private readonly buf: Buffer;
+  private next = 0;
+  private current: BatchHeader | null = null;
+  private data: Buffer;
+  private pos = 0;
+  private end = 0;
+  private left = 0;
+  private ctx: RecordContext = { baseOffset: 0, baseTimestamp: 0, logAppendTime: null };
+
+  constructor(
+    buf: Buffer,
+    start = 0,
+    end = buf.length,
+    private readonly options?: DecodeOptions & {
+      /** Skip the records of control batches (transaction markers). */
+      skipControl?: boolean;
+    },
+  ) {
+    const view = end === buf.length ? buf : buf.subarray(0, end);
+    this.buf = view;
+    this.data = view;
+    const result = scanBatches(
+      view,
+      start,
+      end,
+      (pos) => {
+        this.positions.push(pos);
+        this.batches.push(readBatchHeader(view, pos));
+        return true;
+      },
+      options?.verifyCrc ?? true,
+    );
+    if (result.error && result.error.code !== 'TRUNCATED') throw CorruptRecordError.from(result.error);
+  }
+
+  /** Whether every record was read. */
+  get done(): boolean {
+    return this.left === 0 && !this.hasMoreBatches();
+  }
+
+  /**
+   * Decodes up to `max` more records, handing each to `emit` with its batch's header (records
+   * are emitted in order); returns how many were emitted.
+   */
+  read(max: number, emit: (rec: DecodedRecord, batch: BatchHeader) => void): number {
+    return this.readFields(max, (offset, timestamp, key, value, headers, batch) =>
+      emit({ offset, timestamp, key, value, headers }, batch),
+    );
+  }
+
+  /** read(), handing out each record's fields (the caller makes its own object per record). */
+  readFields(
+    max: number,
+    emit: (
+      offset: number,
+      timestamp: number,
+      key: Buffer | null,
+      value: Buffer | null,
+      headers: RecordHeader[],
+      batch: BatchHeader,
+    ) => void,
+  ): number {
+    let n = 0;
+    while (n < max) {
+      if (this.left === 0) {
+        if (!this.openNext()) break;
+        continue;
+      }
+      const take = Math.min(max - n, this.left);
+      const batch = this.current!;
+      this.pos = readRecordFields(this.data, this.pos, this.end, take, this.ctx, (o, t, k, v, h) =>
+        emit(o, t, k, v, h, batch),
+      );
+      this.left -= take;
+      n += take;
+    }
+    return n;
+  }
+
+  private hasMoreBatches(): boolean {
+    const skip = this.options?.skipControl ?? false;
+    for (let i = this.next; i < this.batches.length; i++) {
+      const b = this.batches[i]!;
+      if (b.recordCount > 0 && !(skip && b.isControl)) return true;
+    }
+    return false;
+  }
+
+  private openNext(): boolean {
+    const skip = this.options?.skipControl ?? false;
+    while (this.next < this.batches.length) {
+      const i = this.next++;
+      const header = this.batches[i]!;
+      if (header.recordCount <= 0 || (skip && header.isControl)) continue;
+      const [data, start, end] = batchRecordsData(this.buf, this.positions[i]!, this.options);
+      this.current = header;
+      this.data = data;
+      this.pos = start;
+      this.end = end;
+      this.left = header.recordCount;
+      this.ctx = {
+        baseOffset: header.baseOffset,
+        baseTimestamp: header.baseTimestamp,
+        logAppendTime: header.attributes & TIMESTAMP_TYPE_FLAG ? header.maxTimestamp : null,
+      };
+      return true;
+    }
+    return false;
+  }
 }

@@ -4,5 +4,11 @@ export * from './compression.js';
 export * from './control.js';
 export { crc32c, crc32cBackend, crc32cJs } from './crc32c.js';
 export * from './errors.js';
-export type { DecodedRecord, RecordHeader, RecordHeaderInput, RecordInput } from './record.js';
+export type {
+  DecodedRecord,
+  RecordHeader,
+  RecordHeaderInput,
+  RecordInput,
+  TextRecordInput,
+} from './record.js';
 export * from './varint.js';

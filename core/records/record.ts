@@ -47,6 +47,15 @@ export interface RecordInput {
   timestamp?: number;
 }
 
+/**
+ * What the encoders accept: a {@link RecordInput} whose key and value may also be strings, written
+ * as their UTF-8 bytes straight into the batch (no intermediate Buffer).
+ */
+export interface TextRecordInput extends Omit<RecordInput, 'key' | 'value'> {
+  key?: Uint8Array | string | null;
+  value: Uint8Array | string | null;
+}
+
 /** A decoded record. `key` and `value` share memory with the batch they came from. */
 export interface DecodedRecord {
   offset: number;
@@ -76,18 +85,28 @@ export function utf8Length(s: string): number {
 }
 
 function writeUtf8(buf: Buffer, pos: number, s: string, byteLength: number): number {
-  if (byteLength === s.length) {
+  if (byteLength === s.length && byteLength <= SHORT_STRING) {
     for (let i = 0; i < byteLength; i++) buf[pos + i] = s.charCodeAt(i);
     return pos + byteLength;
   }
   return pos + buf.write(s, pos, byteLength, 'utf8');
 }
 
-const bytesSize = (b: Uint8Array | null | undefined): number =>
-  b == null ? 1 : varintSize(b.length) + b.length;
+/** Strings up to this many UTF-16 units are measured and copied in JS; longer ones natively. */
+const SHORT_STRING = 32;
+
+function textLength(s: string): number {
+  return s.length <= SHORT_STRING ? utf8Length(s) : Buffer.byteLength(s, 'utf8');
+}
+
+function bytesSize(b: Uint8Array | string | null | undefined): number {
+  if (b == null) return 1;
+  const length = typeof b === 'string' ? textLength(b) : b.length;
+  return varintSize(length) + length;
+}
 
 /** Size of the record after its length prefix. */
-export function recordBodySize(rec: RecordInput, timestampDelta: number, offsetDelta: number): number {
+export function recordBodySize(rec: TextRecordInput, timestampDelta: number, offsetDelta: number): number {
   let size =
     1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + bytesSize(rec.key) + bytesSize(rec.value);
   const headers = rec.headers;
@@ -101,10 +120,27 @@ export function recordBodySize(rec: RecordInput, timestampDelta: number, offsetD
   return size;
 }
 
-function writeBytes(buf: Buffer, pos: number, b: Uint8Array | null | undefined): number {
+function writeBytes(buf: Buffer, pos: number, b: Uint8Array | string | null | undefined): number {
   if (b == null) {
     buf[pos] = 1; // zigzag(-1)
     return pos + 1;
+  }
+  if (typeof b === 'string') {
+    const n = b.length;
+    if (n <= 21) {
+      // At most 63 bytes: a one-byte length, written after the text (so it is measured once).
+      let i = 0;
+      for (; i < n; i++) {
+        const c = b.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[pos + 1 + i] = c;
+      }
+      const length = i === n ? n : buf.write(b, pos + 1, 'utf8');
+      buf[pos] = length << 1; // zigzag
+      return pos + 1 + length;
+    }
+    const length = textLength(b);
+    return writeUtf8(buf, writeVarint(buf, pos, length), b, length);
   }
   pos = writeVarint(buf, pos, b.length);
   buf.set(b, pos);
@@ -115,7 +151,7 @@ function writeBytes(buf: Buffer, pos: number, b: Uint8Array | null | undefined):
 export function writeRecord(
   buf: Buffer,
   pos: number,
-  rec: RecordInput,
+  rec: TextRecordInput,
   timestampDelta: number,
   offsetDelta: number,
   bodySize: number,
@@ -180,6 +216,16 @@ export interface RecordContext {
   logAppendTime: number | null;
 }
 
+/** Receives a decoded record's fields (one call per record; the receiver makes its own object). */
+export type RecordFieldsFn = (
+  offset: number,
+  timestamp: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+  offsetDelta: number,
+) => void;
+
 /**
  * Decodes `count` records from buf[pos, end), handing each to `emit` with its offset delta.
  * Throws CorruptRecordError('INVALID_RECORD') on any framing error; returns the end position
@@ -192,6 +238,20 @@ export function readRecords(
   count: number,
   ctx: RecordContext,
   emit: (rec: DecodedRecord, offsetDelta: number) => void,
+): number {
+  return readRecordFields(buf, pos, end, count, ctx, (offset, timestamp, key, value, headers, offsetDelta) =>
+    emit({ offset, timestamp, key, value, headers }, offsetDelta),
+  );
+}
+
+/** readRecords, handing out the fields of each record instead of a DecodedRecord. */
+export function readRecordFields(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  count: number,
+  ctx: RecordContext,
+  emit: RecordFieldsFn,
 ): number {
   const c: Cursor = { pos };
   const { baseOffset, baseTimestamp, logAppendTime } = ctx;
@@ -220,13 +280,11 @@ export function readRecords(
     }
     pos = recordEnd;
     emit(
-      {
-        offset: baseOffset + offsetDelta,
-        timestamp: logAppendTime ?? baseTimestamp + timestampDelta,
-        key,
-        value,
-        headers,
-      },
+      baseOffset + offsetDelta,
+      logAppendTime ?? baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
       offsetDelta,
     );
   }

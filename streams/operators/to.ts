@@ -34,17 +34,26 @@ export function to<K, V>(
         tap((r) => {
           const t = pick(r);
           const partition = opts.partitioner?.(r);
-          ctx.send({
-            topic: t,
-            key: keySerde.serialize(r.key, t),
-            value: valueSerde.serialize(r.value, t),
-            headers: r.headers,
-            timestamp: r.timestamp,
-            ...(partition !== undefined && partition >= 0 ? { partition } : {}),
-          });
+          ctx.sendFields(
+            t,
+            serialize(keySerde, r.key, t),
+            serialize(valueSerde, r.value, t),
+            r.headers,
+            r.timestamp,
+            partition !== undefined && partition >= 0 ? partition : undefined,
+          );
         }),
       ),
     );
     return EMPTY;
   };
+}
+
+/** The serde's bytes, or its string when it has one (the producer writes it as UTF-8). */
+function serialize<T>(serde: Serde<T>, value: T, topic: string): Buffer | string | null {
+  if (serde.serializeToString) {
+    const text = serde.serializeToString(value, topic);
+    if (text !== undefined) return text;
+  }
+  return serde.serialize(value, topic);
 }

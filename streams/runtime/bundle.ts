@@ -20,84 +20,126 @@ export const BUNDLE_HEADER = 'trib.bundle';
 export const MAX_BUNDLE_BYTES = 256 * 1024;
 const MAX_ORIGINS = 65_535;
 
-export interface BundleEntry {
-  key: Buffer | null;
-  value: Buffer | null;
-  timestamp: number;
-  headers: readonly RecordHeader[];
+/**
+ * Called per entry of a bundle, positionally, so that reading a bundle allocates no entry object
+ * nor a Buffer view per key and value: the key is buf[keyAt, keyAt + keyLength) (length −1: null),
+ * the value likewise.
+ */
+export type BundleEntryFn = (
+  buf: Buffer,
+  keyAt: number,
+  keyLength: number,
+  valueAt: number,
+  valueLength: number,
+  timestamp: number,
+  headers: RecordHeader[],
   /** `topic\0partition` of the input record this entry came from ('' for none). */
-  origin: string;
-  offset: number;
-  index: number;
-}
+  origin: string,
+  offset: number,
+  index: number,
+) => void;
 
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Builds one bundle. Entries are encoded into a growing buffer as they are added (their bytes
+ * copied at once, so the caller's Buffers and strings are garbage right away instead of living
+ * until the bundle is sent); encode() puts the origin table in front.
+ */
 export class BundleBuilder {
   private readonly origins = new Map<string, number>();
-  private readonly entries: BundleEntry[] = [];
+  private body: Buffer = EMPTY_BODY;
+  private pos = 0;
+  private entries = 0;
+  /** The encoded size so far. */
   sizeBytes = 8;
 
   get count(): number {
-    return this.entries.length;
+    return this.entries;
   }
 
-  add(e: BundleEntry): void {
-    if (!this.origins.has(e.origin)) {
+  add(
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    timestamp: number,
+    headers: readonly RecordHeader[],
+    origin: string,
+    offset: number,
+    index: number,
+  ): void {
+    let originIndex = this.origins.get(origin);
+    if (originIndex === undefined) {
       if (this.origins.size >= MAX_ORIGINS)
         throw new StreamsError('STORE_LIMIT', 'too many origins in one bundle');
-      this.origins.set(e.origin, this.origins.size);
-      this.sizeBytes += 2 + Buffer.byteLength(e.origin);
+      originIndex = this.origins.size;
+      this.origins.set(origin, originIndex);
+      this.sizeBytes += 2 + Buffer.byteLength(origin);
     }
-    let size = 2 + 8 + 4 + 8 + 4 + (e.key?.length ?? 0) + 4 + (e.value?.length ?? 0) + 2;
-    for (const h of e.headers) size += 2 + Buffer.byteLength(h.key) + 4 + (h.value?.length ?? 0);
+    let size = 2 + 8 + 4 + 8 + 4 + byteSize(key) + 4 + byteSize(value) + 2;
+    for (const h of headers) size += 2 + Buffer.byteLength(h.key) + 4 + (h.value?.length ?? 0);
+    this.ensure(size);
+    const buf = this.body;
+    let o = buf.writeUInt16BE(originIndex, this.pos);
+    o = buf.writeDoubleBE(offset, o);
+    o = buf.writeUInt32BE(index, o);
+    o = buf.writeDoubleBE(timestamp, o);
+    o = writeBytes(buf, o, key);
+    o = writeBytes(buf, o, value);
+    o = buf.writeUInt16BE(headers.length, o);
+    for (const h of headers) {
+      const len = buf.write(h.key, o + 2, 'utf8');
+      buf.writeUInt16BE(len, o);
+      o = writeBytes(buf, o + 2 + len, h.value);
+    }
+    this.pos = o;
     this.sizeBytes += size;
-    this.entries.push(e);
+    this.entries++;
+  }
+
+  private ensure(more: number): void {
+    const need = this.pos + more;
+    if (need <= this.body.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.body.length * 2, 16 * 1024));
+    this.body.copy(grown, 0, 0, this.pos);
+    this.body = grown;
   }
 
   encode(): Buffer {
-    const buf = Buffer.allocUnsafe(this.sizeBytes);
+    let head = 8;
+    for (const origin of this.origins.keys()) head += 2 + Buffer.byteLength(origin);
+    const buf = Buffer.allocUnsafe(head + this.pos);
     let o = buf.writeUInt32BE(this.origins.size, 0);
     for (const origin of this.origins.keys()) {
       const len = buf.write(origin, o + 2, 'utf8');
       buf.writeUInt16BE(len, o);
       o += 2 + len;
     }
-    o = buf.writeUInt32BE(this.entries.length, o);
-    for (const e of this.entries) {
-      o = buf.writeUInt16BE(this.origins.get(e.origin)!, o);
-      o = buf.writeDoubleBE(e.offset, o);
-      o = buf.writeUInt32BE(e.index, o);
-      o = buf.writeDoubleBE(e.timestamp, o);
-      o = writeBytes(buf, o, e.key);
-      o = writeBytes(buf, o, e.value);
-      o = buf.writeUInt16BE(e.headers.length, o);
-      for (const h of e.headers) {
-        const len = buf.write(h.key, o + 2, 'utf8');
-        buf.writeUInt16BE(len, o);
-        o = writeBytes(buf, o + 2 + len, h.value);
-      }
-    }
-    return buf.subarray(0, o);
+    o = buf.writeUInt32BE(this.entries, o);
+    this.body.copy(buf, o, 0, this.pos);
+    return buf.subarray(0, o + this.pos);
   }
 }
 
-function writeBytes(buf: Buffer, o: number, b: Buffer | null): number {
+function byteSize(b: Buffer | string | null): number {
+  if (b === null) return 0;
+  return typeof b === 'string' ? Buffer.byteLength(b) : b.length;
+}
+
+function writeBytes(buf: Buffer, o: number, b: Buffer | string | null): number {
   if (b === null) return buf.writeInt32BE(-1, o);
+  if (typeof b === 'string') {
+    const len = buf.write(b, o + 4, 'utf8');
+    buf.writeInt32BE(len, o);
+    return o + 4 + len;
+  }
   o = buf.writeInt32BE(b.length, o);
   b.copy(buf, o);
   return o + b.length;
 }
 
 /** Calls `fn` for each entry of a bundle, in order. */
-export function forEachEntry(buf: Buffer, fn: (e: BundleEntry) => void): void {
+export function forEachEntry(buf: Buffer, fn: BundleEntryFn): void {
   let o = 0;
-  const bytes = (): Buffer | null => {
-    const len = buf.readInt32BE(o);
-    o += 4;
-    if (len < 0) return null;
-    const b = buf.subarray(o, o + len);
-    o += len;
-    return b;
-  };
   const originCount = buf.readUInt32BE(o);
   o += 4;
   const origins: string[] = [];
@@ -114,8 +156,12 @@ export function forEachEntry(buf: Buffer, fn: (e: BundleEntry) => void): void {
     const index = buf.readUInt32BE(o + 10);
     const timestamp = buf.readDoubleBE(o + 14);
     o += 22;
-    const key = bytes();
-    const value = bytes();
+    const keyLength = buf.readInt32BE(o);
+    const keyAt = o + 4;
+    o = keyAt + Math.max(0, keyLength);
+    const valueLength = buf.readInt32BE(o);
+    const valueAt = o + 4;
+    o = valueAt + Math.max(0, valueLength);
     const headerCount = buf.readUInt16BE(o);
     o += 2;
     const headers: RecordHeader[] = [];
@@ -123,8 +169,11 @@ export function forEachEntry(buf: Buffer, fn: (e: BundleEntry) => void): void {
       const len = buf.readUInt16BE(o);
       const hk = buf.toString('utf8', o + 2, o + 2 + len);
       o += 2 + len;
-      headers.push({ key: hk, value: bytes() });
+      const vl = buf.readInt32BE(o);
+      o += 4;
+      headers.push({ key: hk, value: vl < 0 ? null : buf.subarray(o, o + vl) });
+      o += Math.max(0, vl);
     }
-    fn({ key, value, timestamp, headers, origin, offset, index });
+    fn(buf, keyAt, keyLength, valueAt, valueLength, timestamp, headers, origin, offset, index);
   }
 }

@@ -55,7 +55,7 @@ export class CommitProtocol {
           key: w.key,
           value: w.value,
         }));
-        if (records.length > 0) changelogSends.push(this.host.producer.sendBatch(records));
+        if (records.length > 0) changelogSends.push(this.host.producer.sendAll(records));
         markerSends.push(
           this.host.producer
             .send({

@@ -18,12 +18,12 @@ import type {
   KafkaClient,
   Producer,
   ProducerRecord,
+  RecordHeader,
   TopicPartition,
 } from '../../core/client/types.js';
 import type { StoreOptions } from '../context.js';
 import { StreamsError } from '../errors.js';
 import { type JobConfig, type JobDefinition, type ResolvedJobConfig, resolveJobConfig } from '../job.js';
-import type { BundleEntry } from './bundle.js';
 import { CommitProtocol, taskDirOf } from './commit.js';
 import { GlobalTableStore } from './global-table.js';
 import { Output } from './output.js';
@@ -122,8 +122,18 @@ export class StreamsRuntime implements TaskHost {
     return this.partitionCount_;
   }
 
-  sendBundled(topic: string, partition: number, entry: BundleEntry): void {
-    this.output.sendBundled(topic, partition, entry);
+  sendBundled(
+    topic: string,
+    partition: number,
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    timestamp: number,
+    headers: readonly RecordHeader[],
+    origin: string,
+    offset: number,
+    index: number,
+  ): void {
+    this.output.sendBundled(topic, partition, key, value, timestamp, headers, origin, offset, index);
   }
 
   globalStore<K, V>(topic: string, opts: StoreOptions<K, V>): { get(key: K): V | undefined } {
@@ -317,8 +327,16 @@ export class StreamsRuntime implements TaskHost {
     try {
       while (!this.stopping) {
         const records = await this.consumer.poll({ timeoutMs: POLL_MS });
+        // A poll hands out runs of records of one partition: look the task up once per run.
+        let topic = '';
+        let partition = -1;
+        let task: Task | undefined;
         for (const r of records) {
-          const task = this.byPartition.get(`${r.topic}\u0000${r.partition}`);
+          if (r.partition !== partition || r.topic !== topic) {
+            topic = r.topic;
+            partition = r.partition;
+            task = this.byPartition.get(`${topic}\u0000${partition}`);
+          }
           if (task) task.process(r);
         }
         const now = Date.now();

@@ -3,33 +3,33 @@
  * partition with that number), its stores, stream time, punctuators and metrics.
  *
  * Records are pushed through synchronously: `process()` deserializes a consumer record, advances
- * stream time and hands it to the source's Subject; the operators downstream run before
+ * stream time and hands it to the source's stream (a Subject-like multicast); the operators downstream run before
  * `process()` returns. Output is buffered by the runtime and sent once per poll batch.
  */
-import { type Observable, Subject, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { ConsumerRecord, ProducerRecord, RecordHeader } from '../../core/client/types.js';
 import { buildTask } from '../builder.js';
 import type { PunctuationType, SourceOptions, StoreOptions, TaskContext, TaskMetrics } from '../context.js';
 import { StreamsError } from '../errors.js';
 import type { JobDefinition, ResolvedJobConfig } from '../job.js';
-import { jsonSerde, stringSerde } from '../serdes.js';
+import { deserializeRange, jsonSerde, stringSerde } from '../serdes.js';
 import { CachedKeyValueStore, type KeyValueStore } from '../state/kv-store.js';
 import type { Serde, StreamRecord, TimestampExtractor } from '../types.js';
-import { BUNDLE_HEADER, type BundleEntry, forEachEntry } from './bundle.js';
-import { partitionOf } from './partition-of.js';
-
-function toBytes(v: Buffer | string | null | undefined): Buffer | null {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'string' ? Buffer.from(v) : v;
-}
+import { BUNDLE_HEADER, forEachEntry } from './bundle.js';
+import { partitionOf, partitionOfText } from './partition-of.js';
+import { SourceStream } from './source-stream.js';
 
 interface Source {
   topic: string;
   keySerde: Serde<unknown>;
   valueSerde: Serde<unknown>;
   extractor: TimestampExtractor | undefined;
-  subject: Subject<StreamRecord<unknown, unknown>>;
+  stream: SourceStream<StreamRecord<unknown, unknown>>;
+  /** `topic\0partition`: the origin of the records this source's records make the task send. */
+  origin: string;
 }
+
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 interface Punctuator {
   intervalMs: number;
@@ -50,8 +50,18 @@ export interface TaskHost {
   isRepartitionTopic(topic: string): boolean;
   /** Partition count of the internal topics (and of the task space). */
   partitionCount(): number;
-  /** Adds a record to the repartition bundle of (topic, partition). */
-  sendBundled(topic: string, partition: number, entry: BundleEntry): void;
+  /** Adds a record to the repartition bundle of (topic, partition), with its origin. */
+  sendBundled(
+    topic: string,
+    partition: number,
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    timestamp: number,
+    headers: readonly RecordHeader[],
+    origin: string,
+    offset: number,
+    index: number,
+  ): void;
   readonly config: ResolvedJobConfig;
   send(record: ProducerRecord): void;
   repartitionTopic(name: string): string;
@@ -89,6 +99,8 @@ export class Task implements TaskContext {
   /** Records skipped as replays. */
   duplicatesSkipped = 0;
   private current: ConsumerRecord | null = null;
+  /** `topic\0partition` of `current` (the origin of what it makes the task send). */
+  private currentOrigin = '';
   private fanout = 0;
 
   constructor(
@@ -140,11 +152,12 @@ export class Task implements TaskContext {
         keySerde: (opts.keySerde ?? stringSerde) as Serde<unknown>,
         valueSerde: (opts.valueSerde ?? stringSerde) as Serde<unknown>,
         extractor: opts.timestampExtractor,
-        subject: new Subject(),
+        stream: new SourceStream(),
+        origin: `${topic}\u0000${this.partition}`,
       };
       this.sources.set(topic, s);
     }
-    return s.subject.asObservable() as Observable<StreamRecord<K, V>>;
+    return s.stream.observable as Observable<StreamRecord<K, V>>;
   }
 
   keyValueStore<K, V>(name: string, opts: StoreOptions<K, V> = {}): KeyValueStore<K, V> {
@@ -176,24 +189,54 @@ export class Task implements TaskContext {
   }
 
   send(record: ProducerRecord): void {
-    this.metrics.recordsOut++;
     if (!this.host.isRepartitionTopic(record.topic)) {
+      this.metrics.recordsOut++;
       this.host.send(record);
       return;
     }
+    this.sendFields(
+      record.topic,
+      record.key ?? null,
+      record.value ?? null,
+      Array.isArray(record.headers) ? (record.headers as RecordHeader[]) : NO_HEADERS,
+      record.timestamp ?? Date.now(),
+      record.partition,
+    );
+  }
+
+  sendFields(
+    topic: string,
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    headers: readonly RecordHeader[],
+    timestamp: number,
+    partition: number | undefined,
+  ): void {
+    if (!this.host.isRepartitionTopic(topic)) {
+      this.metrics.recordsOut++;
+      this.host.send({ topic, key, value, headers: headers as RecordHeader[], timestamp, partition });
+      return;
+    }
+    this.metrics.recordsOut++;
     const cur = this.current;
-    const key = toBytes(record.key);
-    const partition =
-      record.partition ?? (key ? partitionOf(key, this.host.partitionCount()) : this.partition);
-    this.host.sendBundled(record.topic, partition, {
+    const p =
+      partition ??
+      (key === null
+        ? this.partition
+        : typeof key === 'string'
+          ? partitionOfText(key, this.host.partitionCount())
+          : partitionOf(key, this.host.partitionCount()));
+    this.host.sendBundled(
+      topic,
+      p,
       key,
-      value: toBytes(record.value),
-      timestamp: record.timestamp ?? Date.now(),
-      headers: Array.isArray(record.headers) ? (record.headers as RecordHeader[]) : [],
-      origin: cur ? `${cur.topic}\u0000${cur.partition}` : '',
-      offset: cur ? cur.offset : -1,
-      index: this.fanout++,
-    });
+      value,
+      timestamp,
+      headers,
+      cur ? this.currentOrigin : '',
+      cur ? cur.offset : -1,
+      this.fanout++,
+    );
   }
 
   repartitionTopic(name: string): string {
@@ -235,42 +278,61 @@ export class Task implements TaskContext {
     this.fanout = 0;
     const h = r.headers;
     if (h.length > 0 && h[h.length - 1]!.key === BUNDLE_HEADER && r.value) {
-      forEachEntry(r.value, (e) => {
-        if (e.origin !== '' && this.isReplay(e.origin, e.offset, e.index)) {
-          this.duplicatesSkipped++;
-          return;
-        }
-        this.push(s, r, e.key, e.value, e.timestamp, e.headers as RecordHeader[]);
-      });
+      forEachEntry(
+        r.value,
+        (buf, keyAt, keyLength, valueAt, valueLength, timestamp, headers, origin, offset, index) => {
+          if (origin !== '' && this.isReplay(origin, offset, index)) {
+            this.duplicatesSkipped++;
+            return;
+          }
+          let key: unknown;
+          let value: unknown;
+          try {
+            // Straight from the bundle's bytes (no Buffer view per key and value with the built-in serdes).
+            key = deserializeRange(s.keySerde, buf, keyAt, keyLength, r.topic);
+            value = deserializeRange(s.valueSerde, buf, valueAt, valueLength, r.topic);
+          } catch (err) {
+            this.undeserializable(r, err);
+            return;
+          }
+          this.push(s, r, key, value, timestamp, headers);
+        },
+      );
     } else {
-      this.push(s, r, r.key, r.value, r.timestamp, r.headers);
+      let key: unknown;
+      let value: unknown;
+      try {
+        key = s.keySerde.deserialize(r.key, r.topic);
+        value = s.valueSerde.deserialize(r.value, r.topic);
+      } catch (err) {
+        this.undeserializable(r, err);
+        return;
+      }
+      this.push(s, r, key, value, r.timestamp, r.headers);
     }
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** A record the source's serdes cannot read: skipped and counted, or the task fails (the handler). */
+  private undeserializable(r: ConsumerRecord, err: unknown): void {
+    if (this.host.config['default.deserialization.exception.handler'] === 'log-and-continue') {
+      this.metrics.recordsSkipped++;
+      this.host.log(
+        `skipped record ${r.topic}-${r.partition}@${r.offset}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return;
+    }
+    throw err;
   }
 
   private push(
     s: Source,
     r: ConsumerRecord,
-    keyBytes: Buffer | null,
-    valueBytes: Buffer | null,
+    key: unknown,
+    value: unknown,
     recordTimestamp: number,
     headers: RecordHeader[],
   ): void {
-    let key: unknown;
-    let value: unknown;
-    try {
-      key = s.keySerde.deserialize(keyBytes, r.topic);
-      value = s.valueSerde.deserialize(valueBytes, r.topic);
-    } catch (err) {
-      if (this.host.config['default.deserialization.exception.handler'] === 'log-and-continue') {
-        this.metrics.recordsSkipped++;
-        this.host.log(
-          `skipped record ${r.topic}-${r.partition}@${r.offset}: ${err instanceof Error ? err.message : String(err)}`,
-        );
-        return;
-      }
-      throw err;
-    }
     const timestamp = s.extractor
       ? s.extractor(
           { key, value, timestamp: recordTimestamp, topic: r.topic, partition: r.partition },
@@ -281,8 +343,9 @@ export class Task implements TaskContext {
     const advanced = timestamp > this.time;
     if (advanced) this.time = timestamp;
     this.current = r;
+    this.currentOrigin = s.origin;
     try {
-      s.subject.next({
+      s.stream.next({
         key,
         value,
         timestamp,
@@ -344,6 +407,6 @@ export class Task implements TaskContext {
   close(): void {
     for (const sub of this.subscriptions) sub.unsubscribe();
     this.subscriptions.length = 0;
-    for (const s of this.sources.values()) s.subject.complete();
+    for (const s of this.sources.values()) s.stream.complete();
   }
 }

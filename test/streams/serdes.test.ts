@@ -19,6 +19,42 @@ const V2 = {
 };
 
 describe('serdes', () => {
+  it('json reads string literals as JSON.parse does, and gives the same text as its bytes', () => {
+    const json = jsonSerde<unknown>();
+    const texts = [
+      '"word"',
+      '""',
+      '"héllo 🎉"',
+      '"a\\"b"',
+      '"tab\\tnew\\nline"',
+      '"\\u00e9"',
+      '"unterminated',
+      '"x" ',
+      '"ctl\u0001"',
+      `"${'long'.repeat(100)}"`,
+      '42',
+      'null',
+      '{"k":"v"}',
+    ];
+    for (const text of texts) {
+      const bytes = Buffer.from(text);
+      let expected: unknown;
+      try {
+        expected = JSON.parse(text);
+      } catch {
+        expect(() => json.deserialize(bytes, 't')).toThrow(StreamsError);
+        continue;
+      }
+      expect(json.deserialize(bytes, 't')).toEqual(expected);
+    }
+    for (const v of ['w', 'é"\\', 7, { a: [1, null] }, [true]]) {
+      expect(Buffer.from(json.serializeToString!(v, 't')!)).toEqual(json.serialize(v, 't'));
+      expect(Buffer.from(autoSerde.serializeToString!(v, 't')!)).toEqual(autoSerde.serialize(v, 't'));
+    }
+    expect(autoSerde.serializeToString!(Buffer.from('b'), 't')).toBeUndefined();
+    expect(() => json.serialize(() => 1, 't')).toThrow(StreamsError);
+  });
+
   it('string, json, number and auto round-trip; null stays null', () => {
     expect(stringSerde.deserialize(stringSerde.serialize('hé', 't'), 't')).toBe('hé');
     expect(jsonSerde<{ a: number[] }>().deserialize(jsonSerde().serialize({ a: [1] }, 't'), 't')).toEqual({

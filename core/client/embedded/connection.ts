@@ -2,9 +2,12 @@
  * The embedded "connection": requests go straight to an in-process Broker. They still pass
  * through the protocol codecs (encode, then decode as the broker would, and back), so the
  * embedded and the network paths run the very same code and agree byte for byte; record
- * batches are not copied on the way in, and copied once on the way out.
+ * batches are not copied on the way in, and copied once on the way out (fetched records read
+ * into the log's reusable read buffers are released once copied, as the broker's socket path
+ * does once written).
  */
 import type { Broker } from '../../broker/broker.js';
+import { isLeasedReadBuffer, releaseReadBuffer } from '../../log/read-buffers.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../protocol/frames.js';
 import {
   getApi,
@@ -49,7 +52,12 @@ export class EmbeddedConnection implements BrokerConnection {
       request,
     );
     if (response === null) return null;
-    return decodeResponse(apiKey, version, encodeResponse(apiKey, version, response).toBuffer());
+    const chunks = encodeResponse(apiKey, version, response).toChunks();
+    if (chunks.length === 1) return decodeResponse(apiKey, version, chunks[0]!);
+    const bytes = Buffer.concat(chunks);
+    // Fetched records read into the log's reusable buffers are copied now: give those back.
+    for (const c of chunks) if (isLeasedReadBuffer(c)) releaseReadBuffer(c);
+    return decodeResponse(apiKey, version, bytes);
   }
 
   async request<K extends SupportedApiKey>(

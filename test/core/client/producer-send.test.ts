@@ -1,0 +1,84 @@
+/**
+ * The producer's send paths on the embedded log: a first sendBatch large enough to fill many
+ * batches before the connection to the leader is open (the idempotent producer must send them in
+ * sequence order), string keys and values (written as UTF-8, partitioned by their bytes), and
+ * sendAll (one promise, no metadata).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, murmur2Partition } from '../../../core/client/index.js';
+import type { ConsumerRecord, KafkaClient } from '../../../core/client/types.js';
+
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function embedded(partitions: number): Promise<KafkaClient> {
+  const dir = mkdtempSync(join(tmpdir(), 'trib-producer-send-'));
+  const client = await connect({ 'data.dir': dir });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => client.close());
+  const admin = client.admin();
+  await admin.createTopics([{ topic: 't', numPartitions: partitions }]);
+  await admin.close();
+  return client;
+}
+
+async function readAll(client: KafkaClient, partitions: number, count: number): Promise<ConsumerRecord[]> {
+  const consumer = client.consumer({ 'auto.offset.reset': 'earliest', 'max.poll.records': 5000 });
+  const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: 't', partition }));
+  consumer.assign(tps);
+  const out: ConsumerRecord[] = [];
+  const deadline = Date.now() + 20_000;
+  while (out.length < count && Date.now() < deadline) out.push(...(await consumer.poll({ timeoutMs: 100 })));
+  await consumer.close();
+  return out;
+}
+
+describe('producer send paths', () => {
+  it('sends a first large sendBatch in sequence order, with string keys and values as UTF-8', async () => {
+    const client = await embedded(2);
+    const producer = client.producer({ 'linger.ms': 5 }); // idempotent (acks=all), 16 KB batches
+    const n = 20_000;
+    const records = Array.from({ length: n }, (_, i) => ({
+      topic: 't',
+      key: String(i),
+      value:
+        i % 3 === 0
+          ? `é ${WORDS[i % 10]} w${i % 101}`
+          : `${WORDS[i % 10]} ${WORDS[(i * 7) % 10]} w${i % 101}`,
+    }));
+    const metadata = await producer.sendBatch(records);
+    expect(metadata).toHaveLength(n);
+    for (let i = 0; i < n; i++) {
+      expect(metadata[i]!.partition).toBe(murmur2Partition(Buffer.from(String(i)), 2));
+      expect(metadata[i]!.offset).toBeGreaterThanOrEqual(0);
+    }
+    await producer.close();
+    const read = await readAll(client, 2, n);
+    expect(read).toHaveLength(n);
+    const byKey = new Map(read.map((r) => [r.key!.toString(), r]));
+    for (let i = 0; i < n; i++) {
+      const r = byKey.get(String(i))!;
+      expect(r.value!.toString()).toBe(records[i]!.value);
+      expect(r.offset).toBe(metadata[i]!.offset);
+    }
+  });
+
+  it('sendAll resolves once every record is acknowledged', async () => {
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 1, 'batch.size': 1024 });
+    const chunks = [0, 1, 2].map((c) =>
+      Array.from({ length: 500 }, (_, i) => ({ topic: 't', value: `c${c}-${i}`, partition: 0 })),
+    );
+    const results = await Promise.all(chunks.map((c) => producer.sendAll(c)));
+    expect(results).toEqual([undefined, undefined, undefined]);
+    const read = await readAll(client, 1, 1500);
+    expect(read.map((r) => r.value!.toString())).toEqual(chunks.flat().map((r) => r.value));
+    await producer.close();
+  });
+});
