@@ -1,14 +1,23 @@
 /**
  * S3 sink throughput into a local S3-compatible server (s3rver, in a child process), JSON format, as a ratio of
- * writing the same bytes — the same objects, with the same concurrency (one upload at a time per
- * Kafka partition) — with @aws-sdk/client-s3 directly in the same run. Goal: ≥ 0.7.
+ * writing the same bytes with @aws-sdk/client-s3 directly in the same run. Goal: ≥ 0.7.
+ *
+ * The baseline is a best effort at the same bytes: the same objects (same keys' shapes, same sizes,
+ * single PUTs as the sink's, since they are under s3.part.size), encoded before the clock starts,
+ * each sent with PutObject and a Buffer body (what the sink sends), with 2, 4 (one upload at a time
+ * per Kafka partition) and 8 uploads at once; the fastest counts. The sink uploads up to two
+ * finished files per partition while it encodes the next.
  *
  * The sink figure is the S3SinkTask's own work: records handed to put() as the runtime would
- * (batches of 500 across the partitions), JSON encoding, partitioning, object naming, buffering
- * and uploads, until the last file is in the bucket. Consuming from Kafka is measured elsewhere.
+ * (batches of 500 across the partitions, a turn of the event loop after each, as WorkerSinkTask
+ * gives), JSON encoding, partitioning, object naming, buffering and uploads, until the last file
+ * is in the bucket. Consuming from Kafka is measured elsewhere.
+ * Against a local server both sides are CPU-bound on the same cores (s3rver hashes and writes what
+ * it receives), so the sink's encoding is not hidden behind network time as it is against S3.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SinkRecord } from '../connect/sdk.js';
 import { S3SinkTask } from '../connectors/s3-sink/index.js';
@@ -56,6 +65,8 @@ const RECORD_FIELDS_BYTES = 900;
 const FILE_RECORDS = 4000;
 const BATCH = 500;
 const CREDS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** Uploads at once tried by the direct baseline (PARTITIONS is the sink's one-per-partition). */
+const CONCURRENCY = [2, PARTITIONS, 2 * PARTITIONS];
 
 function records(total: number): SinkRecord[] {
   const pad = 'x'.repeat(RECORD_FIELDS_BYTES);
@@ -124,19 +135,27 @@ export async function runS3Bench(opts: { quick?: boolean } = {}): Promise<BenchR
     const bytes = [...direct.values()].flat().reduce((n, o) => n + o.body.length, 0);
     const mb = bytes / (1024 * 1024);
 
-    const runDirect = async (): Promise<number> => {
+    // In the sink's order: the first object of every partition, then the second…
+    const queue = [...direct.values()].flatMap((list, p) =>
+      list.map((o, i) => ({ o, at: i * PARTITIONS + p })),
+    );
+    queue.sort((x, y) => x.at - y.at);
+    const runDirect = async (concurrency: number, round: number): Promise<number> => {
       const t0 = nowMs();
+      let next = 0;
       await Promise.all(
-        [...direct.values()].map(async (list) => {
-          for (const o of list)
+        Array.from({ length: concurrency }, async () => {
+          while (next < queue.length) {
+            const { o } = queue[next++]!;
             await client.send(
               new PutObjectCommand({
                 Bucket: 'bench',
-                Key: o.key,
+                Key: `direct${round}-${concurrency}/${o.key}`,
                 Body: o.body,
                 ContentLength: o.body.length,
               }),
             );
+          }
         }),
       );
       return mb / ((nowMs() - t0) / 1000);
@@ -154,21 +173,32 @@ export async function runS3Bench(opts: { quick?: boolean } = {}): Promise<BenchR
         'topics.dir': `sink${round}`,
       });
       const t0 = nowMs();
-      for (let at = 0; at < recs.length; at += BATCH) await task.put(recs.slice(at, at + BATCH));
+      for (let at = 0; at < recs.length; at += BATCH) {
+        await task.put(recs.slice(at, at + BATCH));
+        // As the runtime's sink loop does after every put: a put that completes without I/O must
+        // not keep the event loop (and so the uploads in flight) waiting.
+        await yieldToEventLoop();
+      }
       await task.preCommit(new Map()); // waits for the uploads still in flight
       const rate = mb / ((nowMs() - t0) / 1000);
       await task.stop();
       return rate;
     };
     progress(`s3: ${total} records, ${mb.toFixed(1)} MB of JSON in ${total / FILE_RECORDS} objects`);
-    let bestDirect = 0;
+    const best = new Map<number, number>();
     let bestSink = 0;
     for (let round = 0; round < (opts.quick ? 2 : 3); round++) {
-      bestDirect = Math.max(bestDirect, await runDirect());
+      for (const c of CONCURRENCY) best.set(c, Math.max(best.get(c) ?? 0, await runDirect(c, round)));
       bestSink = Math.max(bestSink, await runSink(round));
     }
+    const [bestConcurrency, bestDirect] = [...best].sort((x, y) => y[1] - x[1])[0]!;
     return [
-      { name: 'PutObject directly (@aws-sdk/client-s3), same objects', value: bestDirect, unit: 'MB/s' },
+      {
+        name: 'PutObject directly (@aws-sdk/client-s3), same objects',
+        value: bestDirect,
+        unit: 'MB/s',
+        note: `best of ${CONCURRENCY.join(', ')} uploads at once: ${bestConcurrency}; ${CONCURRENCY.map((c) => `${c}: ${best.get(c)!.toFixed(0)} MB/s`).join(', ')}`,
+      },
       {
         name: 'S3 sink task, JSON, DefaultPartitioner',
         value: bestSink,

@@ -14,9 +14,10 @@ import {
   type SourceConnector,
   type SourceRecord,
   type SourceTask,
+  type SourceTaskContext,
 } from '../../connect/sdk.js';
-import type { Consumer, KafkaClient, TopicPartitionOffset } from '../../core/client/types.js';
-import { ensureInternalTopic, openCluster } from './clusters.js';
+import type { Admin, Consumer, KafkaClient, TopicPartitionOffset } from '../../core/client/types.js';
+import { ensureInternalTopic, openCluster, openTarget, type TargetCluster } from './clusters.js';
 import {
   checkConverters,
   type MirrorCheckpointConfig,
@@ -77,7 +78,9 @@ export class MirrorCheckpointConnector implements SourceConnector {
 export class MirrorCheckpointTask implements SourceTask {
   private cfg!: MirrorCheckpointConfig;
   private source: KafkaClient | null = null;
-  private target: KafkaClient | null = null;
+  private target: TargetCluster | null = null;
+  private sourceAdmin: Admin | null = null;
+  private targetAdmin: Admin | null = null;
   private syncsConsumer: Consumer | null = null;
   private readonly store = new OffsetSyncStore();
   private readonly emitted = new Map<string, string>();
@@ -90,17 +93,23 @@ export class MirrorCheckpointTask implements SourceTask {
     return VERSION;
   }
 
-  async start(props: Props): Promise<void> {
+  async start(props: Props, context?: SourceTaskContext): Promise<void> {
     this.cfg = parseMirrorCheckpointConfig(props);
     const { cfg } = this;
     this.checkpointsTopic = cfg.policy.checkpointsTopic(cfg.sourceAlias);
+    this.target = await openTarget(
+      cfg.targetBootstrap,
+      `mirror-checkpoint-${cfg.targetAlias}`,
+      context?.cluster,
+    );
     this.source = await openCluster(cfg.sourceBootstrap, `mirror-checkpoint-${cfg.sourceAlias}`);
-    this.target = await openCluster(cfg.targetBootstrap, `mirror-checkpoint-${cfg.targetAlias}`);
-    const admin = this.target.admin();
+    this.sourceAdmin = this.source.admin();
+    this.targetAdmin = this.target.client.admin();
+    const admin = this.targetAdmin;
     const syncsTopic = cfg.policy.offsetSyncsTopic(cfg.targetAlias);
     await ensureInternalTopic(admin, syncsTopic, cfg.offsetSyncsReplicationFactor);
     await ensureInternalTopic(admin, this.checkpointsTopic, cfg.checkpointsReplicationFactor);
-    this.syncsConsumer = this.target.consumer({
+    this.syncsConsumer = this.target.client.consumer({
       'enable.auto.commit': false,
       'auto.offset.reset': 'earliest',
     });
@@ -171,7 +180,7 @@ export class MirrorCheckpointTask implements SourceTask {
   /** Every checkpointed group's offsets on replicated partitions, translated. */
   private async checkpoints(): Promise<Checkpoint[]> {
     const { cfg } = this;
-    const admin = this.source!.admin();
+    const admin = this.sourceAdmin!;
     const groups = (await admin.listGroups()).filter(
       (g) =>
         (g.protocolType === 'consumer' || g.protocolType === '') &&
@@ -205,7 +214,7 @@ export class MirrorCheckpointTask implements SourceTask {
 
   /** Commits translated offsets to target groups that have no active members, never moving one back. */
   private async syncGroupOffsets(checkpoints: Checkpoint[]): Promise<void> {
-    const admin = this.target!.admin();
+    const admin = this.targetAdmin!;
     const byGroup = new Map<string, Checkpoint[]>();
     for (const c of checkpoints) {
       const list = byGroup.get(c.group);
@@ -241,10 +250,15 @@ export class MirrorCheckpointTask implements SourceTask {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const clients = [this.source, this.target];
+    const clients = [this.source, this.target?.owned ? this.target.client : null];
+    const opened = [this.syncsConsumer, this.sourceAdmin, this.targetAdmin];
     this.source = null;
     this.target = null;
     this.syncsConsumer = null;
+    this.sourceAdmin = null;
+    this.targetAdmin = null;
+    // On the worker's own cluster the client stays open: close what this task opened on it.
+    await Promise.all(opened.map((c) => c?.close().catch(() => {})));
     await Promise.all(clients.map((c) => c?.close().catch(() => {})));
   }
 }

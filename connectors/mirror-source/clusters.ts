@@ -3,6 +3,7 @@
  * target: remote topics with the source's partition count (grown when the source grows) and,
  * with `sync.topic.configs.enabled`, the source's topic configs (minus MM2's excluded ones).
  */
+import { ConfigException } from '../../connect/sdk.js';
 import { connect } from '../../core/client/index.js';
 import type { Admin, KafkaClient } from '../../core/client/types.js';
 
@@ -18,6 +19,31 @@ const CONFIGS_EXCLUDED = [
 
 export async function openCluster(bootstrap: readonly string[], clientId: string): Promise<KafkaClient> {
   return connect({ 'bootstrap.servers': bootstrap, 'client.id': clientId });
+}
+
+/** A client of the target cluster, and whether it is ours to close. */
+export interface TargetCluster {
+  client: KafkaClient;
+  owned: boolean;
+}
+
+/**
+ * The target: a client of `target.cluster.bootstrap.servers` when given, else the worker's own
+ * cluster (which may be an embedded log: it cannot be reached over the network, and its data
+ * directory is locked by the worker, so the worker's client is the only way in).
+ */
+export async function openTarget(
+  bootstrap: readonly string[],
+  clientId: string,
+  workerCluster: KafkaClient | undefined,
+): Promise<TargetCluster> {
+  if (bootstrap.length > 0) return { client: await openCluster(bootstrap, clientId), owned: true };
+  if (workerCluster) return { client: workerCluster, owned: false };
+  throw new ConfigException(
+    'target.cluster.bootstrap.servers',
+    '',
+    "no target cluster: set target.cluster.bootstrap.servers, or run the connector in a Connect worker (the worker's cluster is the target)",
+  );
 }
 
 /** Topic → partition count of the source topics that pass `filter`. */

@@ -1,9 +1,10 @@
 /**
  * MirrorMaker 2's config keys (`org.apache.kafka.connect.mirror.MirrorSourceConfig` and
- * `MirrorCheckpointConfig`), validated and frozen. Both clusters are reached over the Kafka
- * protocol: `source.cluster.bootstrap.servers` is read from, `target.cluster.bootstrap.servers`
- * (the cluster the Connect worker writes into) gets the remote topics, their configs and the
- * translated group offsets.
+ * `MirrorCheckpointConfig`), validated and frozen. `source.cluster.bootstrap.servers` is read
+ * from over the Kafka protocol; the target — the cluster the Connect worker writes into, which
+ * gets the remote topics, their configs and the translated group offsets — is
+ * `target.cluster.bootstrap.servers`, or when that is empty the worker's own cluster (so a worker
+ * on an embedded log can mirror into it).
  */
 import {
   ConfigDef,
@@ -51,10 +52,10 @@ function commonDef(): ConfigDef {
     .define({
       name: 'target.cluster.bootstrap.servers',
       type: 'list',
+      default: [],
       importance: 'high',
       documentation:
-        'host:port of the target cluster: where the worker writes (remote topics are created there).',
-      validator: Validators.nonEmptyList(),
+        "host:port of the target cluster: where the worker writes (remote topics are created there). Empty: the worker's own cluster, which may be its embedded log (data.dir).",
     })
     .define({
       name: 'topics',
@@ -281,6 +282,7 @@ export interface MirrorCommonConfig {
   sourceAlias: string;
   targetAlias: string;
   sourceBootstrap: string[];
+  /** Empty: the worker's own cluster. */
   targetBootstrap: string[];
   topicFilter: NameFilter;
   policy: ReplicationPolicy;
@@ -296,7 +298,7 @@ function common(c: ReturnType<ConfigDef['parse']>): MirrorCommonConfig {
     sourceAlias,
     targetAlias,
     sourceBootstrap: getList(c, 'source.cluster.bootstrap.servers'),
-    targetBootstrap: getList(c, 'target.cluster.bootstrap.servers'),
+    targetBootstrap: getList(c, 'target.cluster.bootstrap.servers').filter((s) => s.trim() !== ''),
     topicFilter: new NameFilter(
       getList(c, 'topics'),
       getList(c, 'topics.exclude'),

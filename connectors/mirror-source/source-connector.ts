@@ -14,14 +14,16 @@ import {
   type SourceConnector,
   type SourceTask,
 } from '../../connect/sdk.js';
-import type { KafkaClient } from '../../core/client/types.js';
+import type { Admin, KafkaClient } from '../../core/client/types.js';
 import {
   copyableConfigs,
   ensureInternalTopic,
   ensureRemoteTopic,
   openCluster,
+  openTarget,
   sourcePartitions,
   syncTopicConfigs,
+  type TargetCluster,
 } from './clusters.js';
 import {
   checkConverters,
@@ -37,7 +39,9 @@ export class MirrorSourceConnector implements SourceConnector {
   private props: Props = {};
   private cfg!: MirrorSourceConfig;
   private source: KafkaClient | null = null;
-  private target: KafkaClient | null = null;
+  private target: TargetCluster | null = null;
+  private sourceAdmin: Admin | null = null;
+  private targetAdmin: Admin | null = null;
   private partitions = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
   private context: ConnectorContext | null = null;
@@ -71,12 +75,18 @@ export class MirrorSourceConnector implements SourceConnector {
     this.props = props;
     this.context = context;
     const { cfg } = this;
+    this.target = await openTarget(
+      cfg.targetBootstrap,
+      `mirror-source-connector-${cfg.targetAlias}`,
+      context.cluster,
+    );
+    this.targetAdmin = this.target.client.admin();
     this.source = await openCluster(cfg.sourceBootstrap, `mirror-source-connector-${cfg.sourceAlias}`);
-    this.target = await openCluster(cfg.targetBootstrap, `mirror-source-connector-${cfg.targetAlias}`);
+    this.sourceAdmin = this.source.admin();
     try {
       if (cfg.emitOffsetSyncs)
         await ensureInternalTopic(
-          this.target.admin(),
+          this.targetAdmin,
           cfg.policy.offsetSyncsTopic(cfg.targetAlias),
           cfg.offsetSyncsReplicationFactor,
         );
@@ -85,7 +95,7 @@ export class MirrorSourceConnector implements SourceConnector {
       await this.stop();
       throw new ConnectError(
         'CONNECT',
-        `MirrorSourceConnector could not reach the clusters (source.cluster.bootstrap.servers=${cfg.sourceBootstrap.join(',')}, target.cluster.bootstrap.servers=${cfg.targetBootstrap.join(',')}): ${err instanceof Error ? err.message : String(err)}`,
+        `MirrorSourceConnector could not reach the clusters (source.cluster.bootstrap.servers=${cfg.sourceBootstrap.join(',')}, target.cluster.bootstrap.servers=${cfg.targetBootstrap.join(',') || "(the worker's cluster)"}): ${err instanceof Error ? err.message : String(err)}`,
         { cause: err },
       );
     }
@@ -122,8 +132,8 @@ export class MirrorSourceConnector implements SourceConnector {
   /** Source partitions now, with their remote topics created or grown on the target. */
   private async refresh(): Promise<Map<string, number>> {
     const { cfg } = this;
-    const sourceAdmin = this.source!.admin();
-    const targetAdmin = this.target!.admin();
+    const sourceAdmin = this.sourceAdmin!;
+    const targetAdmin = this.targetAdmin!;
     const found = await sourcePartitions(sourceAdmin, (t) => this.accepts(t));
     for (const [topic, count] of found) {
       const configs = cfg.syncTopicConfigs ? await copyableConfigs(sourceAdmin, topic) : {};
@@ -140,8 +150,8 @@ export class MirrorSourceConnector implements SourceConnector {
 
   private async syncConfigs(): Promise<void> {
     const { cfg } = this;
-    const sourceAdmin = this.source!.admin();
-    const targetAdmin = this.target!.admin();
+    const sourceAdmin = this.sourceAdmin!;
+    const targetAdmin = this.targetAdmin!;
     for (const topic of this.partitions.keys()) {
       await syncTopicConfigs(
         targetAdmin,
@@ -166,9 +176,13 @@ export class MirrorSourceConnector implements SourceConnector {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.busy;
-    const clients = [this.source, this.target];
+    const admins = [this.sourceAdmin, this.targetAdmin];
+    const clients = [this.source, this.target?.owned ? this.target.client : null];
     this.source = null;
     this.target = null;
+    this.sourceAdmin = null;
+    this.targetAdmin = null;
+    await Promise.all(admins.map((a) => a?.close().catch(() => {})));
     await Promise.all(clients.map((c) => c?.close().catch(() => {})));
   }
 

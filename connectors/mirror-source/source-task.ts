@@ -19,9 +19,10 @@ import {
   type SourceTaskContext,
 } from '../../connect/sdk.js';
 import type { Consumer, KafkaClient } from '../../core/client/types.js';
-import { openCluster } from './clusters.js';
+import { openCluster, openTarget } from './clusters.js';
 import { type MirrorSourceConfig, parseMirrorSourceConfig, VERSION } from './config.js';
 import { encodeOffsetSync, type OffsetSync } from './records.js';
+import { type Recovered, type RecoveryInput, recoveredFor, recoverPositions } from './recovery.js';
 
 interface PartitionState {
   previousUpstream: number;
@@ -61,18 +62,62 @@ export class MirrorSourceTask implements SourceTask {
       'max.poll.records': MAX_POLL_RECORDS,
     });
     const tps = cfg.assigned;
-    this.consumer.assign(tps);
+    for (const tp of tps) this.remote.set(tp.topic, cfg.policy.formatRemoteTopic(cfg.sourceAlias, tp.topic));
     const keys = tps.map((tp) => this.sourcePartition(tp.topic, tp.partition));
     const offsets = await context.offsetStorageReader.offsets(keys);
-    const toBeginning = [];
-    for (const [i, tp] of tps.entries()) {
-      this.remote.set(tp.topic, cfg.policy.formatRemoteTopic(cfg.sourceAlias, tp.topic));
+    const committedAt = tps.map((_, i) => {
       const stored = offsets.get(keys[i]!);
       const last = stored ? Number(stored.offset) : Number.NaN;
-      if (Number.isInteger(last) && last >= 0) this.consumer.seek(tp, last + 1);
+      return Number.isInteger(last) && last >= 0 ? last + 1 : null;
+    });
+    const recovered = await this.recover(
+      context,
+      tps.map((tp) => ({ ...tp, remoteTopic: this.remote.get(tp.topic)! })),
+    );
+    this.consumer.assign(tps);
+    const toBeginning = [];
+    for (const [i, tp] of tps.entries()) {
+      const committed = committedAt[i]!;
+      const r = recoveredFor(recovered, tp.topic, tp.partition);
+      if (r && r.resumeAt >= (committed ?? 0)) {
+        this.consumer.seek(tp, r.resumeAt);
+      } else if (committed !== null) this.consumer.seek(tp, committed);
       else toBeginning.push(tp);
     }
     if (toBeginning.length > 0) this.consumer.seekToBeginning(toBeginning);
+  }
+
+  /**
+   * Where each partition is mirrored up to, from the target itself (see recovery.ts): records
+   * acknowledged after the last offset commit are not copied again after a crash.
+   */
+  private async recover(
+    context: SourceTaskContext,
+    partitions: RecoveryInput[],
+  ): Promise<Map<string, Recovered>> {
+    const { cfg } = this;
+    if (!cfg.emitOffsetSyncs || partitions.length === 0) return new Map();
+    const target = await openTarget(
+      cfg.targetBootstrap,
+      `mirror-source-recovery-${cfg.targetAlias}`,
+      context.cluster,
+    );
+    try {
+      // Records found in both logs count as mirrored by this run: their syncs are written as if
+      // they had just been acknowledged (translation as exact as offset.lag.max makes it), and each
+      // partition's last one right away.
+      const recovered = await recoverPositions(
+        this.source!,
+        target.client,
+        this.syncsTopic,
+        partitions,
+        (pair) => this.track(pair),
+      );
+      this.commit();
+      return recovered;
+    } finally {
+      if (target.owned) await target.client.close();
+    }
   }
 
   private sourcePartition(topic: string, partition: number): Record<string, unknown> {
@@ -133,10 +178,17 @@ export class MirrorSourceTask implements SourceTask {
       record.sourceOffset === null
     )
       return;
-    const topic = String(record.sourcePartition.topic);
-    const partition = Number(record.sourcePartition.partition);
-    const upstream = Number(record.sourceOffset.offset);
-    const downstream = metadata.offset;
+    this.track({
+      topic: String(record.sourcePartition.topic),
+      partition: Number(record.sourcePartition.partition),
+      upstreamOffset: Number(record.sourceOffset.offset),
+      downstreamOffset: metadata.offset,
+    });
+  }
+
+  /** A record is in the target at `downstreamOffset`: a sync now, or the partition's latest pair. */
+  private track(sync: OffsetSync): void {
+    const { topic, partition, upstreamOffset: upstream, downstreamOffset: downstream } = sync;
     const k = `${topic}\u0000${partition}`;
     let s = this.states.get(k);
     if (!s) {
@@ -149,7 +201,6 @@ export class MirrorSourceTask implements SourceTask {
       };
       this.states.set(k, s);
     }
-    const sync: OffsetSync = { topic, partition, upstreamOffset: upstream, downstreamOffset: downstream };
     const predicted = s.lastSyncDownstream + (upstream - s.lastSyncUpstream);
     const due =
       s.lastSyncDownstream === -1 ||

@@ -21,7 +21,10 @@ const AVRO_BLOCK_BYTES = 64 * 1024;
 const AVRO_MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 
 export interface FileEncoder {
-  /** Bytes (or text, UTF-8) to append for this record; possibly none yet (Avro collects a block). */
+  /**
+   * Bytes to append for this record, or a line of text (written in UTF-8 followed by a newline);
+   * possibly nothing yet (Avro collects a block).
+   */
   write(record: SinkRecord): Buffer | string | null;
   /** The file's remaining bytes. */
   finish(): Buffer | null;
@@ -44,7 +47,7 @@ export function createFormat(cfg: S3SinkConfig): RecordFormat {
         extension: '.json',
         open: () => ({
           bufferedBytes: 0,
-          write: (r) => `${jsonText(r.value)}\n`,
+          write: (r) => jsonText(r.value),
           finish: () => null,
         }),
       };
@@ -88,7 +91,22 @@ export function createFormat(cfg: S3SinkConfig): RecordFormat {
  * toJSON), so plain values cost no copy.
  */
 export function jsonText(v: unknown): string {
-  return JSON.stringify(v, jsonReplacer) ?? 'null';
+  // Without a replacer JSON.stringify takes V8's fast path (several times faster); the replacer
+  // only matters when something in the value is not plain JSON data.
+  return (plainJson(v) ? JSON.stringify(v) : JSON.stringify(v, jsonReplacer)) ?? 'null';
+}
+
+/** True when `v` holds only what JSON.stringify writes as the replacer would: primitives, arrays, plain objects. */
+function plainJson(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return typeof v !== 'bigint';
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plainJson(v[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v) if (!plainJson((v as Record<string, unknown>)[k])) return false;
+  return true;
 }
 
 function jsonReplacer(this: unknown, key: string, value: unknown): unknown {

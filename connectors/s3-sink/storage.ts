@@ -11,6 +11,7 @@
  * Bodies are sent as Buffers with checksums only when required: some S3-compatible servers
  * mis-store `aws-chunked` streaming uploads.
  */
+
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -184,27 +185,71 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-/** Bytes buffered by all open files of a task. */
+/** Buffers kept for reuse (not counted as used) are at most this many bytes, or an eighth of the limit. */
+const POOL_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Bytes buffered by all open files of a task, and a small pool of buffers whose uploads finished,
+ * reused for the next files: the sink then allocates almost nothing in a steady state.
+ */
 export class MemoryAccount {
   usedBytes = 0;
   peakBytes = 0;
-  constructor(readonly limitBytes: number) {}
+  private readonly free: Buffer[] = [];
+  private freeBytes = 0;
+  private readonly poolMaxBytes: number;
+
+  constructor(readonly limitBytes: number) {
+    this.poolMaxBytes = Math.min(POOL_MAX_BYTES, Math.floor(limitBytes / 8));
+  }
+
   add(n: number): void {
     this.usedBytes += n;
     if (this.usedBytes > this.peakBytes) this.peakBytes = this.usedBytes;
   }
+
   get over(): boolean {
     return this.usedBytes > this.limitBytes;
   }
+
+  /** A buffer of at least `size` bytes (at most twice that), from the pool when one fits. */
+  allocate(size: number): Buffer {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const b = this.free[i]!;
+      if (b.length >= size && b.length <= 2 * size) {
+        this.free.splice(i, 1);
+        this.freeBytes -= b.length;
+        return b;
+      }
+    }
+    return Buffer.allocUnsafe(size);
+  }
+
+  /** Gives back a buffer from allocate() that nothing refers to any more. */
+  recycle(b: Buffer): void {
+    if (this.freeBytes + b.length > this.poolMaxBytes) return;
+    this.free.push(b);
+    this.freeBytes += b.length;
+  }
 }
 
-/** Text appended to a file is turned into bytes in pieces of about this many characters. */
-const TEXT_CHUNK_CHARS = 64 * 1024;
+/**
+ * Lines of text are encoded (UTF-8) straight into buffers: no intermediate strings or Buffers per
+ * record. The buffer being filled is counted whole in the memory account; it is as large as the
+ * object is expected to be (the size of the partition's previous object), else this size.
+ */
+const TEXT_CHUNK_BYTES = 64 * 1024;
 
 export class S3OutputFile {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private text = '';
+  /** The buffer text is being encoded into, and how much of it is used. */
+  private textChunk: Buffer | null = null;
+  private textCap = 0;
+  private textPos = 0;
+  /** Buffers from the pool behind `chunks`, given back once their bytes are copied or uploaded. */
+  private pooled: Buffer[] = [];
+  private sizeHint: number;
   private uploadId: string | null = null;
   private readonly parts: { partNumber: number; etag: string }[] = [];
   /** Bytes of the object so far (uploaded parts and buffer). */
@@ -215,19 +260,54 @@ export class S3OutputFile {
     readonly key: string,
     private readonly partSizeBytes: number,
     private readonly memory: MemoryAccount,
-  ) {}
-
-  get bufferedBytes(): number {
-    return this.buffered + this.text.length;
+    /** Bytes this object is expected to reach (0: unknown). */
+    sizeHint = 0,
+  ) {
+    this.sizeHint = sizeHint;
   }
 
-  /** Appends bytes or UTF-8 text; returns a promise only when a full part goes up. */
-  write(data: Buffer | string): Promise<void> | undefined {
-    if (typeof data === 'string') {
-      this.text += data;
-      if (this.text.length < TEXT_CHUNK_CHARS) return undefined;
-      data = this.takeText();
+  get bufferedBytes(): number {
+    return this.buffered + this.textPos;
+  }
+
+  /** Appends bytes; returns a promise only when a full part goes up. */
+  write(data: Buffer): Promise<void> | undefined {
+    this.flushText();
+    return this.append(data);
+  }
+
+  /** Appends `text` in UTF-8 and a newline; returns a promise only when a full part goes up. */
+  writeLine(text: string): Promise<void> | undefined {
+    // At most 3 bytes per UTF-16 unit: encode into the current chunk when that surely fits.
+    const most = text.length * 3 + 1;
+    if (this.textChunk !== null && this.textPos + most > this.textCap) {
+      // Near the end of the chunk: the exact size decides.
+      if (this.textPos + Buffer.byteLength(text, 'utf8') + 1 > this.textCap) this.flushText();
     }
+    if (this.textChunk === null) {
+      const cap = Math.max(TEXT_CHUNK_BYTES, this.takeHint());
+      if (most > cap) return this.append(Buffer.from(`${text}\n`, 'utf8'));
+      this.textChunk = this.memory.allocate(cap);
+      this.textCap = cap;
+      this.memory.add(cap);
+    }
+    const chunk = this.textChunk;
+    const n = chunk.write(text, this.textPos, 'utf8');
+    chunk[this.textPos + n] = 0x0a;
+    this.textPos += n + 1;
+    this.size += n + 1;
+    return this.buffered + this.textPos >= this.partSizeBytes ? this.uploadBuffered() : undefined;
+  }
+
+  /** The expected size of the rest of the object, once, if the task has room for it. */
+  private takeHint(): number {
+    const rest = Math.min(this.sizeHint - this.size, this.partSizeBytes - this.buffered) + TEXT_CHUNK_BYTES;
+    this.sizeHint = 0;
+    if (rest <= TEXT_CHUNK_BYTES || this.memory.usedBytes + rest > this.memory.limitBytes / 2) return 0;
+    return rest;
+  }
+
+  private append(data: Buffer): Promise<void> | undefined {
     if (data.length === 0) return undefined;
     this.chunks.push(data);
     this.buffered += data.length;
@@ -237,19 +317,21 @@ export class S3OutputFile {
     return undefined;
   }
 
-  private takeText(): Buffer {
-    const b = Buffer.from(this.text, 'utf8');
-    this.text = '';
-    return b;
-  }
-
+  /** The text chunk joins the buffered chunks (only its used bytes stay counted). */
   private flushText(): void {
-    if (this.text.length === 0) return;
-    const b = this.takeText();
-    this.chunks.push(b);
-    this.buffered += b.length;
-    this.size += b.length;
-    this.memory.add(b.length);
+    const chunk = this.textChunk;
+    if (chunk === null) return;
+    this.textChunk = null;
+    this.memory.add(this.textPos - this.textCap);
+    if (this.textPos > 0) {
+      this.chunks.push(chunk.subarray(0, this.textPos));
+      this.buffered += this.textPos;
+      this.pooled.push(chunk);
+    } else {
+      this.memory.recycle(chunk);
+    }
+    this.textPos = 0;
+    this.textCap = 0;
   }
 
   /** Whether the buffer may go up as a part now (S3 refuses parts under 5 MiB but the last). */
@@ -262,31 +344,49 @@ export class S3OutputFile {
     this.flushText();
     if (this.buffered === 0) return;
     this.uploadId ??= await this.store.createMultipartUpload(this.key);
-    const body = this.takeBuffer();
+    const { body, pooled } = this.takeBuffer();
     const partNumber = this.parts.length + 1;
     try {
       const etag = await this.store.uploadPart(this.key, this.uploadId, partNumber, body);
       this.parts.push({ partNumber, etag });
+      for (const b of pooled) this.memory.recycle(b);
     } finally {
       this.memory.add(-body.length);
     }
   }
 
-  /** The buffered bytes, still counted in the memory account until the caller releases them. */
-  private takeBuffer(): Buffer {
-    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+  /**
+   * The buffered bytes as one Buffer (still counted in the memory account until the caller releases
+   * them), and the pool buffers it lives in, to give back once it is uploaded.
+   */
+  private takeBuffer(): { body: Buffer; pooled: Buffer[] } {
+    let body: Buffer;
+    let pooled: Buffer[];
+    if (this.chunks.length === 1) {
+      body = this.chunks[0]!;
+      pooled = this.pooled;
+    } else {
+      const into = this.memory.allocate(this.buffered);
+      let at = 0;
+      for (const c of this.chunks) at += c.copy(into, at);
+      body = into.subarray(0, this.buffered);
+      for (const b of this.pooled) this.memory.recycle(b);
+      pooled = [into];
+    }
     this.chunks = [];
+    this.pooled = [];
     this.buffered = 0;
-    return body;
+    return { body, pooled };
   }
 
   /** Makes the object visible with everything written; resolves once S3 has it. */
   async commit(): Promise<void> {
     this.flushText();
     if (this.uploadId === null) {
-      const body = this.takeBuffer();
+      const { body, pooled } = this.takeBuffer();
       try {
         await this.store.putObject(this.key, body);
+        for (const b of pooled) this.memory.recycle(b);
       } finally {
         this.memory.add(-body.length);
       }
@@ -299,8 +399,12 @@ export class S3OutputFile {
 
   /** Drops the object: the buffer is released and a started multipart upload aborted. */
   async abort(): Promise<void> {
-    this.text = '';
-    if (this.buffered > 0) this.memory.add(-this.takeBuffer().length);
+    this.flushText();
+    if (this.buffered > 0) {
+      const { body, pooled } = this.takeBuffer();
+      this.memory.add(-body.length);
+      for (const b of pooled) this.memory.recycle(b);
+    }
     if (this.uploadId !== null) {
       const id = this.uploadId;
       this.uploadId = null;

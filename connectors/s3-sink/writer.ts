@@ -30,6 +30,8 @@ import { type MemoryAccount, type ObjectStore, S3OutputFile } from './storage.js
 
 /** Finished batches of one partition uploading at once; the next waits for the oldest. */
 const MAX_INFLIGHT_BATCHES = 2;
+/** Encoded partitions whose last object size is kept as a hint for the next one. */
+const MAX_SIZE_HINTS = 10_000;
 
 interface InflightBatch {
   startOffset: number;
@@ -63,6 +65,8 @@ export class TopicPartitionWriter {
   /** Offset after the last record written (or skipped). */
   private nextOffset: number | null = null;
   private inflight: InflightBatch[] = [];
+  /** Size of the last object of each encoded partition: what the next one likely reaches. */
+  private readonly lastSizes = new Map<string, number>();
   private failure: Error | null = null;
   /** Objects uploaded so far (for tests and metrics). */
   committedFiles = 0;
@@ -130,7 +134,13 @@ export class TopicPartitionWriter {
     if (!open) {
       const key = this.objectKey(encoded, record.kafkaOffset);
       open = {
-        file: new S3OutputFile(this.deps.store, key, cfg.partSizeBytes, this.deps.memory),
+        file: new S3OutputFile(
+          this.deps.store,
+          key,
+          cfg.partSizeBytes,
+          this.deps.memory,
+          this.lastSizes.get(encoded) ?? 0,
+        ),
         encoder: this.deps.format.open(key, record),
         first: record,
       };
@@ -138,7 +148,12 @@ export class TopicPartitionWriter {
     }
     this.currentEncoded = encoded;
     const bytes = open.encoder.write(record);
-    const uploading = bytes !== null ? open.file.write(bytes) : undefined;
+    const uploading =
+      bytes === null
+        ? undefined
+        : typeof bytes === 'string'
+          ? open.file.writeLine(bytes)
+          : open.file.write(bytes);
     this.recordCount++;
     this.nextOffset = record.kafkaOffset + 1;
     if (this.recordCount >= cfg.flushSize)
@@ -174,6 +189,8 @@ export class TopicPartitionWriter {
     }
     const open = [...this.files.values()];
     const startOffset = this.batchStart;
+    if (this.lastSizes.size > MAX_SIZE_HINTS) this.lastSizes.clear();
+    for (const [encoded, f] of this.files) this.lastSizes.set(encoded, f.file.size);
     this.files.clear();
     this.resetBatch();
     const batch: InflightBatch = {

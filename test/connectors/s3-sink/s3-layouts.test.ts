@@ -411,6 +411,40 @@ describe('S3 sink rotation, multipart and memory', () => {
     expect(got).toEqual(recs.map((_, i) => i));
   });
 
+  it('writes JSON lines byte for byte: multi-byte text, records of every size, buffers reused across files', async () => {
+    n++;
+    const bucket = `bucket-${n}`;
+    await s3.createBucket(bucket);
+    const task = new S3SinkTask();
+    task.start({ ...s3.sinkProps(bucket), 'format.class': 'JsonFormat', 'flush.size': '7' });
+    const pieces = ['a', 'é', '€', '😀', '"', '\\', '\n', '中文'];
+    // Sizes from empty to past a 64 KiB chunk, so lines land in, across and beside the buffers.
+    const sizes = [0, 1, 3000, 21_000, 22_000, 40_000, 70_000, 5, 800, 30_000];
+    const values = Array.from({ length: 63 }, (_, i) => ({
+      i,
+      s: pieces[i % pieces.length]!.repeat(sizes[i % sizes.length]! / pieces[i % pieces.length]!.length),
+    }));
+    for (let i = 0; i < values.length; i += 5)
+      await task.put(
+        values.slice(i, i + 5).flatMap((v) => [record('utf', 0, v.i, v), record('utf', 1, v.i, v)]),
+      );
+    await task.preCommit(new Map());
+    expect(task.memory!.usedBytes).toBe(0);
+    await task.stop();
+    const keys = await s3.list(bucket);
+    expect(keys).toHaveLength(18);
+    for (const p of [0, 1]) {
+      for (let start = 0; start < values.length; start += 7) {
+        const key = `topics/utf/partition=${p}/utf+${p}+${String(start).padStart(10, '0')}.json`;
+        const want = values
+          .slice(start, start + 7)
+          .map((v) => `${JSON.stringify(v)}\n`)
+          .join('');
+        expect((await s3.get(bucket, key)).equals(Buffer.from(want, 'utf8'))).toBe(true);
+      }
+    }
+  });
+
   it('keeps buffers within s3.buffer.memory.bytes by uploading the largest as parts early', async () => {
     n++;
     const bucket = `bucket-${n}`;
