@@ -9,6 +9,10 @@
  * raw pgoutput stream to a file, and its time is until the last inserted row is in that file. A throwaway PostgreSQL is
  * started for the run (test/helpers/postgres.ts; fsync off).
  *
+ * Also CPU time per change: of this process while the connector runs (worker, producer and the
+ * embedded log; PostgreSQL's walsender not counted), and of pg_recvlogical. On a shared machine
+ * these move much less than the rates do.
+ *
  * Runs from dist/ (npm run bench): the Connect worker finds the compiled connector there.
  */
 import { spawn } from 'node:child_process';
@@ -19,7 +23,7 @@ import { startWorker } from '../connect/index.js';
 import { connect } from '../core/client/index.js';
 import { type PostgresServer, startPostgres } from '../test/helpers/postgres.js';
 import type { BenchResult } from './types.js';
-import { nowMs, progress, tempDir } from './util.js';
+import { nowMs, procCpuMs, progress, tempDir } from './util.js';
 
 export async function runPostgresBench(opts: { quick?: boolean }): Promise<BenchResult[]> {
   const rows = opts.quick ? 20_000 : 200_000;
@@ -48,17 +52,12 @@ export async function runPostgresBench(opts: { quick?: boolean }): Promise<Bench
     // Baseline: pg_recvlogical from its own pgoutput slot, until the last inserted row is out.
     // (--endpos cannot be used: a keepalive at or past it ends the run before the data came.)
     progress('postgres: pg_recvlogical baseline');
-    const baseMs = await recvlogicalMs(
-      pg,
-      db,
-      'base_slot',
-      `name-${rows}`,
-      join(tmp.path, 'recvlogical.out'),
-    );
-    const baseRate = rows / (baseMs / 1000);
+    const base = await recvlogicalMs(pg, db, 'base_slot', `name-${rows}`, join(tmp.path, 'recvlogical.out'));
+    const baseRate = rows / (base.ms / 1000);
 
     const withSchemas = await measureConnector(pg, db, 'ours_schemas', rows, true, tmp.path);
     const plain = await measureConnector(pg, db, 'ours_plain', rows, false, tmp.path);
+    const cpuPerChange = (ms: number) => Math.round((ms * 1000 * 100) / rows) / 100;
     const results: BenchResult[] = [
       {
         name: `pg_recvlogical, pgoutput, ${rows} inserted rows (baseline)`,
@@ -67,17 +66,35 @@ export async function runPostgresBench(opts: { quick?: boolean }): Promise<Bench
       },
       {
         name: `Postgres CDC → topic, Debezium JSON with schemas, ${rows} rows`,
-        value: Math.round(withSchemas),
+        value: Math.round(withSchemas.rate),
         unit: 'changes/s',
-        ratio: { of: 'pg_recvlogical', value: withSchemas / baseRate },
+        ratio: { of: 'pg_recvlogical', value: withSchemas.rate / baseRate },
         goal: { value: 0.5, of: 'ratio' },
         note: 'worker + task start included; producer batch.size 1 MB, linger 20 ms, lz4',
       },
       {
         name: `Postgres CDC → topic, JSON without schemas, ${rows} rows`,
-        value: Math.round(plain),
+        value: Math.round(plain.rate),
         unit: 'changes/s',
-        ratio: { of: 'pg_recvlogical', value: plain / baseRate },
+        ratio: { of: 'pg_recvlogical', value: plain.rate / baseRate },
+      },
+      {
+        name: 'pg_recvlogical CPU per change',
+        value: cpuPerChange(base.cpuMs),
+        unit: 'µs',
+      },
+      {
+        name: 'Postgres CDC → topic CPU per change, Debezium JSON with schemas',
+        value: cpuPerChange(withSchemas.cpuMs),
+        unit: 'µs',
+        ratio: { of: 'pg_recvlogical CPU', value: withSchemas.cpuMs / Math.max(base.cpuMs, 1e-9) },
+        note: 'this process while the connector runs: worker, converters, producer, embedded log',
+      },
+      {
+        name: 'Postgres CDC → topic CPU per change, JSON without schemas',
+        value: cpuPerChange(plain.cpuMs),
+        unit: 'µs',
+        ratio: { of: 'pg_recvlogical CPU', value: plain.cpuMs / Math.max(base.cpuMs, 1e-9) },
       },
     ];
     return results;
@@ -87,14 +104,14 @@ export async function runPostgresBench(opts: { quick?: boolean }): Promise<Bench
   }
 }
 
-/** Milliseconds pg_recvlogical takes to stream from `slot` until `lastText` (in the last row) appears in its output. */
+/** Milliseconds (and CPU milliseconds) pg_recvlogical takes to stream from `slot` until `lastText` (in the last row) appears in its output. */
 async function recvlogicalMs(
   pg: PostgresServer,
   db: string,
   slot: string,
   lastText: string,
   out: string,
-): Promise<number> {
+): Promise<{ ms: number; cpuMs: number }> {
   const t0 = nowMs();
   const child = spawn(
     join(pg.binDir, 'pg_recvlogical'),
@@ -144,14 +161,23 @@ async function recvlogicalMs(
       const tail = Buffer.alloc(Math.min(size, 4096));
       readSync(fd, tail, 0, tail.length, size - tail.length);
       closeSync(fd);
-      if (tail.includes(needle)) return nowMs() - t0;
+      if (tail.includes(needle)) {
+        const ms = nowMs() - t0;
+        let cpuMs = 0;
+        try {
+          cpuMs = procCpuMs(child.pid!);
+        } catch {
+          // exited already
+        }
+        return { ms, cpuMs };
+      }
     }
   } finally {
     child.kill('SIGTERM');
   }
 }
 
-/** Changes/s of the CDC connector in an in-process Connect worker, into the embedded log, from `slot` (created before the insert). */
+/** Changes/s of the CDC connector in an in-process Connect worker, into the embedded log, from `slot` (created before the insert), and this process's CPU milliseconds meanwhile. */
 async function measureConnector(
   pg: PostgresServer,
   db: string,
@@ -159,7 +185,7 @@ async function measureConnector(
   rows: number,
   schemas: boolean,
   dir: string,
-): Promise<number> {
+): Promise<{ rate: number; cpuMs: number }> {
   progress(
     `postgres: CDC connector into the topic (${schemas ? 'JSON with schemas' : 'JSON without schemas'})`,
   );
@@ -168,6 +194,7 @@ async function measureConnector(
   const admin = client.admin();
   try {
     const t0 = nowMs();
+    const cpu0 = process.cpuUsage();
     const worker = await startWorker({
       client,
       rest: false,
@@ -214,7 +241,9 @@ async function measureConnector(
         );
         count = ends.reduce((sum, e) => sum + e.offset, 0);
       }
-      return rows / ((nowMs() - t0) / 1000);
+      const rate = rows / ((nowMs() - t0) / 1000);
+      const cpu = process.cpuUsage(cpu0);
+      return { rate, cpuMs: (cpu.user + cpu.system) / 1000 };
     } finally {
       await worker.stop();
     }

@@ -23,7 +23,7 @@ export {
   StringConverter,
 } from './converters/index.js';
 export { ConnectError } from './errors.js';
-export type { ConnectorInfo, ConnectorStateInfo, Herder } from './runtime/herder.js';
+export type { ConnectorInfo, ConnectorStateInfo, Herder, TaskStateInfo } from './runtime/herder.js';
 export { PluginRegistry } from './runtime/plugins.js';
 export { type StartWorkerOptions, startWorker, type WorkerHandle } from './runtime/start.js';
 export type { TaskMetrics } from './runtime/worker.js';

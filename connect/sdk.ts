@@ -17,6 +17,7 @@
  * Throw {@link RetriableException} for transient failures (the runtime retries), anything else to
  * fail the task (its status becomes FAILED with the trace; the worker keeps running the rest).
  */
+import type { KafkaClient } from '../core/client/types.js';
 import type { ConfigDef } from './config-def.js';
 import type { SinkOffsets, SinkRecord, SourceMap, SourceRecord, TopicPartitionKey } from './data.js';
 
@@ -32,6 +33,12 @@ export interface ConnectorContext {
   requestTaskReconfiguration(): void;
   /** Fails the connector with this error (status FAILED). */
   raiseError(err: Error): void;
+  /**
+   * The cluster this worker runs against — the embedded log (`data.dir`) or the network cluster —
+   * shared with the worker: do not close it. For connectors that manage topics or groups there
+   * (the mirror's target); absent when a connector is started outside a worker.
+   */
+  readonly cluster?: KafkaClient;
 }
 
 interface ConnectorBase {
@@ -69,7 +76,25 @@ export interface OffsetStorageReader {
 export interface SourceTaskContext {
   readonly configs: Props;
   readonly offsetStorageReader: OffsetStorageReader;
+  /** The worker's own cluster, as in {@link ConnectorContext.cluster}: do not close it. */
+  readonly cluster?: KafkaClient;
 }
+
+/** A JSON value (what a task's status may hold). */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [k: string]: JsonValue };
+
+/**
+ * What a task reports about itself beyond its state: shown as `"metrics"` on the task's entry of
+ * `GET /connectors/{name}/status` and `GET /connectors/{name}/tasks/{id}/status` (e.g. a CDC
+ * source's replication slot lag). Keys in snake_case, values small and JSON-serializable.
+ */
+export type TaskStatusMetrics = Readonly<Record<string, JsonValue>>;
 
 export interface RecordMetadataLike {
   topic: string;
@@ -87,8 +112,15 @@ export interface SourceTask {
   poll(): Promise<SourceRecord[] | null>;
   /** Called after offsets were committed. */
   commit?(): void | Promise<void>;
-  /** Called once Kafka acknowledged a record (metadata null when a transform dropped it). */
+  /**
+   * Called once Kafka acknowledged a record, in the order acknowledgements come; metadata is null
+   * when the record never reached Kafka but counts as done: a transform or predicate dropped it,
+   * or `errors.tolerance=all` skipped it (a conversion or send failure). Every polled record gets
+   * exactly one call, so a source may release what the record holds (e.g. confirm a position).
+   */
   commitRecord?(record: SourceRecord, metadata: RecordMetadataLike | null): void;
+  /** See {@link TaskStatusMetrics}. Called for every status request: return figures kept up to date elsewhere (a timer), never wait. */
+  status?(): TaskStatusMetrics | null;
   stop(): void | Promise<void>;
 }
 
@@ -125,6 +157,8 @@ export interface SinkTask {
   preCommit?(currentOffsets: SinkOffsets): SinkOffsets | Promise<SinkOffsets>;
   /** Partitions taken away (rebalance or stop): release what belongs to them. */
   close?(partitions: TopicPartitionKey[]): void | Promise<void>;
+  /** As {@link SourceTask.status}. */
+  status?(): TaskStatusMetrics | null;
   stop(): void | Promise<void>;
 }
 

@@ -254,9 +254,153 @@ export function valueFromJson(schema: Schema | null, json: unknown): unknown {
 const SCHEMA_TEXT = new WeakMap<Schema, string>();
 const MAX_PARSED_SCHEMAS = 1000;
 
+/**
+ * JSON text of values of one schema, exactly `JSON.stringify(valueToJson(schema, value))`, written
+ * without building the intermediate JSON object. Compiled once per schema object (schemas are
+ * immutable and connectors reuse them), it handles the common shapes itself and hands anything
+ * unusual (defaults, logical types, maps, unexpected value types — and so every error) to the
+ * general path, which therefore decides the output in those cases.
+ */
+type JsonWriter = (value: unknown) => string;
+const WRITERS = new WeakMap<Schema, JsonWriter>();
+
+const generic =
+  (schema: Schema): JsonWriter =>
+  (value) =>
+    JSON.stringify(valueToJson(schema, value));
+
+/** Characters JSON.stringify escapes (quote, backslash, controls, surrogates — lone ones are escaped). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Field names a plain object would reorder or treat specially (array indexes, __proto__). */
+const SPECIAL_KEY = /^(?:0|[1-9]\d*|__proto__)$/;
+
+export function jsonWriter(schema: Schema): JsonWriter {
+  let w = WRITERS.get(schema);
+  if (w === undefined) {
+    w = compileWriter(schema);
+    WRITERS.set(schema, w);
+  }
+  return w;
+}
+
+function compileWriter(schema: Schema): JsonWriter {
+  const slow = generic(schema);
+  if (schema.defaultValue !== undefined) {
+    // The default only stands in for a missing value; present values are written as without it.
+    const { defaultValue: _, ...rest } = schema;
+    const present = compileWriter(rest);
+    return (v) => (v == null ? slow(v) : present(v));
+  }
+  if (schema.name === LOGICAL.timestamp || schema.name === LOGICAL.date || schema.name === LOGICAL.time)
+    return slow;
+  const optional = schema.optional === true;
+  switch (schema.type) {
+    case 'int8':
+    case 'int16':
+    case 'int32':
+    case 'int64':
+    case 'float32':
+    case 'float64':
+      return (v) =>
+        typeof v === 'number'
+          ? Number.isFinite(v)
+            ? `${v}`
+            : 'null'
+          : v == null && optional
+            ? 'null'
+            : slow(v);
+    case 'boolean':
+      return (v) => (v === true ? 'true' : v === false ? 'false' : v == null && optional ? 'null' : slow(v));
+    case 'string':
+      return (v) =>
+        typeof v === 'string'
+          ? NEEDS_ESCAPE.test(v)
+            ? JSON.stringify(v)
+            : `"${v}"`
+          : v == null && optional
+            ? 'null'
+            : slow(v);
+    case 'bytes':
+      return (v) =>
+        Buffer.isBuffer(v) ? `"${v.toString('base64')}"` : v == null && optional ? 'null' : slow(v);
+    case 'array': {
+      const item = jsonWriter(schema.valueSchema!);
+      return (v) => {
+        if (!Array.isArray(v)) return v == null && optional ? 'null' : slow(v);
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + item(v[i]);
+        return `${out}]`;
+      };
+    }
+    case 'struct': {
+      const fields = schema.fields ?? [];
+      const names = fields.map((f) => f.name);
+      if (names.some((n) => SPECIAL_KEY.test(n)) || new Set(names).size !== names.length) return slow;
+      const heads = names.map((n, i) => `${i === 0 ? '{' : ','}${JSON.stringify(n)}:`);
+      const writers = fields.map((f) => jsonWriter(f.schema));
+      const n = fields.length;
+      return (v) => {
+        if (
+          v === null ||
+          typeof v !== 'object' ||
+          Buffer.isBuffer(v) ||
+          v instanceof Date ||
+          Array.isArray(v)
+        )
+          return v == null && optional ? 'null' : slow(v);
+        if (n === 0) return '{}';
+        const obj = v as Record<string, unknown>;
+        let out = '';
+        for (let i = 0; i < n; i++) out += heads[i]! + writers[i]!(obj[names[i]!]);
+        return `${out}}`;
+      };
+    }
+    default:
+      return slow;
+  }
+}
+
+/**
+ * Output buffers are cut from shared slabs (as Node's own pool does for small strings, but larger):
+ * a Debezium event is a few KB, and a fresh allocation per record costs more than writing it.
+ */
+const SLAB_SIZE = 256 * 1024;
+let slab = Buffer.allocUnsafe(0);
+let slabUsed = 0;
+
+/** `head` (cached bytes), then `text` as UTF-8, then `tail` (ASCII), as one Buffer. */
+function encodeParts(head: Buffer | null, text: string, tail: string): Buffer {
+  const max = (head?.length ?? 0) + text.length * 3 + tail.length;
+  if (max > SLAB_SIZE / 4) {
+    const out = Buffer.allocUnsafe(max);
+    return out.subarray(0, writeParts(out, 0, head, text, tail));
+  }
+  if (slab.length - slabUsed < max) {
+    slab = Buffer.allocUnsafe(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  const end = writeParts(slab, start, head, text, tail);
+  // Keep the next record 8-byte aligned, as Node's pool does.
+  slabUsed = (end + 7) & ~7;
+  return slab.subarray(start, end);
+}
+
+function writeParts(buf: Buffer, at: number, head: Buffer | null, text: string, tail: string): number {
+  let off = at;
+  if (head) off += head.copy(buf, off);
+  off += buf.write(text, off, 'utf8');
+  if (tail !== '') off += buf.write(tail, off, 'latin1');
+  return off;
+}
+
 export class JsonConverter implements Converter {
   private schemasEnable = true;
   private readonly parsed = new Map<string, Schema | null>();
+  /** `{"schema":<schema>,"payload":` as bytes, per schema. */
+  private readonly heads = new WeakMap<Schema, Buffer>();
 
   configure(configs: Readonly<Record<string, string>>, _isKey = false): void {
     const v = configs['schemas.enable'];
@@ -265,14 +409,20 @@ export class JsonConverter implements Converter {
 
   fromConnectData(_topic: string, schema: Schema | null, value: unknown): Buffer | null {
     if (schema === null && (value === null || value === undefined)) return null;
-    const payload = JSON.stringify(valueToJson(schema, value));
-    if (!this.schemasEnable) return Buffer.from(payload);
-    let schemaText = 'null';
-    if (schema) {
-      schemaText = SCHEMA_TEXT.get(schema) ?? JSON.stringify(schemaToJson(schema));
-      SCHEMA_TEXT.set(schema, schemaText);
+    const payload = schema ? jsonWriter(schema)(value) : JSON.stringify(valueToJson(null, value));
+    if (!this.schemasEnable) return encodeParts(null, payload, '');
+    if (!schema) return encodeParts(null, `{"schema":null,"payload":${payload}}`, '');
+    let head = this.heads.get(schema);
+    if (head === undefined) {
+      let schemaText = SCHEMA_TEXT.get(schema);
+      if (schemaText === undefined) {
+        schemaText = JSON.stringify(schemaToJson(schema));
+        SCHEMA_TEXT.set(schema, schemaText);
+      }
+      head = Buffer.from(`{"schema":${schemaText},"payload":`);
+      this.heads.set(schema, head);
     }
-    return Buffer.from(`{"schema":${schemaText},"payload":${payload}}`);
+    return encodeParts(head, payload, '}');
   }
 
   toConnectData(_topic: string, bytes: Buffer | null): SchemaAndValue {

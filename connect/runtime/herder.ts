@@ -7,7 +7,7 @@
 import type { Admin, KafkaClient } from '../../core/client/types.js';
 import type { ConfigDef, ConfigInfo } from '../config-def.js';
 import { ConnectError, messageOf } from '../errors.js';
-import type { ConnectorPlugin, Props } from '../sdk.js';
+import type { ConnectorPlugin, Props, TaskStatusMetrics } from '../sdk.js';
 import type { ConfigStore, RestartRequest, TargetState } from '../storage/configs.js';
 import { sameTasks } from '../storage/configs.js';
 import type { OffsetStore } from '../storage/offsets.js';
@@ -53,10 +53,16 @@ interface StateInfo {
   trace?: string;
 }
 
+/** A task's entry: Kafka's fields, plus what the task reports about itself (its status() hook), when it does. */
+export interface TaskStateInfo extends StateInfo {
+  id: number;
+  metrics?: TaskStatusMetrics;
+}
+
 export interface ConnectorStateInfo {
   name: string;
   connector: StateInfo;
-  tasks: (StateInfo & { id: number })[];
+  tasks: TaskStateInfo[];
   type: 'source' | 'sink' | 'unknown';
 }
 
@@ -381,23 +387,35 @@ export abstract class Herder {
     };
   }
 
+  /**
+   * A task's status entry. While the task is RUNNING or PAUSED it carries the task's metrics: live
+   * when the task runs in this worker, otherwise what its worker last wrote to the status store
+   * (every status.metrics.interval.ms).
+   */
+  private taskStateInfo(name: string, id: number): TaskStateInfo {
+    const s = this.deps.statuses.task(name, id);
+    const info: TaskStateInfo = { id, ...this.stateInfo(s) };
+    if (s?.state !== 'RUNNING' && s?.state !== 'PAUSED') return info;
+    const live = this.worker.taskStatusMetrics({ connector: name, task: id });
+    const metrics = live !== undefined ? live : s.metrics;
+    if (metrics) info.metrics = metrics;
+    return info;
+  }
+
   status(name: string): ConnectorStateInfo {
     const e = this.entry(name);
-    const tasks = (e.tasks ?? []).map((_, id) => ({
-      id,
-      ...this.stateInfo(this.deps.statuses.task(name, id)),
-    }));
+    const tasks = (e.tasks ?? []).map((_, id) => this.taskStateInfo(name, id));
     let connector = this.stateInfo(this.deps.statuses.connector(name));
     if (e.targetState === 'STOPPED' && connector.state !== 'FAILED')
       connector = { ...connector, state: 'STOPPED' };
     return { name, connector, tasks, type: this.typeOf(e.config) };
   }
 
-  taskStatus(name: string, task: number): StateInfo & { id: number } {
+  taskStatus(name: string, task: number): TaskStateInfo {
     const e = this.entry(name);
     if (!e.tasks || task < 0 || task >= e.tasks.length)
       throw new ConnectError('NOT_FOUND', `No status found for task ${name}-${task}`);
-    return { id: task, ...this.stateInfo(this.deps.statuses.task(name, task)) };
+    return this.taskStateInfo(name, task);
   }
 
   taskConfigs(name: string): { id: { connector: string; task: number }; config: Props }[] {

@@ -17,7 +17,7 @@ import type {
 import { isPromise, type SchemaAndValue } from '../converters/converter.js';
 import { type ConnectHeader, type SinkOffsets, type SinkRecord, tpKey } from '../data.js';
 import { messageOf, traceOf } from '../errors.js';
-import type { ErrantRecordReporter, SinkTask, SinkTaskContext } from '../sdk.js';
+import type { ErrantRecordReporter, SinkTask, SinkTaskContext, TaskStatusMetrics } from '../sdk.js';
 import { isRetriable } from './error-handler.js';
 import type { TaskEnv } from './task-env.js';
 
@@ -37,6 +37,7 @@ export class WorkerSinkTask {
   private readonly topicsSeen = new Set<string>();
   /** Records put so far. */
   put = 0;
+  private statusHookFailed = false;
 
   constructor(
     private readonly env: TaskEnv,
@@ -291,6 +292,19 @@ export class WorkerSinkTask {
     this.env.chain.close();
     await this.consumer?.close().catch(() => {});
     this.consumer = null;
+  }
+
+  /** What the task reports about itself (its status() hook), or null; a throwing hook is logged once and ignored. */
+  statusMetrics(): TaskStatusMetrics | null {
+    if (!this.task.status) return null;
+    try {
+      return this.task.status() ?? null;
+    } catch (err) {
+      if (!this.statusHookFailed)
+        this.env.log(`${this.env.id.connector}-${this.env.id.task}: status() failed: ${messageOf(err)}`);
+      this.statusHookFailed = true;
+      return null;
+    }
   }
 
   setPaused(paused: boolean): void {

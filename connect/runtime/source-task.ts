@@ -5,22 +5,28 @@
  * Offset tracking (Kafka's SubmittedRecords): each produced record is queued in poll order with its
  * source partition and offset; a commit takes the acknowledged prefix of the queue and writes, for
  * each source partition, the offset of its last record in that prefix. A record dropped by a
- * transform or skipped by `errors.tolerance=all` counts as acknowledged at once. At most
- * MAX_OUTSTANDING_RECORDS are unacknowledged at a time (poll waits beyond that).
+ * transform or skipped by `errors.tolerance=all` counts as acknowledged at once, and the task's
+ * `commitRecord(record, null)` is called for it (as Kafka does), so that a source tracking its
+ * positions per record (the CDC source's LSNs) can move past it. At most
+ * MAX_OUTSTANDING_RECORDS, and at most the producer's `buffer.memory` (32 MiB by default) of keys and
+ * values, are unacknowledged at a time: poll waits beyond that until half of it is acknowledged.
+ * (The bytes bound keeps large records — Debezium events with schemas are a few KB — from piling up
+ * by the hundred megabytes, which costs more in garbage collection than it gains in batching.)
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Producer, ProducerRecord, RecordHeader } from '../../core/client/types.js';
 import { isPromise } from '../converters/converter.js';
 import type { SourceMap, SourceRecord } from '../data.js';
 import { ConnectError, messageOf, traceOf } from '../errors.js';
-import type { OffsetStorageReader, SourceTask } from '../sdk.js';
+import type { OffsetStorageReader, RecordMetadataLike, SourceTask, TaskStatusMetrics } from '../sdk.js';
 import { canonicalJson, type OffsetStore } from '../storage/offsets.js';
-import { isRetriable } from './error-handler.js';
+import { type ErrorContext, isRetriable } from './error-handler.js';
 import { SourceRecovery } from './source-recovery.js';
 import type { TaskEnv } from './task-env.js';
 import { ensureTopic } from './topics.js';
 
 const MAX_OUTSTANDING_RECORDS = 100_000;
+const DEFAULT_MAX_OUTSTANDING_BYTES = 33_554_432;
 
 interface Submitted {
   partitionKey: string | null;
@@ -36,6 +42,11 @@ export class WorkerSourceTask {
   private readonly queue: Submitted[] = [];
   private queueHead = 0;
   private outstanding = 0;
+  private outstandingBytes = 0;
+  private waitingForAcks = false;
+  /** Whether PAUSED was reported (by the loop, once it stopped polling). */
+  private pausedReported = false;
+  private readonly maxOutstandingBytes: number;
   private stopping = false;
   private paused = false;
   private wake: (() => void) | null = null;
@@ -48,6 +59,7 @@ export class WorkerSourceTask {
   private readonly keyCache = new WeakMap<object, string>();
   /** Records sent so far (for tests and metrics). */
   sent = 0;
+  private statusHookFailed = false;
 
   constructor(
     private readonly env: TaskEnv,
@@ -56,6 +68,8 @@ export class WorkerSourceTask {
     paused: boolean,
   ) {
     this.paused = paused;
+    const memory = Number(env.producerConfig['buffer.memory'] ?? DEFAULT_MAX_OUTSTANDING_BYTES);
+    this.maxOutstandingBytes = memory > 0 ? memory : DEFAULT_MAX_OUTSTANDING_BYTES;
   }
 
   /** Starts the task loop; resolves when it has ended (stopped or failed). */
@@ -86,16 +100,29 @@ export class WorkerSourceTask {
         'linger.ms': 5,
         ...env.producerConfig,
       });
-      await this.task.start(env.taskProps, { configs: env.taskProps, offsetStorageReader: this.reader() });
+      await this.task.start(env.taskProps, {
+        configs: env.taskProps,
+        offsetStorageReader: this.reader(),
+        cluster: env.client,
+      });
+      this.pausedReported = this.paused;
       env.onStatus(this.paused ? 'PAUSED' : 'RUNNING');
       const flushIntervalMs = Number(env.worker.values['offset.flush.interval.ms']);
       while (!this.stopping && this.failure === null) {
         if (this.paused) {
+          // PAUSED is reported here, once no poll() is in progress any more (as Kafka's task
+          // thread does): from then on the task really produces nothing.
+          if (!this.pausedReported) {
+            this.pausedReported = true;
+            env.onStatus('PAUSED');
+          }
           await this.sleepUntilWoken(1000);
           continue;
         }
-        if (this.outstanding >= MAX_OUTSTANDING_RECORDS) {
-          await this.sleepUntilWoken(50);
+        if (this.tooMuchOutstanding(1)) {
+          this.waitingForAcks = true;
+          await this.sleepUntilWoken(100);
+          this.waitingForAcks = false;
           continue;
         }
         let records: SourceRecord[] | null;
@@ -138,6 +165,7 @@ export class WorkerSourceTask {
 
   private async sendRecords(records: SourceRecord[]): Promise<void> {
     const { env } = this;
+    const chain = env.chain;
     const batch: ProducerRecord[] = [];
     const batchEntries: Submitted[] = [];
     const batchOriginals: SourceRecord[] = [];
@@ -149,49 +177,36 @@ export class WorkerSourceTask {
         acked: false,
       };
       this.queue.push(entry);
-      const ctx = { executingClass: '', sourceRecord: `SourceRecord{topic=${original.topic}}` };
       let record: SourceRecord | null | undefined;
       try {
-        record = env.chain.apply(original);
+        record = chain.apply(original);
       } catch (err) {
         record = await env.errors.execute(
-          () => env.chain.apply(original),
-          { ...ctx, stage: 'TRANSFORMATION', executingClass: 'TransformationChain' },
+          () => chain.apply(original),
+          errorContext(original, 'TRANSFORMATION', 'TransformationChain'),
           err,
         );
       }
       if (!record) {
-        entry.acked = true;
-        this.task.commitRecord?.(original, null);
+        // Dropped by a transform or predicate (or skipped by errors.tolerance=all): done, as Kafka
+        // counts it, so the task may release what it holds for it.
+        this.dropped(entry, original);
         continue;
       }
       const r = record;
-      type Converted = { key: Buffer | null; value: Buffer | null; headers: RecordHeader[] };
-      const convert = (): Converted | Promise<Converted> => {
-        const key = env.keyConverter.fromConnectData(r.topic, r.keySchema, r.key);
-        const value = env.valueConverter.fromConnectData(r.topic, r.valueSchema, r.value);
-        const headers = r.headers.map((h) => ({
-          key: h.key,
-          value: env.headerConverter.fromConnectHeader(r.topic, h.key, h.schema, h.value),
-        }));
-        if (isPromise(key) || isPromise(value)) {
-          return Promise.all([key, value]).then(([k, v]) => ({ key: k, value: v, headers }));
-        }
-        return { key, value, headers };
-      };
-      let bytes: Converted | undefined;
+      let out: ProducerRecord | undefined;
       try {
-        const c = convert();
-        bytes = isPromise(c) ? await c : c;
+        const c = this.convert(r);
+        out = isPromise(c) ? await c : c;
       } catch (err) {
-        bytes = await env.errors.execute(
-          convert,
-          { ...ctx, stage: 'VALUE_CONVERTER', executingClass: env.valueConverterClass },
+        out = await env.errors.execute(
+          () => this.convert(r),
+          errorContext(original, 'VALUE_CONVERTER', env.valueConverterClass),
           err,
         );
       }
-      if (!bytes) {
-        entry.acked = true;
+      if (!out) {
+        this.dropped(entry, original);
         continue;
       }
       if (!this.knownTopics.has(r.topic)) {
@@ -199,26 +214,73 @@ export class WorkerSourceTask {
         if (batch.length > 0) this.send(batch.splice(0), batchEntries.splice(0), batchOriginals.splice(0));
         await this.prepareTopic(r.topic);
       }
-      if (this.recovery) bytes.headers.push(...this.recovery.headers(original));
-      batch.push({
-        topic: r.topic,
-        ...(r.kafkaPartition !== null ? { partition: r.kafkaPartition } : {}),
-        key: bytes.key,
-        value: bytes.value,
-        headers: bytes.headers,
-        ...(r.timestamp !== null ? { timestamp: r.timestamp } : {}),
-      });
+      if (this.recovery) (out.headers as RecordHeader[]).push(...this.recovery.headers(original));
+      batch.push(out);
       batchEntries.push(entry);
       batchOriginals.push(original);
     }
     if (batch.length > 0) this.send(batch, batchEntries, batchOriginals);
   }
 
+  /** A record that will not reach Kafka but counts as done: acknowledged at once, commitRecord(record, null). */
+  private dropped(entry: Submitted, original: SourceRecord): void {
+    entry.acked = true;
+    this.commitRecord(original, null);
+  }
+
+  private commitRecord(original: SourceRecord, meta: RecordMetadataLike | null): void {
+    if (!this.task.commitRecord) return;
+    try {
+      this.task.commitRecord(original, meta);
+    } catch (err) {
+      this.env.log(`${this.env.id.connector}-${this.env.id.task}: commitRecord() failed: ${messageOf(err)}`);
+    }
+  }
+
+  /** The producer record of a (transformed) record: key, value and headers through the converters. */
+  private convert(r: SourceRecord): ProducerRecord | Promise<ProducerRecord> {
+    const { env } = this;
+    const key = env.keyConverter.fromConnectData(r.topic, r.keySchema, r.key);
+    const value = env.valueConverter.fromConnectData(r.topic, r.valueSchema, r.value);
+    const headers: RecordHeader[] = [];
+    for (const h of r.headers)
+      headers.push({
+        key: h.key,
+        value: env.headerConverter.fromConnectHeader(r.topic, h.key, h.schema, h.value),
+      });
+    const make = (k: Buffer | null, v: Buffer | null): ProducerRecord => {
+      const out: ProducerRecord = { topic: r.topic, key: k, value: v, headers };
+      if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
+      if (r.timestamp !== null) out.timestamp = r.timestamp;
+      return out;
+    };
+    if (isPromise(key) || isPromise(value)) return Promise.all([key, value]).then(([k, v]) => make(k, v));
+    return make(key, value);
+  }
+
   /** One sendBatch per poll: the producer keeps their order; offsets wait for the acknowledgements. */
+  /** Whether unacknowledged records are at the limits (`fraction` of them). */
+  private tooMuchOutstanding(fraction: number): boolean {
+    return (
+      this.outstanding >= MAX_OUTSTANDING_RECORDS * fraction ||
+      this.outstandingBytes >= this.maxOutstandingBytes * fraction
+    );
+  }
+
+  private released(count: number, bytes: number): void {
+    this.outstanding -= count;
+    this.outstandingBytes -= bytes;
+    if (this.waitingForAcks && !this.tooMuchOutstanding(0.5)) this.wake?.();
+  }
+
   private send(batch: ProducerRecord[], entries: Submitted[], originals: SourceRecord[]): void {
     const { env } = this;
-    this.outstanding += batch.length;
-    this.sent += batch.length;
+    const count = batch.length;
+    let bytes = 0;
+    for (const r of batch) bytes += byteSize(r.key) + byteSize(r.value);
+    this.outstanding += count;
+    this.outstandingBytes += bytes;
+    this.sent += count;
     this.producer!.sendBatch(batch).then(
       (metas) => {
         for (let i = 0; i < metas.length; i++) {
@@ -226,16 +288,16 @@ export class WorkerSourceTask {
           const entry = entries[i]!;
           entry.acked = true;
           entry.landed = { topic: meta.topic, partition: meta.partition, offset: meta.offset };
-          this.task.commitRecord?.(originals[i]!, meta);
+          this.commitRecord(originals[i]!, meta);
         }
-        this.outstanding -= batch.length;
+        this.released(count, bytes);
       },
       (err: unknown) => {
-        this.outstanding -= batch.length;
+        this.released(count, bytes);
         if (env.errors.cfg.toleranceAll) {
-          for (const e of entries) e.acked = true;
+          for (let i = 0; i < entries.length; i++) this.dropped(entries[i]!, originals[i]!);
           env.log(
-            `${env.id.connector}-${env.id.task}: dropping ${batch.length} record(s) that could not be sent: ${messageOf(err)}`,
+            `${env.id.connector}-${env.id.task}: dropping ${count} record(s) that could not be sent: ${messageOf(err)}`,
           );
           return;
         }
@@ -344,10 +406,26 @@ export class WorkerSourceTask {
     this.producer = null;
   }
 
+  /** What the task reports about itself (its status() hook), or null; a throwing hook is logged once and ignored. */
+  statusMetrics(): TaskStatusMetrics | null {
+    if (!this.task.status) return null;
+    try {
+      return this.task.status() ?? null;
+    } catch (err) {
+      if (!this.statusHookFailed)
+        this.env.log(`${this.env.id.connector}-${this.env.id.task}: status() failed: ${messageOf(err)}`);
+      this.statusHookFailed = true;
+      return null;
+    }
+  }
+
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
-    this.env.onStatus(paused ? 'PAUSED' : 'RUNNING');
+    if (!paused && this.pausedReported) {
+      this.pausedReported = false;
+      this.env.onStatus('RUNNING');
+    }
     this.wake?.();
   }
 
@@ -357,4 +435,17 @@ export class WorkerSourceTask {
     this.wake?.();
     await this.done;
   }
+}
+
+/** Where a failing record was, for errors.log.enable and the error handler (built only on failure). */
+function errorContext(
+  original: SourceRecord,
+  stage: ErrorContext['stage'],
+  executingClass: string,
+): ErrorContext {
+  return { stage, executingClass, sourceRecord: `SourceRecord{topic=${original.topic}}` };
+}
+
+function byteSize(b: Buffer | string | null | undefined): number {
+  return b == null ? 0 : b.length;
 }

@@ -75,6 +75,12 @@ function common(): ConfigDef {
     1,
   );
   i('task.shutdown.graceful.timeout.ms', 5_000, 'How long stopping a task waits for it.', 0);
+  i(
+    'status.metrics.interval.ms',
+    10_000,
+    'Tributary only: how often a task\'s own status figures (the "metrics" of its REST status) are written to the status store, when they changed, for the other workers to show. 0: never (this worker still shows its own tasks\' live figures).',
+    0,
+  );
   s(
     'connector.client.config.override.policy',
     'All',

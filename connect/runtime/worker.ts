@@ -5,7 +5,7 @@
  */
 import type { Admin, KafkaClient } from '../../core/client/types.js';
 import { messageOf, traceOf } from '../errors.js';
-import type { Connector, ConnectorPlugin, Props, SinkTask, SourceTask } from '../sdk.js';
+import type { Connector, ConnectorPlugin, Props, SinkTask, SourceTask, TaskStatusMetrics } from '../sdk.js';
 import type { TargetState } from '../storage/configs.js';
 import type { OffsetStore } from '../storage/offsets.js';
 import type { State, StatusStore } from '../storage/statuses.js';
@@ -57,8 +57,44 @@ interface RunningTask {
 export class Worker {
   private readonly connectors = new Map<string, RunningConnector>();
   private readonly tasks = new Map<string, RunningTask>();
+  private metricsTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: WorkerDeps) {}
+
+  /**
+   * What a task running here reports about itself (its status() hook), live; undefined when the
+   * task does not run here (then the status store has what its worker last wrote).
+   */
+  taskStatusMetrics(id: TaskId): TaskStatusMetrics | null | undefined {
+    return this.tasks.get(taskKey(id))?.runner.statusMetrics();
+  }
+
+  /**
+   * Every status.metrics.interval.ms, the tasks' own figures go to the status store when they
+   * changed — in distributed mode the status topic, which is how other workers' REST answers see
+   * them (as they see task states).
+   */
+  private publishMetrics(): void {
+    for (const t of this.tasks.values()) {
+      const current = this.deps.statuses.task(t.id.connector, t.id.task);
+      if (!current || current.workerId !== this.deps.workerId) continue;
+      if (current.state !== 'RUNNING' && current.state !== 'PAUSED') continue;
+      const metrics = t.runner.statusMetrics();
+      if (JSON.stringify(metrics) === JSON.stringify(current.metrics ?? null)) continue;
+      this.deps.statuses.putTask(t.id.connector, t.id.task, { ...current, metrics });
+    }
+  }
+
+  private updateMetricsTimer(): void {
+    const ms = Number(this.deps.config.values['status.metrics.interval.ms'] ?? 0);
+    if (this.tasks.size > 0 && ms > 0 && this.metricsTimer === null) {
+      this.metricsTimer = setInterval(() => this.publishMetrics(), ms);
+      this.metricsTimer.unref();
+    } else if (this.tasks.size === 0 && this.metricsTimer !== null) {
+      clearInterval(this.metricsTimer);
+      this.metricsTimer = null;
+    }
+  }
 
   private status(state: State, trace: string | null = null) {
     return { state, trace, workerId: this.deps.workerId, generation: this.deps.generation() };
@@ -110,6 +146,7 @@ export class Worker {
       rc.connector = connector;
       await connector.start(config, {
         requestTaskReconfiguration: () => void this.generateTaskConfigs(rc),
+        cluster: deps.client,
         raiseError: (err) => {
           rc.state = 'FAILED';
           deps.statuses.putConnector(name, this.status('FAILED', traceOf(err)));
@@ -206,6 +243,7 @@ export class Worker {
     }
     const entry: RunningTask = { id, config, connectorConfig, runner, ended: Promise.resolve() };
     this.tasks.set(key, entry);
+    this.updateMetricsTimer();
     entry.ended = runner.start();
   }
 
@@ -217,6 +255,7 @@ export class Worker {
     const t = this.tasks.get(taskKey(id));
     if (!t) return;
     this.tasks.delete(taskKey(id));
+    this.updateMetricsTimer();
     if (finalState === 'RESTARTING')
       this.deps.statuses.putTask(id.connector, id.task, this.status('RESTARTING'));
     const timeoutMs = Number(this.deps.config.values['task.shutdown.graceful.timeout.ms']);

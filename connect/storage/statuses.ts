@@ -3,10 +3,12 @@
  * Kafka Connect's format:
  *
  *   status-connector-<name>   {"state": "RUNNING", "trace": null, "worker_id": "host:port", "generation": 3}
- *   status-task-<name>-<n>    the same, for one task
+ *   status-task-<name>-<n>    the same, for one task, plus (ours) "metrics": what the task reports
+ *                             about itself (Kafka's readers ignore fields they do not know)
  *   status-topic-<topic>:connector-<name>  {"topic": {"name", "connector", "task", "discoverTimestamp"}}
  */
 import type { Admin, ConsumerRecord, KafkaClient } from '../../core/client/types.js';
+import type { TaskStatusMetrics } from '../sdk.js';
 import { KafkaLog } from './kafka-log.js';
 
 export type State = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING' | 'STOPPED' | 'DESTROYED';
@@ -16,6 +18,8 @@ export interface Status {
   trace: string | null;
   workerId: string;
   generation: number;
+  /** Tasks only: the task's own figures as of when its worker last wrote them. */
+  metrics?: TaskStatusMetrics | null;
 }
 
 export interface StatusStore {
@@ -98,7 +102,13 @@ export class MemoryStatusStore extends MemoryStatuses implements StatusStore {
 }
 
 function encode(s: Status): string {
-  return JSON.stringify({ state: s.state, trace: s.trace, worker_id: s.workerId, generation: s.generation });
+  return JSON.stringify({
+    state: s.state,
+    trace: s.trace,
+    worker_id: s.workerId,
+    generation: s.generation,
+    ...(s.metrics ? { metrics: s.metrics } : {}),
+  });
 }
 
 export class KafkaStatusStore extends MemoryStatuses implements StatusStore {
@@ -135,6 +145,9 @@ export class KafkaStatusStore extends MemoryStatuses implements StatusStore {
             trace: (v.trace as string | null) ?? null,
             workerId: String(v.worker_id ?? ''),
             generation: Number(v.generation ?? 0),
+            ...(v.metrics !== null && typeof v.metrics === 'object' && !Array.isArray(v.metrics)
+              ? { metrics: v.metrics as TaskStatusMetrics }
+              : {}),
           };
     const topic = /^status-topic-(.*):connector-(.*)$/s.exec(key);
     if (topic) {

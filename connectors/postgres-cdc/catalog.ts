@@ -239,25 +239,32 @@ export async function slotInfo(client: pg.Client, slot: string): Promise<SlotInf
   };
 }
 
-/** WAL the slot retains beyond its confirmed flush LSN, in bytes (null when the slot is missing). */
-export async function slotLagBytes(
-  client: pg.Client,
-  slot: string,
-): Promise<{ lagBytes: number; confirmedFlushLsn: string | null; retainedBytes: number } | null> {
+export interface SlotPosition {
+  confirmedFlushLsn: string | null;
+  restartLsn: string | null;
+  /** pg_current_wal_lsn() - confirmed_flush_lsn: WAL written that the slot's reader has not confirmed. */
+  lagBytes: number | null;
+  /** pg_current_wal_lsn() - restart_lsn: WAL the server keeps on disk for the slot. */
+  retainedBytes: number | null;
+}
+
+/** Where a slot stands against the server's WAL (null when the slot is missing). */
+export async function slotPosition(client: pg.Client, slot: string): Promise<SlotPosition | null> {
   const found = await rows(
     client,
-    `SELECT confirmed_flush_lsn,
-            coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0) AS lag,
-            coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0) AS retained
+    `SELECT confirmed_flush_lsn, restart_lsn,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) AS lag,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) AS retained
        FROM pg_replication_slots WHERE slot_name = $1`,
     [slot],
   );
   const r = found[0];
   if (!r) return null;
   return {
-    lagBytes: Number(r.lag),
     confirmedFlushLsn: r.confirmed_flush_lsn,
-    retainedBytes: Number(r.retained),
+    restartLsn: r.restart_lsn,
+    lagBytes: r.lag === null ? null : Number(r.lag),
+    retainedBytes: r.retained === null ? null : Number(r.retained),
   };
 }
 

@@ -24,6 +24,13 @@ export class SnapshotReader {
   private finished = false;
   /** Milliseconds since the epoch when the snapshot transaction began. */
   startedAtMs = 0;
+  /** Rows read so far. */
+  rowsRead = 0;
+  /**
+   * Rows to read: the planner's estimate (pg_class.reltuples) for tables analyzed since they
+   * were last filled, an exact count in the snapshot for the others. Null until begin() ran.
+   */
+  rowsTotal: number | null = null;
 
   constructor(
     private readonly target: PgTarget,
@@ -49,6 +56,26 @@ export class SnapshotReader {
     // Take the snapshot now (the first statement does), so later writes are not seen.
     await this.client.query('SELECT 1');
     this.startedAtMs = Date.now();
+    this.rowsTotal = await this.countRows(this.client);
+  }
+
+  private async countRows(c: pg.Client): Promise<number> {
+    let total = 0;
+    for (const t of this.tables) {
+      const name = `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
+      const est = await c.query<{ n: string | null }>(
+        'SELECT reltuples::bigint AS n FROM pg_class WHERE oid = $1::regclass',
+        [name],
+      );
+      let n = Number(est.rows[0]?.n ?? -1);
+      // -1: never analyzed (PostgreSQL 14+); 0: maybe empty, maybe never analyzed (older versions).
+      if (!(n > 0)) {
+        const exact = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`);
+        n = Number(exact.rows[0]?.n ?? 0);
+      }
+      total += n;
+    }
+    return total;
   }
 
   get done(): boolean {
@@ -72,7 +99,10 @@ export class SnapshotReader {
         text: `FETCH ${Math.min(max, this.fetchSize)} FROM snap`,
         rowMode: 'array',
       });
-      if (res.rows.length > 0) return { table: t, rows: res.rows };
+      if (res.rows.length > 0) {
+        this.rowsRead += res.rows.length;
+        return { table: t, rows: res.rows };
+      }
       await c.query('CLOSE snap');
       this.cursorOpen = false;
       this.tableIndex++;

@@ -47,6 +47,8 @@ export class ReplicationStream {
   private closed = false;
   /** The server's WAL end as of the last message (for status). */
   serverWalEnd: Lsn = 0;
+  /** The WAL position of the last change message received (for status). */
+  lastReceivedLsn: Lsn = 0;
 
   constructor(
     private readonly target: PgTarget,
@@ -121,6 +123,7 @@ export class ReplicationStream {
       return;
     }
     this.serverWalEnd = Math.max(this.serverWalEnd, msg.walEnd);
+    if (msg.kind === 'xlogdata' && msg.dataStart > this.lastReceivedLsn) this.lastReceivedLsn = msg.dataStart;
     if (msg.kind === 'keepalive' && msg.replyRequested) this.sendStatus(true);
     this.queue.push(msg);
     if (!this.paused && this.queue.length - this.queueHead >= this.maxQueued) {

@@ -27,8 +27,9 @@ import {
   openClient,
   type RelationInfo,
   rows,
+  type SlotPosition,
   slotInfo,
-  slotLagBytes,
+  slotPosition,
   TypeRegistry,
   tableConstraints,
   targetOf,
@@ -54,23 +55,43 @@ import { SnapshotReader } from './snapshot.js';
 import { ReplicationStream } from './stream.js';
 import type { TypeOptions } from './types.js';
 
-/** What the task reports about its slot (see {@link PostgresCdcTask.status}). */
-export interface CdcTaskStatus {
+/**
+ * What the task reports about itself: the `metrics` of its REST status (see
+ * {@link PostgresCdcTask.status}). The slot's figures come from `pg_replication_slots`, read on a
+ * normal connection every status.update.interval.ms (null until the first read, or when the slot
+ * is missing).
+ */
+export type CdcTaskStatus = {
+  /** starting, snapshot (initial snapshot in progress), streaming, done (initial_only), stopped. */
   phase: 'starting' | 'snapshot' | 'streaming' | 'done' | 'stopped';
-  slot: string;
-  /** The LSN last confirmed to PostgreSQL (everything before it is in the log). */
-  confirmedLsn: string;
-  /** pg_current_wal_lsn() - confirmed_flush_lsn of the slot, in bytes, as of the last check. */
-  slotLagBytes: number | null;
-  /** WAL retained by the slot (from restart_lsn), in bytes. */
-  slotRetainedBytes: number | null;
-  /** Records emitted and not yet acknowledged by the log. */
-  pendingRecords: number;
-  snapshotRecords: number;
-  streamedRecords: number;
-}
+  slot_name: string;
+  /** The slot's confirmed_flush_lsn on the server, as of the last read. */
+  confirmed_flush_lsn: string | null;
+  /** The slot's restart_lsn on the server, as of the last read. */
+  restart_lsn: string | null;
+  /** pg_current_wal_lsn() - restart_lsn: the WAL, in bytes, the server keeps for this slot. */
+  wal_retained_bytes: number | null;
+  /** pg_current_wal_lsn() - confirmed_flush_lsn: WAL written, in bytes, that this connector has not confirmed. */
+  slot_lag_bytes: number | null;
+  /** When the slot was last read (ISO 8601), and why the last read failed (null when it did not). */
+  slot_checked_at: string | null;
+  slot_check_error: string | null;
+  /** The LSN of the last change received from the replication stream. */
+  last_received_lsn: string | null;
+  /** The LSN last confirmed to PostgreSQL: every change before it is acknowledged by the log. */
+  last_confirmed_lsn: string | null;
+  /** Records handed to the runtime and not yet acknowledged by the log. */
+  pending_records: number;
+  /** Snapshot progress: rows read, and rows to read (the planner's estimate for analyzed tables); null without a snapshot. */
+  snapshot_rows_done: number | null;
+  snapshot_rows_total: number | null;
+  /** Change events emitted from the stream since the task started. */
+  streamed_records: number;
+};
 
 const MAX_RECONNECT_ATTEMPTS = 10;
+/** How long reading the slot's position may take before it counts as failed. */
+const SLOT_QUERY_TIMEOUT_MS = 5_000;
 const RECONNECT_BACKOFF_MAX_MS = 10_000;
 
 /** Registered instances, so the connector (and tests) can read a running task's status. */
@@ -91,11 +112,18 @@ export class PostgresCdcTask implements SourceTask {
   private tracker!: AckTracker;
   private heldSnapshotRow: { t: TableSchema; row: Row } | null = null;
   private lastHeartbeatMs = Date.now();
-  private lastLagCheckMs = 0;
-  private lag: { lagBytes: number; retainedBytes: number } | null = null;
+  private slot: SlotPosition | null = null;
+  private slotCheckedAt: string | null = null;
+  private slotCheckError: string | null = null;
+  /** A normal connection for reading the slot's position (statement_timeout set), opened on demand. */
+  private statusConn: pg.Client | null = null;
+  private slotTimer: NodeJS.Timeout | null = null;
+  private slotRead: Promise<void> | null = null;
+  private lastReceivedLsn: Lsn = 0;
+  private lastConfirmedLsn: Lsn = 0;
+  private snapshotRows: { done: number; total: number | null } | null = null;
   private context: SourceTaskContext | null = null;
   private stopped = false;
-  private snapshotCount = 0;
   private changes!: ChangeEmitter;
   private reconnectAttempts = 0;
   private metaBroken = false;
@@ -104,16 +132,31 @@ export class PostgresCdcTask implements SourceTask {
     return CONNECTOR_VERSION;
   }
 
+  /**
+   * The task's status figures (the runtime shows them in the REST status). Cheap: the slot's
+   * position is read on a timer, not here.
+   */
   status(): CdcTaskStatus {
+    const received = Math.max(this.lastReceivedLsn, this.stream?.lastReceivedLsn ?? 0);
+    const confirmed = Math.max(this.lastConfirmedLsn, this.stream?.confirmed ?? 0);
+    const snap = this.snapshot
+      ? { done: this.snapshot.rowsRead, total: this.snapshot.rowsTotal }
+      : this.snapshotRows;
     return {
       phase: this.phase,
-      slot: this.cfg?.slotName ?? '',
-      confirmedLsn: formatLsn(this.stream?.confirmed ?? 0),
-      slotLagBytes: this.lag?.lagBytes ?? null,
-      slotRetainedBytes: this.lag?.retainedBytes ?? null,
-      pendingRecords: this.tracker?.pending ?? 0,
-      snapshotRecords: this.snapshotCount,
-      streamedRecords: this.changes?.streamed ?? 0,
+      slot_name: this.cfg?.slotName ?? '',
+      confirmed_flush_lsn: this.slot?.confirmedFlushLsn ?? null,
+      restart_lsn: this.slot?.restartLsn ?? null,
+      wal_retained_bytes: this.slot?.retainedBytes ?? null,
+      slot_lag_bytes: this.slot?.lagBytes ?? null,
+      slot_checked_at: this.slotCheckedAt,
+      slot_check_error: this.slotCheckError,
+      last_received_lsn: received > 0 ? formatLsn(received) : null,
+      last_confirmed_lsn: confirmed > 0 ? formatLsn(confirmed) : null,
+      pending_records: this.tracker?.pending ?? 0,
+      snapshot_rows_done: snap ? snap.done : null,
+      snapshot_rows_total: snap && snap.total !== null ? Math.max(snap.total, snap.done) : null,
+      streamed_records: this.changes?.streamed ?? 0,
     };
   }
 
@@ -142,6 +185,10 @@ export class PostgresCdcTask implements SourceTask {
     const meta = await this.openMeta();
     this.types = new TypeRegistry(() => this.metaClient());
     runningTasks.add(this);
+    // The slot's position for status(): on a timer, so that it stays current while poll() is not
+    // called (the connector paused, the producer behind) and status requests never wait on it.
+    this.slotTimer = setInterval(() => void this.refreshLag(), cfg.statusUpdateIntervalMs);
+    this.slotTimer.unref();
     try {
       const walLevel = (await rows(meta, 'SHOW wal_level'))[0]?.wal_level;
       if (walLevel !== 'logical') {
@@ -195,6 +242,7 @@ export class PostgresCdcTask implements SourceTask {
         else this.streamStartLsn = (await this.stream.createSlot(cfg.slotName, false)).consistentPoint;
         this.startStreaming();
       }
+      void this.refreshLag();
     } catch (err) {
       await this.stop();
       throw err;
@@ -264,7 +312,6 @@ export class PostgresCdcTask implements SourceTask {
         throw err;
       }
     }
-    await this.maybeCheckLag();
     if (this.phase === 'snapshot') return this.pollSnapshot();
     if (this.phase === 'streaming') return this.pollStream();
     await sleep(this.cfg.pollIntervalMs);
@@ -289,6 +336,7 @@ export class PostgresCdcTask implements SourceTask {
       if (this.heldSnapshotRow)
         out.push(this.snapshotRecord(this.heldSnapshotRow.t, this.heldSnapshotRow.row, true));
       this.heldSnapshotRow = null;
+      this.snapshotRows = { done: snap.rowsRead, total: snap.rowsRead };
       this.snapshot = null;
       if (this.cfg.snapshotMode === 'initial_only') {
         this.phase = 'done';
@@ -316,7 +364,6 @@ export class PostgresCdcTask implements SourceTask {
       snapshot: true,
       last_snapshot_record: last,
     };
-    this.snapshotCount++;
     return this.emit(
       changeRecord(
         t,
@@ -374,6 +421,7 @@ export class PostgresCdcTask implements SourceTask {
   private async reconnect(cause: Error): Promise<void> {
     this.reconnectAttempts++;
     const resumeAt = Math.max(this.stream?.confirmed ?? 0, this.tracker.confirmableLsn, this.streamStartLsn);
+    this.keepStreamPositions();
     await this.stream?.close().catch(() => {});
     this.stream = null;
     await sleep(Math.min(RECONNECT_BACKOFF_MAX_MS, 100 * 2 ** this.reconnectAttempts));
@@ -474,22 +522,63 @@ export class PostgresCdcTask implements SourceTask {
     return this.tableSchemaOf(rel);
   }
 
-  private async maybeCheckLag(): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastLagCheckMs < this.cfg.statusUpdateIntervalMs || !this.meta) return;
-    this.lastLagCheckMs = now;
-    await this.refreshLag();
+  /** The stream's positions outlive it (a reconnect replaces it). */
+  private keepStreamPositions(): void {
+    this.lastReceivedLsn = Math.max(this.lastReceivedLsn, this.stream?.lastReceivedLsn ?? 0);
+    this.lastConfirmedLsn = Math.max(this.lastConfirmedLsn, this.stream?.confirmed ?? 0);
   }
 
-  /** Reads the slot's lag now (also done every status.update.interval.ms while polling). */
+  /**
+   * Reads the slot's position now (also done every status.update.interval.ms) and returns the
+   * status. A read in progress is joined, not repeated; one that fails or takes longer than
+   * SLOT_QUERY_TIMEOUT_MS is reported in `slot_check_error` (the figures keep their last values)
+   * and its connection replaced at the next read.
+   */
   async refreshLag(): Promise<CdcTaskStatus> {
-    try {
-      const l = await slotLagBytes(this.metaClient(), this.cfg.slotName);
-      this.lag = l ? { lagBytes: l.lagBytes, retainedBytes: l.retainedBytes } : null;
-    } catch {
-      // status only; the next poll fails if the connection is really gone
-    }
+    this.slotRead ??= this.readSlot().finally(() => {
+      this.slotRead = null;
+    });
+    await this.slotRead;
     return this.status();
+  }
+
+  private async readSlot(): Promise<void> {
+    if (this.stopped || !this.cfg) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer in ${SLOT_QUERY_TIMEOUT_MS} ms`)),
+        SLOT_QUERY_TIMEOUT_MS,
+      );
+    });
+    const read = (async () => {
+      if (!this.statusConn) {
+        const c = await openClient(targetOf(this.cfg));
+        if (this.stopped) {
+          await c.end().catch(() => {});
+          return null;
+        }
+        this.statusConn = c;
+        await c.query(`SET statement_timeout = ${SLOT_QUERY_TIMEOUT_MS}`);
+        await c.query("SET application_name = 'tributary-cdc-status'");
+      }
+      return slotPosition(this.statusConn, this.cfg.slotName);
+    })();
+    try {
+      const pos = await Promise.race([read, timeout]);
+      if (this.stopped) return;
+      this.slot = pos;
+      this.slotCheckedAt = new Date().toISOString();
+      this.slotCheckError = pos ? null : `replication slot "${this.cfg.slotName}" does not exist`;
+    } catch (err) {
+      read.catch(() => {});
+      this.slotCheckError = (err as Error).message;
+      const c = this.statusConn;
+      this.statusConn = null;
+      void c?.end().catch(() => {});
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   commitRecord(record: SourceRecord, _metadata: RecordMetadataLike | null): void {
@@ -508,6 +597,12 @@ export class PostgresCdcTask implements SourceTask {
     this.stopped = true;
     this.phase = 'stopped';
     runningTasks.delete(this);
+    if (this.slotTimer) clearInterval(this.slotTimer);
+    this.slotTimer = null;
+    this.keepStreamPositions();
+    const statusConn = this.statusConn;
+    this.statusConn = null;
+    await statusConn?.end().catch(() => {});
     await this.snapshot?.close().catch(() => {});
     await this.stream?.close().catch(() => {});
     this.stream = null;

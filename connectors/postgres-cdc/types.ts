@@ -108,6 +108,44 @@ export function bigintToBytes(v: bigint): Buffer {
   return Buffer.from(bytes);
 }
 
+/** Java BigInteger.toByteArray() of a safe integer, without going through bigint. */
+export function safeIntegerToBytes(n: number): Buffer {
+  const neg = n < 0;
+  // Two's complement: the bytes of -n-1, inverted.
+  let x = neg ? -n - 1 : n;
+  const tmp: number[] = [];
+  do {
+    const b = x % 256;
+    tmp.push(neg ? 255 - b : b);
+    x = (x - b) / 256;
+  } while (x > 0);
+  const top = tmp[tmp.length - 1]!;
+  if (!neg && (top & 0x80) !== 0) tmp.push(0);
+  if (neg && (top & 0x80) === 0) tmp.push(0xff);
+  const out = Buffer.allocUnsafe(tmp.length);
+  for (let i = 0; i < tmp.length; i++) out[i] = tmp[tmp.length - 1 - i]!;
+  return out;
+}
+
+const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * The Decimal bytes of `numeric(p,s)` text as PostgreSQL writes it ("-12.30"), when its unscaled
+ * value is a safe integer; null for anything else (then parseDecimal decides).
+ */
+export function fixedDecimalBytes(text: string, scale: number): Buffer | null {
+  const m = PLAIN_DECIMAL.exec(text);
+  if (!m) return null;
+  const frac = m[3] ?? '';
+  if (frac.length > scale || m[2]!.length + scale > 15) return null;
+  const n = Number(m[2]! + frac.padEnd(scale, '0'));
+  return safeIntegerToBytes(m[1] === '-' && n !== 0 ? -n : n);
+}
+
+function decimalBytesOf(d: { unscaled: bigint } | null): Buffer | null {
+  return d === null ? null : bigintToBytes(d.unscaled);
+}
+
 /** Java `new BigInteger(bytes)`. */
 export function bytesToBigint(b: Buffer): bigint {
   if (b.length === 0) return 0n;
@@ -426,10 +464,7 @@ export function converterFor(
         if (precision !== undefined) parameters['connect.decimal.precision'] = String(precision);
         return simple(
           { type: 'bytes', name: LOGICAL.decimal, version: 1, parameters },
-          (t) => {
-            const d = parseDecimal(t, scale);
-            return d === null ? null : bigintToBytes(d.unscaled);
-          },
+          (t) => fixedDecimalBytes(t, scale!) ?? decimalBytesOf(parseDecimal(t, scale)),
           bigintToBytes(0n),
         );
       }
@@ -515,7 +550,7 @@ export function converterFor(
       const digits = typeMod < 0 ? 6 : typeMod;
       return simple(
         named('string', 'io.debezium.time.ZonedTimestamp'),
-        (t) => (t === 'infinity' || t === '-infinity' ? t : isoTrimmed(parseTimestampMicros(t), digits)),
+        (t) => zonedTimestamp(t, digits),
         '1970-01-01T00:00:00Z',
       );
     }
@@ -526,6 +561,27 @@ export function converterFor(
     default:
       return text();
   }
+}
+
+const UTC_TIMESTAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * timestamptz text → Debezium's ZonedTimestamp (ISO 8601 in UTC, `digits` fraction digits at most,
+ * trailing zeros trimmed). The session runs in UTC, so the text usually is the answer already
+ * ("2024-01-01 10:00:00.5+00" → "2024-01-01T10:00:00.5Z"); anything else is parsed.
+ */
+export function zonedTimestamp(text: string, digits: number): string {
+  const m = UTC_TIMESTAMP.exec(text);
+  if (m) {
+    const frac = m[3] === undefined ? '' : m[3].padEnd(6, '0').slice(0, digits).replace(/0+$/, '');
+    return frac === '' ? `${m[1]}T${m[2]}Z` : `${m[1]}T${m[2]}.${frac}Z`;
+  }
+  return text === 'infinity' || text === '-infinity' ? text : isoTrimmed(parseTimestampMicros(text), digits);
+}
+
+/** The general path of {@link zonedTimestamp} (exported for tests). */
+export function zonedTimestampParsed(text: string, digits: number): string {
+  return isoTrimmed(parseTimestampMicros(text), digits);
 }
 
 /** ISO text with the fraction trimmed of trailing zeros, as Java's DateTimeFormatter.ISO_OFFSET_DATE_TIME writes it. */

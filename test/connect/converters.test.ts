@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createConverter } from '../../connect/converters/index.js';
-import { JsonConverter, schemaToJson } from '../../connect/converters/json.js';
+import { JsonConverter, jsonWriter, schemaToJson, valueToJson } from '../../connect/converters/json.js';
 import { ByteArrayConverter, StringConverter } from '../../connect/converters/simple.js';
-import { LOGICAL, Schemas, structSchema } from '../../connect/data.js';
+import { LOGICAL, type Schema, Schemas, structSchema } from '../../connect/data.js';
 import { DataException } from '../../connect/errors.js';
 
 const json = (schemasEnable: boolean) => {
@@ -163,6 +163,116 @@ describe('StringConverter and ByteArrayConverter', () => {
     expect(c.toConnectData('t', Buffer.from([3]))).toEqual({
       schema: Schemas.OPTIONAL_BYTES,
       value: Buffer.from([3]),
+    });
+  });
+});
+
+describe('JsonConverter fast writer', () => {
+  /** What the writer must equal: Kafka's value JSON, built as an object and stringified. */
+  const reference = (schema: Schema, v: unknown): string => JSON.stringify(valueToJson(schema, v));
+  const outcome = (f: () => string): string => {
+    try {
+      return f();
+    } catch (err) {
+      return `threw ${(err as Error).constructor.name}: ${(err as Error).message}`;
+    }
+  };
+
+  it('writes exactly what the general path writes, errors included, for every schema shape', () => {
+    const row = structSchema(
+      [
+        { name: 'id', schema: Schemas.INT64 },
+        { name: 'name', schema: Schemas.OPTIONAL_STRING },
+        { name: 'score', schema: Schemas.OPTIONAL_FLOAT64 },
+        { name: 'ok', schema: Schemas.OPTIONAL_BOOLEAN },
+        { name: 'raw', schema: Schemas.OPTIONAL_BYTES },
+        { name: 'at', schema: Schemas.OPTIONAL_TIMESTAMP },
+        { name: 'tags', schema: { type: 'array', optional: true, valueSchema: Schemas.OPTIONAL_STRING } },
+        {
+          name: 'm',
+          schema: { type: 'map', optional: true, keySchema: Schemas.STRING, valueSchema: Schemas.INT32 },
+        },
+        { name: 'd', schema: { type: 'string', optional: true, defaultValue: 'dflt' } },
+        {
+          name: 'nested',
+          schema: structSchema([{ name: 'x', schema: Schemas.INT32 }], { optional: true }),
+        },
+      ],
+      { name: 'row', optional: true },
+    );
+    const envelope = structSchema([
+      { name: 'before', schema: row },
+      { name: 'after', schema: row },
+      { name: 'op', schema: Schemas.STRING },
+    ]);
+    const full = {
+      id: 7,
+      name: 'quote " backslash \\ newline \n emoji 🙂 lone \ud800',
+      score: -0,
+      ok: false,
+      raw: Buffer.from([0, 255, 1]),
+      at: new Date(1_700_000_000_123),
+      tags: ['a', null, 'c'],
+      m: { k: 1, '1': 2 },
+      d: null,
+      nested: { x: 3 },
+    };
+    const cases: [Schema, unknown][] = [
+      [envelope, { before: null, after: full, op: 'c' }],
+      [envelope, { before: full, after: { ...full, score: Number.NaN, tags: [] }, op: 'u' }],
+      [envelope, { before: null, after: { id: 1 }, op: 'r' }],
+      [envelope, { before: null, after: { ...full, d: 'given' }, op: 'r' }],
+      [envelope, { before: null, after: { ...full, score: Number.POSITIVE_INFINITY, id: 2n }, op: 'd' }],
+      [envelope, { before: null, after: null, op: null }], // required field null: an error
+      [envelope, { before: null, after: { ...full, id: 'seven' }, op: 'c' }], // wrong type: an error
+      [envelope, { before: null, after: { ...full, nested: 5 }, op: 'c' }],
+      [envelope, 'not a struct'],
+      [
+        structSchema([
+          { name: '1', schema: Schemas.INT32 },
+          { name: 'a', schema: Schemas.INT32 },
+        ]),
+        { a: 1, '1': 2 },
+      ],
+      [structSchema([{ name: '__proto__', schema: Schemas.OPTIONAL_INT32 }]), { ['__proto__']: 3 }],
+      [Schemas.OPTIONAL_STRING, undefined],
+      [Schemas.STRING, 'x'],
+      [Schemas.INT32, 1e21],
+      [{ type: 'array', valueSchema: { type: 'array', valueSchema: Schemas.INT8 } }, [[1, 2], [], [3]]],
+    ];
+    // Strings of code units from every range JSON treats differently (controls, quote, backslash,
+    // DEL, Latin-1, BMP, surrogates paired or not).
+    const units = [0, 7, 10, 31, 32, 34, 47, 92, 126, 127, 233, 0x2028, 0xfffe, 0xd83d, 0xde42, 0xdfff];
+    let seed = 1;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 500; i++) {
+      const text = String.fromCharCode(...Array.from({ length: rand(8) }, () => units[rand(units.length)]!));
+      cases.push([Schemas.STRING, text], [Schemas.STRING, `plain ${text}`]);
+    }
+    for (const [schema, value] of cases) {
+      expect(outcome(() => jsonWriter(schema)(value))).toBe(outcome(() => reference(schema, value)));
+    }
+    const c = new JsonConverter();
+    c.configure({ 'schemas.enable': 'true' }, false);
+    const v = { before: null, after: full, op: 'c' };
+    expect(c.fromConnectData('t', envelope, v)!.toString()).toBe(
+      `{"schema":${JSON.stringify(schemaToJson(envelope))},"payload":${reference(envelope, v)}}`,
+    );
+  });
+
+  it('buffers it returned stay intact while it keeps converting', () => {
+    const c = new JsonConverter();
+    c.configure({ 'schemas.enable': 'false' }, false);
+    const out = Array.from(
+      { length: 5000 },
+      (_, i) => c.fromConnectData('t', Schemas.STRING, `v${i}-${'é'.repeat(i % 50)}`)!,
+    );
+    out.push(c.fromConnectData('t', Schemas.STRING, 'x'.repeat(200_000))!);
+    out.forEach((b, i) => {
+      expect(JSON.parse(b.toString())).toBe(i < 5000 ? `v${i}-${'é'.repeat(i % 50)}` : 'x'.repeat(200_000));
     });
   });
 });

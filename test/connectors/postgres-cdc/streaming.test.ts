@@ -112,13 +112,15 @@ describe('postgres-cdc: snapshot and streaming', () => {
     await d.drain(500);
     expect(await confirmedPast(beforeInsert)).toBe(false);
     const status = await d.task.refreshLag();
-    expect(status.slotLagBytes).toBeGreaterThan(0);
+    expect(status.slot_lag_bytes).toBeGreaterThan(0);
+    expect(status.wal_retained_bytes).toBeGreaterThanOrEqual(status.slot_lag_bytes!);
+    expect(status.pending_records).toBe(50);
     for (const r of d.records.slice(0, 49)) d.ack(r);
     await d.drain(300);
     expect(await confirmedPast(beforeInsert)).toBe(false);
     d.ack(d.records[49]!);
     await d.drain(300);
     expect(await confirmedPast(beforeInsert)).toBe(true);
-    expect((await d.task.refreshLag()).slotLagBytes).toBeLessThan(100_000);
+    expect((await d.task.refreshLag()).slot_lag_bytes).toBeLessThan(100_000);
   });
 });
