@@ -14,41 +14,33 @@
  * walks batch headers from there. At most maxEntries entries (`segment.index.bytes` / 8): the
  * segment rolls when the index is full.
  *
- * The entries live in memory (growable typed arrays) and are written through to the file:
- * append() only buffers, writeThrough() writes the pending entries with one pwrite. The file
- * is never fsynced on the hot path: after a crash an index is checked on open (size a multiple
- * of 8, entries strictly increasing, positions inside the log) and rebuilt from the log when
- * anything is off. No preallocation: the file size is always entries * 8.
- *
- * Concurrency: none. One PartitionLog owns it and calls it from the event loop only.
+ * Memory, pending entries and their writes, crash consistency and concurrency: sparse-index.ts.
+ * On load the file is checked (size a multiple of 8, entries strictly increasing, positions
+ * inside the log); the segment rebuilds it from the log when anything is off.
  */
 import type { FileHandle } from '../env/fs.js';
+import { SparseIndex } from './sparse-index.js';
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
-const INITIAL_CAPACITY = 64;
 
 export interface OffsetPosition {
   offset: number;
   position: number;
 }
 
-export class OffsetIndex {
-  readonly maxEntries: number;
+export class OffsetIndex extends SparseIndex {
   private rel: Int32Array;
   private pos: Int32Array;
-  private count = 0;
-  /** Entries [0, persisted) are in the file. */
-  private persisted = 0;
 
-  constructor(
-    readonly baseOffset: number,
-    maxIndexBytes: number,
-    private file: FileHandle | null,
-  ) {
-    this.maxEntries = Math.max(1, Math.floor(maxIndexBytes / OFFSET_INDEX_ENTRY_SIZE));
-    const cap = Math.min(INITIAL_CAPACITY, this.maxEntries);
-    this.rel = new Int32Array(cap);
-    this.pos = new Int32Array(cap);
+  constructor(baseOffset: number, maxIndexBytes: number, file: FileHandle | null) {
+    super(
+      baseOffset,
+      OFFSET_INDEX_ENTRY_SIZE,
+      Math.max(1, Math.floor(maxIndexBytes / OFFSET_INDEX_ENTRY_SIZE)),
+      file,
+    );
+    this.rel = new Int32Array(this.capacity);
+    this.pos = new Int32Array(this.capacity);
   }
 
   /**
@@ -62,15 +54,11 @@ export class OffsetIndex {
     maxIndexBytes: number,
     logSizeBytes: number,
   ): { index: OffsetIndex; problem: null } | { index: null; problem: string } {
-    const size = file.size();
-    if (size % OFFSET_INDEX_ENTRY_SIZE !== 0) {
-      return { index: null, problem: `size ${size} is not a multiple of ${OFFSET_INDEX_ENTRY_SIZE}` };
-    }
-    const n = size / OFFSET_INDEX_ENTRY_SIZE;
-    const index = new OffsetIndex(baseOffset, Math.max(maxIndexBytes, size), file);
-    if (n === 0) return { index, problem: null };
-    const buf = Buffer.allocUnsafe(size);
-    if (file.read(buf, 0, size, 0) !== size) return { index: null, problem: 'short read' };
+    const read = SparseIndex.readFile(file, OFFSET_INDEX_ENTRY_SIZE);
+    if ('problem' in read) return { index: null, problem: read.problem };
+    const { buf } = read;
+    const n = buf.length / OFFSET_INDEX_ENTRY_SIZE;
+    const index = new OffsetIndex(baseOffset, Math.max(maxIndexBytes, buf.length), file);
     index.ensureCapacity(n);
     let prevRel = -1;
     let prevPos = -1;
@@ -91,17 +79,8 @@ export class OffsetIndex {
       prevRel = r;
       prevPos = p;
     }
-    index.count = n;
-    index.persisted = n;
+    index.loaded(n);
     return { index, problem: null };
-  }
-
-  get entries(): number {
-    return this.count;
-  }
-
-  get sizeBytes(): number {
-    return this.count * OFFSET_INDEX_ENTRY_SIZE;
   }
 
   isFull(extraEntries = 0): boolean {
@@ -119,7 +98,7 @@ export class OffsetIndex {
     return { offset: this.baseOffset + this.rel[i]!, position: this.pos[i]! };
   }
 
-  /** Buffers an entry; offset and position must exceed the last entry's. */
+  /** Adds an entry in memory (see writePending); offset and position must exceed the last entry's. */
   append(offset: number, position: number): void {
     const r = offset - this.baseOffset;
     if (this.count >= this.maxEntries) throw new Error(`offset index of segment ${this.baseOffset} is full`);
@@ -163,40 +142,18 @@ export class OffsetIndex {
     this.truncateEntries(lo);
   }
 
-  /** Removes everything (memory and file). */
-  reset(): void {
-    this.truncateEntries(0);
+  protected encode(i: number, buf: Buffer, at: number): void {
+    buf.writeInt32BE(this.rel[i]!, at);
+    buf.writeInt32BE(this.pos[i]!, at + 4);
   }
 
-  /** Writes the entries appended since the last call with one pwrite. */
-  writeThrough(): void {
-    if (this.file === null || this.persisted === this.count) return;
-    const n = this.count - this.persisted;
-    const buf = Buffer.allocUnsafe(n * OFFSET_INDEX_ENTRY_SIZE);
-    for (let i = 0; i < n; i++) {
-      buf.writeInt32BE(this.rel[this.persisted + i]!, i * 8);
-      buf.writeInt32BE(this.pos[this.persisted + i]!, i * 8 + 4);
-    }
-    this.file.write(buf, 0, buf.length, this.persisted * OFFSET_INDEX_ENTRY_SIZE);
-    this.persisted = this.count;
-  }
-
-  sync(): Promise<void> {
-    return this.file === null ? Promise.resolve() : this.file.sync();
-  }
-
-  close(): void {
-    this.file?.close();
-    this.file = null;
-  }
-
-  private truncateEntries(n: number): void {
-    if (n >= this.count) return;
-    this.count = n;
-    if (this.persisted > n) {
-      this.persisted = n;
-      this.file?.truncate(n * OFFSET_INDEX_ENTRY_SIZE);
-    }
+  protected resize(capacity: number): void {
+    const rel = new Int32Array(capacity);
+    const pos = new Int32Array(capacity);
+    rel.set(this.rel.subarray(0, this.count));
+    pos.set(this.pos.subarray(0, this.count));
+    this.rel = rel;
+    this.pos = pos;
   }
 
   private floorIndex(rel: number): number {
@@ -211,16 +168,5 @@ export class OffsetIndex {
       } else hi = mid - 1;
     }
     return found;
-  }
-
-  private ensureCapacity(n: number): void {
-    if (n <= this.rel.length) return;
-    const cap = Math.min(Math.max(n, this.rel.length * 2), Math.max(n, this.maxEntries));
-    const rel = new Int32Array(cap);
-    const pos = new Int32Array(cap);
-    rel.set(this.rel.subarray(0, this.count));
-    pos.set(this.pos.subarray(0, this.count));
-    this.rel = rel;
-    this.pos = pos;
   }
 }

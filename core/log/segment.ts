@@ -8,6 +8,9 @@
  * leaves them). Every offset in the segment is in [baseOffset, baseOffset + 2^31 - 1] so that
  * the indexes can store 32-bit relative offsets, and the file stays below 2 GiB so that they
  * can store 32-bit positions. The indexes are described in offset-index.ts and time-index.ts.
+ * Their entries live in memory and reach the files at flush, roll and close, and when
+ * PENDING_WRITE_ENTRIES are pending (sparse-index.ts): an append makes one write, the log's.
+ * Opening completes index files that a crash left short (recover, ensureLoaded).
  *
  * A segment opened from disk is lazy: its indexes are read (and checked, and rebuilt from the
  * log when corrupt) the first time a read, lookup or truncation needs them, so that opening a
@@ -42,6 +45,7 @@ import { LogError } from './errors.js';
 import { indexFileName, logFileName, type TransientSuffix, timeIndexFileName } from './files.js';
 import { OffsetIndex } from './offset-index.js';
 import { type ReadBufferPool, releaseReadBuffer } from './read-buffers.js';
+import { PENDING_WRITE_ENTRIES } from './sparse-index.js';
 import { TimeIndex } from './time-index.js';
 
 export interface SegmentConfig {
@@ -227,8 +231,17 @@ export class LogSegment {
       filePos += size;
     }
     this.size = filePos;
-    this.offsetIndex!.writeThrough();
-    this.timeIndex!.writeThrough();
+    if (
+      this.offsetIndex!.pendingEntries >= PENDING_WRITE_ENTRIES ||
+      this.timeIndex!.pendingEntries >= PENDING_WRITE_ENTRIES
+    ) {
+      try {
+        this.writeIndexes();
+      } catch {
+        // The entries stay pending (lookups use memory) and the next flush writes them or fails
+        // the log: the append itself succeeded.
+      }
+    }
   }
 
   /**
@@ -398,8 +411,7 @@ export class LogSegment {
     this.dirty = true;
     const truncatedBytes = fileSize - end;
     if (truncatedBytes > 0) this.cutAt(end);
-    this.offsetIndex!.writeThrough();
-    this.timeIndex!.writeThrough();
+    this.writeIndexes();
     return { truncatedBytes, problem };
   }
 
@@ -428,7 +440,6 @@ export class LogSegment {
         `segment ${this.baseOffset} of ${this.dir}: ${problem ?? 'bad batch'}`,
       );
     }
-    this.offsetIndex!.writeThrough();
     this.onBecomeInactive();
   }
 
@@ -438,7 +449,7 @@ export class LogSegment {
     this.active = false;
     this.indexesSynced = false;
     this.timeIndex!.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
-    this.timeIndex!.writeThrough();
+    this.writeIndexes();
   }
 
   /** The segment becomes active again (after a truncation removed the segments after it). */
@@ -454,9 +465,13 @@ export class LogSegment {
     );
   }
 
-  /** fdatasync of the log (and, once the segment is inactive, of its indexes). */
+  /**
+   * Writes the pending index entries, then fdatasync of the log (and, once the segment is
+   * inactive, of its indexes).
+   */
   async flush(): Promise<void> {
     if (this.closed) return;
+    this.writeIndexes();
     const size = this.size;
     const truncations = this.truncations;
     const syncIndexes = !this.active && !this.indexesSynced && this.offsetIndex !== null;
@@ -483,14 +498,36 @@ export class LogSegment {
 
   close(): void {
     if (this.closed) return;
-    if (this.active && this.timeIndex !== null) {
-      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
-      this.timeIndex.writeThrough();
+    try {
+      if (this.active && this.timeIndex !== null) {
+        this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
+      }
+      this.writeIndexes();
+    } finally {
+      this.closed = true;
+      this.offsetIndex?.close();
+      this.timeIndex?.close();
+      this.log.close();
     }
-    this.closed = true;
-    this.offsetIndex?.close();
-    this.timeIndex?.close();
-    this.log.close();
+  }
+
+  /** Index entries in memory that are not in the index files yet (offset index, time index). */
+  get pendingIndexEntries(): { offsetIndex: number; timeIndex: number } {
+    return {
+      offsetIndex: this.offsetIndex?.pendingEntries ?? 0,
+      timeIndex: this.timeIndex?.pendingEntries ?? 0,
+    };
+  }
+
+  /**
+   * Writes the pending index entries (see sparse-index.ts), time index first: a crash between
+   * the two writes leaves the time index ahead of the offset index, which opening cuts back
+   * (restoreStateAt), never behind it, which would understate the largest timestamp before an
+   * offset index entry and make timestamp searches start too late.
+   */
+  private writeIndexes(): void {
+    this.timeIndex?.writePending();
+    this.offsetIndex?.writePending();
   }
 
   get isClosed(): boolean {
@@ -535,15 +572,21 @@ export class LogSegment {
     if (this.loadIndexFiles(Number.MAX_SAFE_INTEGER)) {
       const oi = this.offsetIndex!;
       const ti = this.timeIndex!;
-      if (
-        this.tailFrom(oi.entries === 0 ? 0 : oi.lastEntry().position) &&
-        ti.lastEntry().offset < Math.max(this.next, this.baseOffset + 1)
-      ) {
-        const tl = ti.lastEntry();
-        if (ti.entries > 0 && tl.timestamp >= this.maxTimestamp) {
-          this.maxTimestamp = tl.timestamp;
-          this.offsetOfMaxTimestamp = tl.offset;
+      const tail = this.tailFrom(oi.entries === 0 ? 0 : oi.lastEntry().position);
+      if (tail.plausible && ti.lastEntry().offset < Math.max(this.next, this.baseOffset + 1)) {
+        if (tail.complete) {
+          const tl = ti.lastEntry();
+          if (ti.entries > 0 && tl.timestamp >= this.maxTimestamp) {
+            this.maxTimestamp = tl.timestamp;
+            this.offsetOfMaxTimestamp = tl.offset;
+          }
+          return;
         }
+        // The files are a valid prefix of the index (entries written only at flush, roll and
+        // close: a crash lost the rest): add the missing entries from the log.
+        this.restoreStateAt(this.size);
+        if (!this.active) this.timeIndex!.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
+        this.writeIndexes();
         return;
       }
     }
@@ -552,8 +595,8 @@ export class LogSegment {
     const { end } = this.scan(0, this.size, false);
     // A trusted segment with a bad header inside: never serve past it (recovery truncates it).
     if (end < this.size) this.size = end;
-    this.offsetIndex!.writeThrough();
-    this.timeIndex!.writeThrough();
+    if (!this.active) this.timeIndex!.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
+    this.writeIndexes();
   }
 
   /**
@@ -595,16 +638,20 @@ export class LogSegment {
   }
 
   /**
-   * Sets next/maxTimestamp/bytesSinceLastIndexEntry by walking headers from an index entry
-   * position to the end. False when a header is implausible.
+   * Sets next/maxTimestamp/bytesSinceLastIndexEntry by walking headers from the last offset
+   * index entry's position to the end. plausible: every header made sense. complete: no batch
+   * of the tail should have had an index entry (indexBatch's rule), so no entry is missing.
    */
-  private tailFrom(position: number): boolean {
+  private tailFrom(position: number): { plausible: boolean; complete: boolean } {
     this.next = this.baseOffset;
     this.maxTimestamp = -1;
     this.offsetOfMaxTimestamp = -1;
     this.bytesSinceLastIndexEntry = 0;
+    const interval = this.config.indexIntervalBytes;
+    const canAdd = !this.offsetIndex!.isFull();
+    let complete = true;
     let prevNext = position === 0 ? this.baseOffset : -1;
-    const { end } = this.walk(position, this.size, (buf, p) => {
+    const { end } = this.walk(position, this.size, (buf, p, filePos) => {
       const base = batchBaseOffset(buf, p);
       const last = batchLastOffset(buf, p);
       if ((prevNext >= 0 && base < prevNext) || last < base || last - this.baseOffset > MAX_RELATIVE_OFFSET)
@@ -616,10 +663,11 @@ export class LogSegment {
         this.maxTimestamp = ts;
         this.offsetOfMaxTimestamp = last;
       }
+      if (canAdd && filePos > 0 && this.bytesSinceLastIndexEntry > interval) complete = false;
       this.bytesSinceLastIndexEntry += batchSize(buf, p);
       return true;
     });
-    return end === this.size;
+    return { plausible: end === this.size, complete };
   }
 
   /**
@@ -646,42 +694,36 @@ export class LogSegment {
   }
 
   /**
-   * Brings the in-memory state to "the file ends at position" (a batch boundary): drops index
-   * entries at or after it and recomputes next/maxTimestamp/bytesSinceLastIndexEntry from the
-   * last remaining index entry.
+   * Brings the state to "the file ends at position" (a batch boundary): drops the index entries
+   * at or after it, then walks the headers from the last remaining offset index entry to
+   * position, indexing them as append did. That recomputes next/maxTimestamp/
+   * bytesSinceLastIndexEntry and re-adds entries the files lack (a crash lost the pending ones,
+   * sparse-index.ts). The time index is first cut back to the last offset index entry: its
+   * later entries (a closed segment's final entry, entries written before their offset index
+   * entries) are re-made by the walk. Writes the result.
    */
   private restoreStateAt(position: number): void {
     const oi = this.offsetIndex!;
     const ti = this.timeIndex!;
     oi.truncateToPosition(position);
     const last = oi.lastEntry();
-    let next = oi.entries === 0 ? this.baseOffset : last.offset + 1;
-    let maxTs = -1;
-    let offsetOfMax = -1;
-    let bytes = 0;
-    this.walk(oi.entries === 0 ? 0 : last.position, position, (buf, p) => {
-      const l = batchLastOffset(buf, p);
-      next = l + 1;
-      const ts = batchMaxTimestamp(buf, p);
-      if (ts > maxTs) {
-        maxTs = ts;
-        offsetOfMax = l;
-      }
-      bytes += batchSize(buf, p);
+    if (oi.entries === 0) ti.reset();
+    else ti.truncateToOffset(last.offset + 1);
+    const tl = ti.lastEntry();
+    this.next = oi.entries === 0 ? this.baseOffset : last.offset + 1;
+    this.maxTimestamp = ti.entries === 0 ? -1 : tl.timestamp;
+    this.offsetOfMaxTimestamp = ti.entries === 0 ? -1 : tl.offset;
+    this.bytesSinceLastIndexEntry = 0;
+    let prevLast = oi.entries === 0 ? this.baseOffset - 1 : last.offset - 1;
+    this.walk(oi.entries === 0 ? 0 : last.position, position, (buf, p, filePos) => {
+      const lastOffset = batchLastOffset(buf, p);
+      // Offsets that go backwards (only in a corrupt file): stop; the callers' checks take over.
+      if (lastOffset <= prevLast) return false;
+      prevLast = lastOffset;
+      this.indexBatch(lastOffset, batchMaxTimestamp(buf, p), filePos, batchSize(buf, p));
       return true;
     });
-    ti.truncateToOffset(next);
-    const tl = ti.lastEntry();
-    if (ti.entries > 0 && tl.timestamp >= maxTs) {
-      maxTs = tl.timestamp;
-      offsetOfMax = tl.offset;
-    }
-    this.next = next;
-    this.maxTimestamp = maxTs;
-    this.offsetOfMaxTimestamp = offsetOfMax;
-    this.bytesSinceLastIndexEntry = bytes;
-    oi.writeThrough();
-    ti.writeThrough();
+    this.writeIndexes();
   }
 
   /** Empties the in-memory state and the indexes (creating them when reopen is set). */

@@ -13,35 +13,34 @@
  * greatest entry whose timestamp <= ts: every batch before that entry's offset has only smaller
  * timestamps, so a search for the first record >= ts starts there.
  *
- * Memory, write-through, corruption checks and concurrency as in offset-index.ts.
+ * Memory, pending entries and their writes, crash consistency and concurrency: sparse-index.ts.
+ * On load the file is checked (size a multiple of 12, timestamps strictly increasing, offsets
+ * never decreasing and within the segment).
  */
 import type { FileHandle } from '../env/fs.js';
 import { readInt64, writeInt64 } from '../records/index.js';
+import { SparseIndex } from './sparse-index.js';
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
-const INITIAL_CAPACITY = 64;
 
 export interface TimestampOffset {
   timestamp: number;
   offset: number;
 }
 
-export class TimeIndex {
-  readonly maxEntries: number;
+export class TimeIndex extends SparseIndex {
   private ts: Float64Array;
   private rel: Int32Array;
-  private count = 0;
-  private persisted = 0;
 
-  constructor(
-    readonly baseOffset: number,
-    maxIndexBytes: number,
-    private file: FileHandle | null,
-  ) {
-    this.maxEntries = Math.max(2, Math.floor(maxIndexBytes / TIME_INDEX_ENTRY_SIZE));
-    const cap = Math.min(INITIAL_CAPACITY, this.maxEntries);
-    this.ts = new Float64Array(cap);
-    this.rel = new Int32Array(cap);
+  constructor(baseOffset: number, maxIndexBytes: number, file: FileHandle | null) {
+    super(
+      baseOffset,
+      TIME_INDEX_ENTRY_SIZE,
+      Math.max(2, Math.floor(maxIndexBytes / TIME_INDEX_ENTRY_SIZE)),
+      file,
+    );
+    this.ts = new Float64Array(this.capacity);
+    this.rel = new Int32Array(this.capacity);
   }
 
   /**
@@ -55,15 +54,15 @@ export class TimeIndex {
     maxIndexBytes: number,
     maxOffset: number,
   ): { index: TimeIndex; problem: null } | { index: null; problem: string } {
-    const size = file.size();
-    if (size % TIME_INDEX_ENTRY_SIZE !== 0) {
-      return { index: null, problem: `size ${size} is not a multiple of ${TIME_INDEX_ENTRY_SIZE}` };
-    }
-    const n = size / TIME_INDEX_ENTRY_SIZE;
-    const index = new TimeIndex(baseOffset, Math.max(maxIndexBytes, size + TIME_INDEX_ENTRY_SIZE), file);
-    if (n === 0) return { index, problem: null };
-    const buf = Buffer.allocUnsafe(size);
-    if (file.read(buf, 0, size, 0) !== size) return { index: null, problem: 'short read' };
+    const read = SparseIndex.readFile(file, TIME_INDEX_ENTRY_SIZE);
+    if ('problem' in read) return { index: null, problem: read.problem };
+    const { buf } = read;
+    const n = buf.length / TIME_INDEX_ENTRY_SIZE;
+    const index = new TimeIndex(
+      baseOffset,
+      Math.max(maxIndexBytes, buf.length + TIME_INDEX_ENTRY_SIZE),
+      file,
+    );
     index.ensureCapacity(n);
     let prevTs = Number.NEGATIVE_INFINITY;
     let prevRel = 0;
@@ -84,17 +83,8 @@ export class TimeIndex {
       prevTs = t;
       prevRel = r;
     }
-    index.count = n;
-    index.persisted = n;
+    index.loaded(n);
     return { index, problem: null };
-  }
-
-  get entries(): number {
-    return this.count;
-  }
-
-  get sizeBytes(): number {
-    return this.count * TIME_INDEX_ENTRY_SIZE;
   }
 
   /** Full when fewer than extraEntries + 1 slots remain (one is kept for the final entry at roll). */
@@ -109,8 +99,9 @@ export class TimeIndex {
   }
 
   /**
-   * Adds (timestamp, offset) when timestamp is larger than the last entry's. skipFullCheck is
-   * for the final entry of a segment, which uses the slot isFull keeps free.
+   * Adds (timestamp, offset) in memory (see writePending) when timestamp is larger than the last
+   * entry's. skipFullCheck is for the final entry of a segment, which uses the slot isFull keeps
+   * free.
    */
   maybeAppend(timestamp: number, offset: number, skipFullCheck = false): void {
     if (timestamp < 0) return;
@@ -160,45 +151,14 @@ export class TimeIndex {
     this.truncateEntries(lo);
   }
 
-  reset(): void {
-    this.truncateEntries(0);
+  protected encode(i: number, buf: Buffer, at: number): void {
+    writeInt64(buf, at, this.ts[i]!);
+    buf.writeInt32BE(this.rel[i]!, at + 8);
   }
 
-  writeThrough(): void {
-    if (this.file === null || this.persisted === this.count) return;
-    const n = this.count - this.persisted;
-    const buf = Buffer.allocUnsafe(n * TIME_INDEX_ENTRY_SIZE);
-    for (let i = 0; i < n; i++) {
-      writeInt64(buf, i * 12, this.ts[this.persisted + i]!);
-      buf.writeInt32BE(this.rel[this.persisted + i]!, i * 12 + 8);
-    }
-    this.file.write(buf, 0, buf.length, this.persisted * TIME_INDEX_ENTRY_SIZE);
-    this.persisted = this.count;
-  }
-
-  sync(): Promise<void> {
-    return this.file === null ? Promise.resolve() : this.file.sync();
-  }
-
-  close(): void {
-    this.file?.close();
-    this.file = null;
-  }
-
-  private truncateEntries(n: number): void {
-    if (n >= this.count) return;
-    this.count = n;
-    if (this.persisted > n) {
-      this.persisted = n;
-      this.file?.truncate(n * TIME_INDEX_ENTRY_SIZE);
-    }
-  }
-
-  private ensureCapacity(n: number): void {
-    if (n <= this.ts.length) return;
-    const cap = Math.min(Math.max(n, this.ts.length * 2), Math.max(n, this.maxEntries));
-    const ts = new Float64Array(cap);
-    const rel = new Int32Array(cap);
+  protected resize(capacity: number): void {
+    const ts = new Float64Array(capacity);
+    const rel = new Int32Array(capacity);
     ts.set(this.ts.subarray(0, this.count));
     rel.set(this.rel.subarray(0, this.count));
     this.ts = ts;

@@ -16,7 +16,7 @@ describe('OffsetIndex', () => {
     idx.append(110, 4000);
     idx.append(130, 9000);
     idx.append(131, 9500);
-    idx.writeThrough();
+    idx.writePending();
     expect(fs.statSync(file).size).toBe(24);
     expect(idx.lookup(109)).toEqual({ offset: 100, position: 0 });
     expect(idx.lookup(110)).toEqual({ offset: 110, position: 4000 });
@@ -33,6 +33,41 @@ describe('OffsetIndex', () => {
     const again = OffsetIndex.load(nodeFileSystem.open(file), 100, 1024, 10_000);
     expect(again.index?.lookup(200)).toEqual({ offset: 110, position: 4000 });
     again.index?.close();
+  });
+
+  it('answers lookups from entries not yet in the file; the file is always a prefix', () => {
+    const file = path.join(tempDir(), 'p.index');
+    const idx = new OffsetIndex(0, 1024, nodeFileSystem.open(file, { create: true }));
+    idx.append(10, 100);
+    idx.append(20, 200);
+    expect(idx.pendingEntries).toBe(2);
+    expect(fs.statSync(file).size).toBe(0);
+    expect(idx.lookup(25)).toEqual({ offset: 20, position: 200 });
+    idx.writePending();
+    idx.append(30, 300);
+    idx.append(40, 400);
+    expect(idx.lookup(35)).toEqual({ offset: 30, position: 300 });
+    expect(fs.statSync(file).size).toBe(16);
+    // cutting pending entries leaves the file alone, cutting written ones shortens it
+    idx.truncateToOffset(40);
+    expect(fs.statSync(file).size).toBe(16);
+    idx.truncateToOffset(20);
+    expect(fs.statSync(file).size).toBe(8);
+    expect(idx.pendingEntries).toBe(0);
+    idx.append(25, 250);
+    idx.writePending();
+    expect([...fs.readFileSync(file)]).toEqual([0, 0, 0, 10, 0, 0, 0, 100, 0, 0, 0, 25, 0, 0, 0, 250]);
+    idx.close();
+
+    const tfile = path.join(tempDir(), 'p.timeindex');
+    const ti = new TimeIndex(0, 1200, nodeFileSystem.open(tfile, { create: true }));
+    ti.maybeAppend(1000, 10);
+    ti.maybeAppend(2000, 20);
+    expect(fs.statSync(tfile).size).toBe(0);
+    expect(ti.lookup(1500)).toEqual({ timestamp: 1000, offset: 10 });
+    ti.writePending();
+    expect(fs.statSync(tfile).size).toBe(24);
+    ti.close();
   });
 
   it('reports corruption: odd size, non-monotonic entries, positions beyond the log', () => {
@@ -67,7 +102,7 @@ describe('TimeIndex', () => {
     idx.maybeAppend(900, 6);
     idx.maybeAppend(1000, 7);
     idx.maybeAppend(2000, 9);
-    idx.writeThrough();
+    idx.writePending();
     expect(idx.entries).toBe(2);
     expect(idx.lookup(999)).toEqual({ timestamp: -1, offset: 0 });
     expect(idx.lookup(1500)).toEqual({ timestamp: 1000, offset: 5 });
