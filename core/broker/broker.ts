@@ -41,7 +41,7 @@ import {
   handleDeleteTopics,
   handleMetadata,
 } from './handlers/topics.js';
-import { ProducerIdManager } from './producer-ids.js';
+import { isProducerIdBlockSource, ProducerIdManager } from './producer-ids.js';
 import { ReplicaManager } from './replica-manager.js';
 import type { FetcherConfig } from './replication/replica-fetcher.js';
 import { ReplicationManager } from './replication/replication-manager.js';
@@ -140,7 +140,14 @@ export class Broker implements NodeParts {
     this.clock = opts.clock ?? systemClock;
     this.logs = logs;
     this.replicas = new ReplicaManager(logs, this.clock);
-    this.producerIds = new ProducerIdManager(opts.fs ?? nodeFileSystem, opts.dataDir);
+    const multiNode = opts.clusterView && !isSingleNodeView(opts.clusterView) ? opts.clusterView : undefined;
+    // a cluster's producer id blocks come from its controller (RaftClusterView), else from the data dir
+    const blocks = isProducerIdBlockSource(multiNode) ? multiNode : undefined;
+    this.producerIds = new ProducerIdManager(opts.fs ?? nodeFileSystem, opts.dataDir, {
+      blocks,
+      clock: this.clock,
+      log: opts.log,
+    });
     this.self = {
       nodeId: config['node.id'] as number,
       host: opts.endpoint?.host ?? '127.0.0.1',
@@ -148,7 +155,7 @@ export class Broker implements NodeParts {
       rack: config['broker.rack'] as string | null,
     };
     this.groups = new GroupHandlers(this, opts.log);
-    this.view = opts.clusterView && !isSingleNodeView(opts.clusterView) ? opts.clusterView : undefined;
+    this.view = multiNode;
     this.handlers = {
       [ApiKey.ApiVersions]: handleApiVersions,
       [ApiKey.Metadata]: handleMetadata,
@@ -218,7 +225,6 @@ export class Broker implements NodeParts {
       logs: this.logs,
       replication: replicas.replication,
       selfId: this.self.nodeId,
-      fs: opts.fs ?? nodeFileSystem,
       log: opts.log,
     });
   }
@@ -259,6 +265,8 @@ export class Broker implements NodeParts {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.view?.close?.(); // no ISR change leaves a closing broker (it would outlive the close)
+    this.producerIds.close();
     this.logSync?.close();
     await this.replicas.replication?.close();
     this.replicas.close();

@@ -8,47 +8,58 @@
  * - topic config overrides (retention.ms, cleanup.policy, min.insync.replicas, …) are applied to
  *   the local logs, which read them (retention, compaction, acks=all).
  *
- * Local logs carry their own topic ids, so the cluster topic id each local topic belongs to is
- * kept in `<data-dir>/cluster-topic-ids.json`; a broker that was down while its topic was deleted
- * or recreated notices when it comes back. A topic missing from the view only counts as deleted
- * once the view has caught up (ClusterView.caughtUp): a restarting broker's first image may be an
- * old snapshot. Local topics this file does not name (never replicated here) are left alone.
+ * Every local log records the cluster topic id it belongs to (the replication manager creates it
+ * with that id; each partition directory keeps it in partition.metadata, as in Kafka). Data is
+ * only removed on positive evidence, and only once the view has caught up
+ * (ClusterView.caughtUp — a restarting broker's first image may be an old snapshot):
+ *
+ * - deleted: this process saw the topic, with the log's id, in a caught-up image and then saw it
+ *   leave (or come back under another id) without losing track in between. A topic merely
+ *   missing from the image is never deleted on that ground: after a restart it may have been
+ *   deleted meanwhile, or the controllers' metadata may have been wiped, or this broker points
+ *   at the wrong quorum. It is left alone, not served, and a warning says how to remove it.
+ * - reassigned away: the image has the topic with the log's id and no replica of it here.
+ * - set aside: the image has the name under another topic id than the log's (an earlier topic of
+ *   the name, recreated while this broker was away, or a log of unknown origin). The directories
+ *   are renamed `<topic>-<p>.<32 hex>-stray`, kept, and the partition starts empty. Until then
+ *   the replication manager does not serve such a log.
+ *
+ * A removal that fails is retried on the next change of the view; meanwhile the log stays
+ * quarantined and no new log of that name is created.
  */
-import * as path from 'node:path';
-import type { FileSystem } from '../env/fs.js';
 import { isLogConfigKey } from '../log/log-config.js';
 import type { LogManager } from '../log/log-manager.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ReplicationManager } from './replication/replication-manager.js';
-
-export const CLUSTER_TOPIC_IDS_FILE = 'cluster-topic-ids.json';
 
 export interface ClusterLogSyncOptions {
   view: ClusterView;
   logs: LogManager;
   replication: ReplicationManager;
   selfId: number;
-  fs: FileSystem;
   log?: (msg: string) => void;
 }
 
 export class ClusterLogSync {
-  /** Local topic name → the cluster topic id its logs belong to. */
-  private readonly ids = new Map<string, string>();
-  private readonly file: string;
+  /**
+   * Local topic → its topic id, for topics this process saw in a caught-up image with the log's
+   * id. Cleared whenever the view is not caught up (restart, re-registration): only a removal
+   * seen while continuously caught up counts as a deletion.
+   */
+  private readonly seen = new Map<string, string>();
+  /** Warnings already given (orphaned topics, failed removals), so each is said once. */
+  private readonly noted = new Set<string>();
   private readonly unsubscribe: () => void;
   private readonly say: (msg: string) => void;
   private closed = false;
 
   constructor(private readonly opts: ClusterLogSyncOptions) {
     this.say = opts.log ?? (() => {});
-    this.file = path.join(opts.logs.dataDir, CLUSTER_TOPIC_IDS_FILE);
-    this.load();
     this.unsubscribe = opts.view.onChange(() => this.sync());
     this.sync();
   }
 
-  /** Applies the view to the local logs; returns the topics whose local logs were deleted. */
+  /** Applies the view to the local logs; returns the topics whose local logs were removed. */
   sync(): string[] {
     if (this.closed) return [];
     const { view, logs, replication, selfId } = this.opts;
@@ -57,49 +68,52 @@ export class ClusterLogSync {
     const held = new Set<string>();
     for (const p of view.partitions()) if (p.replicas.includes(selfId)) held.add(p.topic);
     const caughtUp = view.caughtUp?.() ?? true;
-    let dirty = false;
     const removed: string[] = [];
-    for (const [name, id] of [...this.ids]) {
-      const t = topics.get(name);
-      if (t !== undefined && t.topicId === id && held.has(name)) continue;
-      if (!caughtUp) continue; // an old image proves nothing yet
-      const why =
-        t === undefined
-          ? 'the topic was deleted'
-          : t.topicId !== id
-            ? 'the topic was deleted and created again'
-            : 'no partition of it is assigned to this broker any more';
-      replication.forget(name);
-      try {
-        if (logs.topic(name)) logs.deleteTopic(name);
-        this.say(`${name}: removed the local replicas (${why})`);
-      } catch (err) {
-        this.say(`${name}: could not remove the local replicas (${why}): ${(err as Error).message}`);
+    if (!caughtUp) {
+      this.seen.clear(); // an old image proves nothing yet
+    } else {
+      for (const local of logs.topics()) {
+        const name = local.name;
+        const t = topics.get(name);
+        if (t !== undefined && t.topicId === local.topicId) {
+          if (held.has(name)) {
+            this.seen.set(name, t.topicId);
+            continue;
+          }
+          if (this.remove(name, 'delete', 'no partition of it is assigned to this broker any more'))
+            removed.push(name);
+          continue;
+        }
+        if (this.seen.get(name) === local.topicId) {
+          const why = t === undefined ? 'the topic was deleted' : 'the topic was deleted and created again';
+          if (this.remove(name, 'delete', why)) removed.push(name);
+          continue;
+        }
+        if (t !== undefined) {
+          const why = `the local log belongs to topic id ${local.topicId}, the cluster's topic '${name}' is ${t.topicId}`;
+          if (this.remove(name, 'set aside', why)) removed.push(name);
+          continue;
+        }
+        this.once(
+          `orphan\u0000${name}\u0000${local.topicId}`,
+          `${name}: the local topic (id ${local.topicId}) is not in the cluster metadata: kept but not served. ` +
+            "It was deleted while this broker was away, or the controllers do not hold this cluster's metadata " +
+            `(wiped, or the wrong --controller-quorum). If it is not needed, stop the broker and remove ${logs.dataDir}/${name}-<partition>`,
+        );
       }
-      this.ids.delete(name);
-      removed.push(name);
-      dirty = true;
     }
-    for (const name of held) {
-      const t = topics.get(name);
-      if (t === undefined || this.ids.has(name)) continue;
-      this.ids.set(name, t.topicId);
-      dirty = true;
-    }
-    if (dirty) this.save();
     // a recreated topic gets fresh logs now that the old ones are gone
     if (removed.length > 0) replication.sync();
-    for (const name of this.ids.keys()) {
-      const t = topics.get(name);
-      const local = logs.topic(name);
-      if (t === undefined || local === undefined) continue;
+    for (const local of logs.topics()) {
+      const t = topics.get(local.name);
+      if (t === undefined || t.topicId !== local.topicId) continue; // not this topic's log
       const wanted = Object.fromEntries(Object.entries(t.configs).filter(([k]) => isLogConfigKey(k)));
       if (sameConfigs(wanted, local.overrides)) continue;
       try {
-        logs.alterTopicConfig(name, wanted, { incremental: false });
-        this.say(`${name}: applied the topic configs ${JSON.stringify(wanted)}`);
+        logs.alterTopicConfig(local.name, wanted, { incremental: false });
+        this.say(`${local.name}: applied the topic configs ${JSON.stringify(wanted)}`);
       } catch (err) {
-        this.say(`${name}: could not apply the topic configs: ${(err as Error).message}`);
+        this.say(`${local.name}: could not apply the topic configs: ${(err as Error).message}`);
       }
     }
     return removed;
@@ -111,30 +125,37 @@ export class ClusterLogSync {
     this.unsubscribe();
   }
 
-  private load(): void {
-    const { fs } = this.opts;
-    if (!fs.exists(this.file)) return;
+  /** Stops replicating a topic and deletes or sets aside its local logs; false when that failed. */
+  private remove(name: string, how: 'delete' | 'set aside', why: string): boolean {
+    const { logs, replication } = this.opts;
+    replication.forget(name);
     try {
-      const parsed = JSON.parse(fs.readFile(this.file).toString('utf8')) as unknown;
-      const topics = (parsed as { topics?: unknown } | null)?.topics;
-      if (topics === null || typeof topics !== 'object') throw new Error('no "topics" object');
-      for (const [name, id] of Object.entries(topics as Record<string, unknown>))
-        if (typeof id === 'string') this.ids.set(name, id);
+      if (how === 'delete') {
+        logs.deleteTopic(name);
+        this.say(`${name}: deleted the local replicas (${why})`);
+      } else {
+        const dirs = logs.setAsideTopic(name);
+        this.say(
+          `${name}: set the local replicas aside (${why}): moved to ${dirs.join(', ')}; remove them once not needed`,
+        );
+      }
     } catch (err) {
-      this.say(`ignoring ${this.file}: ${(err as Error).message}`);
+      // kept (and not served) until a later sync manages it
+      this.once(
+        `failed\u0000${name}\u0000${how}`,
+        `${name}: could not ${how} the local replicas (${why}): ${(err as Error).message}; retrying on the next metadata change`,
+      );
+      return false;
     }
+    this.seen.delete(name);
+    for (const k of [...this.noted]) if (k.endsWith(`\u0000${name}\u0000${how}`)) this.noted.delete(k);
+    return true;
   }
 
-  private save(): void {
-    const body = {
-      version: 1,
-      topics: Object.fromEntries([...this.ids].sort(([a], [b]) => (a < b ? -1 : 1))),
-    };
-    try {
-      this.opts.fs.writeFileAtomic(this.file, Buffer.from(`${JSON.stringify(body, null, 2)}\n`, 'utf8'));
-    } catch (err) {
-      this.say(`writing ${this.file} failed: ${(err as Error).message}`);
-    }
+  private once(key: string, message: string): void {
+    if (this.noted.has(key)) return;
+    this.noted.add(key);
+    this.say(message);
   }
 }
 

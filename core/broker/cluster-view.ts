@@ -97,26 +97,52 @@ export interface OngoingReassignment extends TopicPartitionRef {
  * of the whole call (NOT_CONTROLLER, REQUEST_TIMED_OUT, …), per-item refusals are results.
  */
 export interface ClusterAdmin {
-  deleteTopics(topics: readonly string[]): Promise<(AdminItemResult & { topic: string })[]>;
+  /**
+   * Deletes topics given by name or by topic id (DeleteTopics v6): an id deletes that topic only,
+   * never a later topic of the same name; an unknown id answers UNKNOWN_TOPIC_ID. Each result
+   * names the topic (null for an unknown id) and, for an id item, the id.
+   */
+  deleteTopics(
+    topics: readonly (string | { readonly topicId: string })[],
+    opts?: AdminCallOptions,
+  ): Promise<(AdminItemResult & { topic: string | null; topicId?: string })[]>;
   createPartitions(
     changes: readonly { topic: string; count: number; assignments: number[][] | null }[],
     validateOnly: boolean,
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & { topic: string })[]>;
   /** Incremental: a null value deletes the override. */
   alterTopicConfigs(
     changes: readonly { topic: string; configs: Record<string, string | null> }[],
     validateOnly: boolean,
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & { topic: string })[]>;
   /** partitions null: every partition. */
   electLeaders(
     type: 'preferred' | 'unclean',
     partitions: readonly TopicPartitionRef[] | null,
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & TopicPartitionRef)[]>;
   alterPartitionReassignments(
     reassignments: readonly PartitionReassignment[],
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & TopicPartitionRef)[]>;
   /** partitions null: every ongoing reassignment. */
-  listPartitionReassignments(partitions: readonly TopicPartitionRef[] | null): Promise<OngoingReassignment[]>;
+  listPartitionReassignments(
+    partitions: readonly TopicPartitionRef[] | null,
+    opts?: AdminCallOptions,
+  ): Promise<OngoingReassignment[]>;
+}
+
+/** Per-call options of the admin calls. */
+export interface AdminCallOptions {
+  /**
+   * The client request's timeoutMs. > 0: the controller must answer within it (else the call
+   * fails with REQUEST_TIMED_OUT) and the wait for this broker's image is cut to what remains.
+   * <= 0: the change is made and answered without waiting for the image (Kafka's "values <= 0
+   * trigger the operation and return immediately"). Absent: the defaults.
+   */
+  readonly timeoutMs?: number;
 }
 
 export interface ClusterView {
@@ -132,7 +158,7 @@ export interface ClusterView {
    * CreateTopics). Resolves once committed; rejects with an Error whose `code` is Kafka's error
    * name (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, …).
    */
-  createTopic?(spec: TopicCreation): Promise<TopicDescription>;
+  createTopic?(spec: TopicCreation, opts?: AdminCallOptions): Promise<TopicDescription>;
   /**
    * Whether the view holds at least everything committed before this broker (re)joined the
    * cluster, so that a topic missing from it is really gone (optional: absent means always).
@@ -142,6 +168,8 @@ export interface ClusterView {
   caughtUp?(): boolean;
   /** The other admin requests, through the controller (optional: without it a cluster broker refuses them). */
   readonly admin?: ClusterAdmin;
+  /** The broker is closing: refuse further ISR changes at once (optional). */
+  close?(): void;
 }
 
 /** A refusal carrying Kafka's error name as `code` (the broker maps it to the numeric code). */

@@ -14,6 +14,7 @@
  *   alterTopicConfigs, electLeaders, alterPartitionReassignments) resolve once the local image
  *   holds the committed change (so partitions() / topics() report it), or after `applyWaitMs`
  *   with the controller's answer.
+ * - allocateProducerIds gets this broker a block of producer ids from the controller (producer-ids.ts).
  * - Refusals carry Kafka's error names: AlterPartitionError for the four stale/ineligible
  *   answers of AlterPartition, ClusterError otherwise (NOT_CONTROLLER, REQUEST_TIMED_OUT,
  *   TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, …).
@@ -23,6 +24,7 @@ import type {
   AlterPartitionResponse,
   ApiRequest,
   ApiResponse,
+  CallOptions,
   ControllerApi,
   ControllerChannel,
   CreateTopicsResponse,
@@ -30,6 +32,7 @@ import type {
 import type { MetadataImage, PartitionImage } from '../cluster/metadata/image.js';
 import type { MetadataSource } from '../cluster/metadata/listener.js';
 import {
+  type AdminCallOptions,
   type AdminItemResult,
   type AlterPartitionChange,
   AlterPartitionError,
@@ -44,6 +47,10 @@ import {
   type TopicDescription,
   type TopicPartitionRef,
 } from './cluster-view.js';
+import type { ProducerIdBlock, ProducerIdBlockSource } from './producer-ids.js';
+
+/** A producer id block request gives up after this (the next InitProducerId asks again). */
+const PRODUCER_ID_CALL_TIMEOUT_MS = 10_000;
 
 export interface RaftClusterViewOptions {
   /** This broker's id (node.id). */
@@ -64,7 +71,7 @@ const ALTER_CODES: ReadonlySet<string> = new Set<AlterCode>([
   'INELIGIBLE_REPLICA',
 ]);
 
-export class RaftClusterView implements ClusterView, ClusterAdmin {
+export class RaftClusterView implements ClusterView, ClusterAdmin, ProducerIdBlockSource {
   private readonly applyWaitMs: number;
   /** DeleteTopics, CreatePartitions, AlterConfigs, ElectLeaders, reassignments: the methods below. */
   readonly admin: ClusterAdmin = this;
@@ -110,8 +117,16 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
     return off;
   }
 
+  private closed = false;
+
+  /** The broker is closing: ISR changes are refused from now on instead of going to the controller. */
+  close(): void {
+    this.closed = true;
+  }
+
   async alterPartition(change: AlterPartitionChange): Promise<PartitionAssignment> {
     const where = `${change.topic}-${change.partition}`;
+    if (this.closed) throw new ClusterError('BROKER_NOT_AVAILABLE', `${where}: the broker is shutting down`);
     const current = this.opts.metadata.image().partition(change.topic, change.partition);
     if (!current) throw new AlterPartitionError('UNKNOWN_TOPIC_OR_PARTITION', `${where} does not exist`);
     let response: AlterPartitionResponse;
@@ -155,20 +170,25 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
     };
   }
 
-  async createTopic(spec: TopicCreation): Promise<TopicDescription> {
+  async createTopic(spec: TopicCreation, opts?: AdminCallOptions): Promise<TopicDescription> {
+    const budget = this.budget(opts);
     let response: CreateTopicsResponse;
     try {
-      response = await this.opts.controllers.call('createTopics', {
-        topics: [
-          {
-            name: spec.name,
-            numPartitions: spec.numPartitions,
-            replicationFactor: spec.replicationFactor,
-            ...(spec.assignments ? { assignments: spec.assignments } : {}),
-            configs: { ...spec.configs },
-          },
-        ],
-      });
+      response = await this.opts.controllers.call(
+        'createTopics',
+        {
+          topics: [
+            {
+              name: spec.name,
+              numPartitions: spec.numPartitions,
+              replicationFactor: spec.replicationFactor,
+              ...(spec.assignments ? { assignments: spec.assignments } : {}),
+              configs: { ...spec.configs },
+            },
+          ],
+        },
+        budget.call,
+      );
     } catch (err) {
       throw toClusterError(err, spec.name);
     }
@@ -180,28 +200,53 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
     const topic = await this.waitFor((img) => {
       const t = img.topicByName(spec.name);
       return t !== undefined && (result.topicId === null || t.topicId === result.topicId) ? t : undefined;
-    });
+    }, budget.waitMs());
     if (topic)
       return { name: topic.name, topicId: topic.topicId, configs: Object.fromEntries(topic.configs) };
     return { name: spec.name, topicId: result.topicId ?? '', configs: { ...spec.configs } };
   }
 
-  async deleteTopics(topics: readonly string[]): Promise<(AdminItemResult & { topic: string })[]> {
+  async deleteTopics(
+    topics: readonly (string | { readonly topicId: string })[],
+    opts?: AdminCallOptions,
+  ): Promise<(AdminItemResult & { topic: string | null; topicId?: string })[]> {
+    const budget = this.budget(opts);
     const before = this.opts.metadata.image();
-    const response = await this.controller('deleteTopics', { topics: [...topics] }, 'DeleteTopics');
-    const results = topics.map((topic, i) => ({ topic, ...item(response.topics[i]) }));
+    const names = topics.filter((t): t is string => typeof t === 'string');
+    const ids = topics
+      .filter((t): t is { readonly topicId: string } => typeof t !== 'string')
+      .map((t) => t.topicId);
+    // ids go to the controller as ids: it deletes that topic, never a later one of the same name
+    const response = await this.controller(
+      'deleteTopics',
+      ids.length > 0 ? { topics: names, topicIds: ids } : { topics: names },
+      'DeleteTopics',
+      budget,
+    );
+    let n = 0;
+    let k = 0;
+    const results = topics.map((t): AdminItemResult & { topic: string | null; topicId?: string } => {
+      if (typeof t === 'string') return { topic: t, ...item(response.topics[n++]) };
+      const r = response.topicIds?.[k++];
+      return { topic: r?.topic ?? null, topicId: t.topicId, ...item(r) };
+    });
     const gone = results
       .filter((r) => r.error === null)
-      .map((r) => before.topicByName(r.topic)?.topicId ?? before.topics.get(r.topic)?.topicId)
+      .map((r) => r.topicId ?? (r.topic === null ? undefined : before.topicByName(r.topic)?.topicId))
       .filter((id): id is string => id !== undefined);
-    await this.waitFor((img) => (gone.every((id) => !img.topics.has(id)) ? true : undefined));
+    await this.waitFor(
+      (img) => (gone.every((id) => !img.topics.has(id)) ? true : undefined),
+      budget.waitMs(),
+    );
     return results;
   }
 
   async createPartitions(
     changes: readonly { topic: string; count: number; assignments: number[][] | null }[],
     validateOnly: boolean,
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & { topic: string })[]> {
+    const budget = this.budget(opts);
     const response = await this.controller(
       'createPartitions',
       {
@@ -213,12 +258,15 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
         validateOnly,
       },
       'CreatePartitions',
+      budget,
     );
     const results = changes.map((c, i) => ({ topic: c.topic, ...item(response.topics[i]) }));
     if (!validateOnly) {
       const grown = changes.filter((_, i) => results[i]!.error === null);
-      await this.waitFor((img) =>
-        grown.every((c) => (img.topicByName(c.topic)?.partitions.size ?? 0) >= c.count) ? true : undefined,
+      await this.waitFor(
+        (img) =>
+          grown.every((c) => (img.topicByName(c.topic)?.partitions.size ?? 0) >= c.count) ? true : undefined,
+        budget.waitMs(),
       );
     }
     return results;
@@ -227,7 +275,9 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
   async alterTopicConfigs(
     changes: readonly { topic: string; configs: Record<string, string | null> }[],
     validateOnly: boolean,
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & { topic: string })[]> {
+    const budget = this.budget(opts);
     const response = await this.controller(
       'alterConfigs',
       {
@@ -235,18 +285,21 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
         validateOnly,
       },
       'AlterConfigs',
+      budget,
     );
     const results = changes.map((c, i) => ({ topic: c.topic, ...item(response.resources[i]) }));
     if (!validateOnly) {
       const applied = changes.filter((_, i) => results[i]!.error === null);
-      await this.waitFor((img) =>
-        applied.every((c) => {
-          const t = img.topicByName(c.topic);
-          if (!t) return true; // deleted meanwhile
-          return Object.entries(c.configs).every(([k, v]) => (t.configs.get(k) ?? null) === v);
-        })
-          ? true
-          : undefined,
+      await this.waitFor(
+        (img) =>
+          applied.every((c) => {
+            const t = img.topicByName(c.topic);
+            if (!t) return true; // deleted meanwhile
+            return Object.entries(c.configs).every(([k, v]) => (t.configs.get(k) ?? null) === v);
+          })
+            ? true
+            : undefined,
+        budget.waitMs(),
       );
     }
     return results;
@@ -255,32 +308,39 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
   async electLeaders(
     type: 'preferred' | 'unclean',
     partitions: readonly TopicPartitionRef[] | null,
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & TopicPartitionRef)[]> {
+    const budget = this.budget(opts);
     const before = this.opts.metadata.image();
     const response = await this.controller(
       'electLeaders',
       { electionType: type, partitions: partitions === null ? null : partitions.map(ref) },
       'ElectLeaders',
+      budget,
     );
     const results = response.partitions.map((r) => ({ ...ref(r), ...item(r) }));
     const elected = results.filter((r) => r.error === null);
-    await this.waitFor((img) =>
-      elected.every((r) => {
-        const p = img.partition(r.topic, r.partition);
-        const was = before.partition(r.topic, r.partition);
-        if (!p || (was && p.topicId !== was.topicId)) return true;
-        if (was && p.partitionEpoch <= was.partitionEpoch) return false;
-        return type === 'unclean' ? p.leader >= 0 : p.leader === preferredReplica(p);
-      })
-        ? true
-        : undefined,
+    await this.waitFor(
+      (img) =>
+        elected.every((r) => {
+          const p = img.partition(r.topic, r.partition);
+          const was = before.partition(r.topic, r.partition);
+          if (!p || (was && p.topicId !== was.topicId)) return true;
+          if (was && p.partitionEpoch <= was.partitionEpoch) return false;
+          return type === 'unclean' ? p.leader >= 0 : p.leader === preferredReplica(p);
+        })
+          ? true
+          : undefined,
+      budget.waitMs(),
     );
     return results;
   }
 
   async alterPartitionReassignments(
     reassignments: readonly PartitionReassignment[],
+    opts?: AdminCallOptions,
   ): Promise<(AdminItemResult & TopicPartitionRef)[]> {
+    const budget = this.budget(opts);
     const before = this.opts.metadata.image();
     const response = await this.controller(
       'alterPartitionReassignments',
@@ -291,30 +351,35 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
         })),
       },
       'AlterPartitionReassignments',
+      budget,
     );
     const results = reassignments.map((r, i) => ({ ...ref(r), ...item(response.partitions[i]) }));
     const moved = reassignments.filter((_, i) => results[i]!.error === null);
-    await this.waitFor((img) =>
-      moved.every((r) => {
-        const p = img.partition(r.topic, r.partition);
-        const was = before.partition(r.topic, r.partition);
-        if (!p || (was && p.topicId !== was.topicId)) return true;
-        if (r.replicas === null) return p.addingReplicas.length === 0 && p.removingReplicas.length === 0;
-        return r.replicas.every((b) => p.replicas.includes(b));
-      })
-        ? true
-        : undefined,
+    await this.waitFor(
+      (img) =>
+        moved.every((r) => {
+          const p = img.partition(r.topic, r.partition);
+          const was = before.partition(r.topic, r.partition);
+          if (!p || (was && p.topicId !== was.topicId)) return true;
+          if (r.replicas === null) return p.addingReplicas.length === 0 && p.removingReplicas.length === 0;
+          return r.replicas.every((b) => p.replicas.includes(b));
+        })
+          ? true
+          : undefined,
+      budget.waitMs(),
     );
     return results;
   }
 
   async listPartitionReassignments(
     partitions: readonly TopicPartitionRef[] | null,
+    opts?: AdminCallOptions,
   ): Promise<OngoingReassignment[]> {
     const response = await this.controller(
       'listPartitionReassignments',
       { partitions: partitions === null ? null : partitions.map(ref) },
       'ListPartitionReassignments',
+      this.budget(opts),
     );
     return response.partitions.map((p) => ({
       ...ref(p),
@@ -324,22 +389,63 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
     }));
   }
 
+  /**
+   * A block of producer ids for this broker (ProducerIdManager in cluster mode): committed by the
+   * controller, so no other broker ever gets any of them. Fails while this broker is unregistered.
+   */
+  async allocateProducerIds(minProducerId: number): Promise<ProducerIdBlock> {
+    const brokerEpoch = this.opts.brokerEpoch();
+    if (brokerEpoch < 0)
+      throw new ClusterError(
+        'BROKER_ID_NOT_REGISTERED',
+        `broker ${this.opts.brokerId} has not registered yet`,
+      );
+    const r = await this.controller(
+      'allocateProducerIds',
+      { brokerId: this.opts.brokerId, brokerEpoch, minProducerId },
+      'AllocateProducerIds',
+      { call: { timeoutMs: PRODUCER_ID_CALL_TIMEOUT_MS }, waitMs: () => 0 },
+    );
+    return { firstProducerId: r.firstProducerId, size: r.size };
+  }
+
   private async controller<A extends ControllerApi>(
     api: A,
     request: ApiRequest<A>,
     what: string,
+    budget: Budget,
   ): Promise<ApiResponse<A>> {
     try {
-      return await this.opts.controllers.call(api, request);
+      return await this.opts.controllers.call(api, request, budget.call);
     } catch (err) {
       throw toClusterError(err, what);
     }
   }
 
-  /** Resolves with pick(image) once it is defined, or undefined after applyWaitMs. */
-  private waitFor<T>(pick: (image: MetadataImage) => T | undefined): Promise<T | undefined> {
+  /**
+   * An admin call's time: the controller call gets the request's timeoutMs as its deadline, the
+   * wait for the image what remains of it (at most applyWaitMs; none for timeoutMs <= 0).
+   */
+  private budget(opts: AdminCallOptions | undefined): Budget {
+    const timeoutMs = opts?.timeoutMs;
+    if (timeoutMs === undefined || !Number.isFinite(timeoutMs))
+      return { call: undefined, waitMs: () => this.applyWaitMs };
+    if (timeoutMs <= 0) return { call: undefined, waitMs: () => 0 };
+    const deadline = performance.now() + timeoutMs;
+    return {
+      call: { timeoutMs },
+      waitMs: () => Math.max(0, Math.min(this.applyWaitMs, deadline - performance.now())),
+    };
+  }
+
+  /** Resolves with pick(image) once it is defined, or undefined after waitMs (default applyWaitMs). */
+  private waitFor<T>(
+    pick: (image: MetadataImage) => T | undefined,
+    waitMs = this.applyWaitMs,
+  ): Promise<T | undefined> {
     const now = pick(this.opts.metadata.image());
     if (now !== undefined) return Promise.resolve(now);
+    if (waitMs <= 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       let done = false;
       let off: (() => void) | undefined;
@@ -350,7 +456,7 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
         queueMicrotask(() => off?.());
         resolve(value);
       };
-      const timer = setTimeout(() => finish(undefined), this.applyWaitMs);
+      const timer = setTimeout(() => finish(undefined), waitMs);
       timer.unref?.();
       off = this.opts.metadata.subscribe(this.opts.brokerId, {
         onChange: (delta) => {
@@ -361,6 +467,12 @@ export class RaftClusterView implements ClusterView, ClusterAdmin {
       if (done) off();
     });
   }
+}
+
+interface Budget {
+  readonly call: CallOptions | undefined;
+  /** How long to wait for the image now. */
+  waitMs(): number;
 }
 
 function assignment(p: PartitionImage): PartitionAssignment {

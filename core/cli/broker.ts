@@ -141,6 +141,7 @@ export const CLUSTER_METADATA_SUBDIR = 'cluster-metadata';
 const CLUSTER_KEYS = {
   'broker.heartbeat.interval.ms': 'brokerHeartbeatIntervalMs',
   'broker.session.timeout.ms': 'brokerSessionTimeoutMs',
+  'broker.session.reconnect.grace.ms': 'brokerSessionReconnectGraceMs',
 } as const;
 const SHARED_KEYS = {
   'num.partitions': 'numPartitions',

@@ -36,6 +36,13 @@ const CONFIG_SOURCE: Record<number, ConfigEntry['source']> = {
 };
 const OPS = { set: 0, delete: 1, append: 2, subtract: 3 } as const;
 
+/** The group's cached coordinator is wrong: it is unreachable, or says it is not the coordinator. */
+function coordinatorGone(err: unknown): boolean {
+  if (err instanceof Error && err.name === 'NetworkError') return true; // connection lost or refused
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'NOT_COORDINATOR' || code === 'COORDINATOR_NOT_AVAILABLE' || code === 'NETWORK_EXCEPTION';
+}
+
 function groupBy<T>(items: readonly T[], keyOf: (t: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const i of items) {
@@ -57,6 +64,24 @@ export class AdminImpl implements Admin {
 
   private deadline(timeoutMs?: number): number {
     return Date.now() + (timeoutMs ?? this.cluster.options.requestTimeoutMs);
+  }
+
+  /**
+   * Runs op against the group's coordinator, retrying retriable failures with backoff within
+   * request.timeout.ms. A lost connection (the coordinator died) and NOT_COORDINATOR /
+   * COORDINATOR_NOT_AVAILABLE (it moved) forget the cached coordinator, so the next attempt asks
+   * FindCoordinator again.
+   */
+  private withCoordinator<T>(groupId: string, what: string, op: (node: number) => Promise<T>): Promise<T> {
+    return this.cluster.withRetries(what, this.deadline(), async () => {
+      const node = await this.cluster.coordinator(groupId);
+      try {
+        return await op(node);
+      } catch (err) {
+        if (coordinatorGone(err)) this.cluster.invalidateCoordinator(groupId);
+        throw err;
+      }
+    });
   }
 
   /** Admin requests go to the controller, as Kafka's do (any broker on a single node). */
@@ -232,13 +257,17 @@ export class AdminImpl implements Admin {
   async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
     const out: GroupDescription[] = [];
     for (const groupId of groupIds) {
-      const node = await this.cluster.coordinator(groupId);
-      const res = await this.cluster.request(node, ApiKey.DescribeGroups, {
-        groups: [groupId],
-        includeAuthorizedOperations: false,
+      const { node, g } = await this.withCoordinator(groupId, `describing group ${groupId}`, async (node) => {
+        const res = await this.cluster.request(
+          node,
+          ApiKey.DescribeGroups,
+          { groups: [groupId], includeAuthorizedOperations: false },
+          { purpose: 'coordinator' },
+        );
+        const g = res.groups[0]!;
+        if (g.errorCode !== 0) throw brokerError(g.errorCode, `describing group ${groupId}`);
+        return { node, g };
       });
-      const g = res.groups[0]!;
-      if (g.errorCode !== 0) throw brokerError(g.errorCode, `describing group ${groupId}`);
       out.push({
         groupId: g.groupId,
         state: g.groupState,
@@ -269,23 +298,32 @@ export class AdminImpl implements Admin {
 
   async deleteGroups(groupIds: readonly string[]): Promise<void> {
     for (const groupId of groupIds) {
-      const node = await this.cluster.coordinator(groupId);
-      const res = await this.cluster.request(node, ApiKey.DeleteGroups, { groupsNames: [groupId] });
-      const r = res.results[0];
-      if (r && r.errorCode !== 0) throw brokerError(r.errorCode, `deleting group ${groupId}`);
+      await this.withCoordinator(groupId, `deleting group ${groupId}`, async (node) => {
+        const res = await this.cluster.request(
+          node,
+          ApiKey.DeleteGroups,
+          { groupsNames: [groupId] },
+          { purpose: 'coordinator' },
+        );
+        const r = res.results[0];
+        if (r && r.errorCode !== 0) throw brokerError(r.errorCode, `deleting group ${groupId}`);
+      });
     }
   }
 
   async listGroupOffsets(groupId: string): Promise<GroupOffset[]> {
-    const node = await this.cluster.coordinator(groupId);
-    const res = await this.cluster.request(
-      node,
-      ApiKey.OffsetFetch,
-      { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false },
-      { purpose: 'coordinator' },
-    );
-    const group = res.groups.length > 0 ? res.groups[0]! : { errorCode: res.errorCode, topics: res.topics };
-    if (group.errorCode !== 0) throw brokerError(group.errorCode, `listing offsets of group ${groupId}`);
+    const what = `listing offsets of group ${groupId}`;
+    const group = await this.withCoordinator(groupId, what, async (node) => {
+      const res = await this.cluster.request(
+        node,
+        ApiKey.OffsetFetch,
+        { groupId, topics: null, groups: [{ groupId, topics: null }], requireStable: false },
+        { purpose: 'coordinator' },
+      );
+      const g = res.groups.length > 0 ? res.groups[0]! : { errorCode: res.errorCode, topics: res.topics };
+      if (g.errorCode !== 0) throw brokerError(g.errorCode, what);
+      return g;
+    });
     const committed: TopicPartitionOffset[] = [];
     for (const t of group.topics) {
       for (const p of t.partitions) {
@@ -313,42 +351,43 @@ export class AdminImpl implements Admin {
   }
 
   async alterGroupOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    const node = await this.cluster.coordinator(groupId);
-    const res = await this.cluster.request(
-      node,
-      ApiKey.OffsetCommit,
-      {
-        groupId,
-        generationIdOrMemberEpoch: -1,
-        memberId: '',
-        groupInstanceId: null,
-        topics: [...groupBy(offsets, (o) => o.topic)].map(([name, ps]) => ({
-          name,
-          partitions: ps.map((p) => ({
-            partitionIndex: p.partition,
-            committedOffset: p.offset,
-            committedLeaderEpoch: -1,
-            committedMetadata: p.metadata ?? '',
+    await this.withCoordinator(groupId, `setting offsets of group ${groupId}`, async (node) => {
+      const res = await this.cluster.request(
+        node,
+        ApiKey.OffsetCommit,
+        {
+          groupId,
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          groupInstanceId: null,
+          topics: [...groupBy(offsets, (o) => o.topic)].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((p) => ({
+              partitionIndex: p.partition,
+              committedOffset: p.offset,
+              committedLeaderEpoch: -1,
+              committedMetadata: p.metadata ?? '',
+            })),
           })),
-        })),
-      },
-      { purpose: 'coordinator' },
-    );
-    for (const t of res.topics) {
-      for (const p of t.partitions) {
-        if (p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || p.errorCode === ErrorCode.ILLEGAL_GENERATION) {
-          throw new KafkaClientError(
-            'NON_EMPTY_GROUP',
-            `group ${groupId} has active members: stop its consumers before changing its offsets`,
-          );
+        },
+        { purpose: 'coordinator' },
+      );
+      for (const t of res.topics) {
+        for (const p of t.partitions) {
+          if (p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || p.errorCode === ErrorCode.ILLEGAL_GENERATION) {
+            throw new KafkaClientError(
+              'NON_EMPTY_GROUP',
+              `group ${groupId} has active members: stop its consumers before changing its offsets`,
+            );
+          }
+          if (p.errorCode !== 0)
+            throw brokerError(
+              p.errorCode,
+              `setting the offset of ${t.name}-${p.partitionIndex} for group ${groupId}`,
+            );
         }
-        if (p.errorCode !== 0)
-          throw brokerError(
-            p.errorCode,
-            `setting the offset of ${t.name}-${p.partitionIndex} for group ${groupId}`,
-          );
       }
-    }
+    });
   }
 
   async deleteRecords(offsets: readonly TopicPartitionOffset[]): Promise<void> {

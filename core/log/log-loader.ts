@@ -116,6 +116,8 @@ export function loadLog(opts: {
   };
 
   const rp = opts.recoveryPoint;
+  /** Base offset of the segment recovery cut, if it did: that truncation is not durable yet. */
+  let cutBase = Number.POSITIVE_INFINITY;
   if (segments.length === 0) {
     segments.push(LogSegment.create(fs, dir, Math.max(0, opts.logStartOffset ?? 0), segCfg, now));
   } else {
@@ -141,7 +143,27 @@ export function loadLog(opts: {
         );
         cut = true;
       }
+      // Unsynced writes are lost per file: a later segment may have kept its bytes while this one
+      // lost its tail (or all of it). The log rolled only after appending up to next's base, so a
+      // gap before it, above the recovery point, is lost data; the later segments go too, rather
+      // than leave a hole in the log. (Not in a compacted log, and not below the recovery point:
+      // cleaned segments may end early.)
+      const compacted = opts.config['cleanup.policy'].includes('compact');
+      if (
+        !cut &&
+        !compacted &&
+        rp !== undefined &&
+        next !== undefined &&
+        seg.nextOffset >= rp &&
+        next.baseOffset > seg.nextOffset
+      ) {
+        report.problems.push(
+          `segment ${seg.baseOffset} ends at offset ${seg.nextOffset}, before the next segment's base ${next.baseOffset}`,
+        );
+        cut = true;
+      }
       if (cut) {
+        cutBase = seg.baseOffset;
         for (const later of segments.splice(i + 1)) {
           report.truncatedBytes += later.sizeBytes;
           report.deletedSegments++;
@@ -180,7 +202,10 @@ export function loadLog(opts: {
   const producers = new ProducerStateManager(fs, dir);
   replayProducerState(producers, segments, logEndOffset);
 
-  const recoveryPoint = Math.min(rp ?? segments[0]!.baseOffset, logEndOffset);
+  // A cut (a truncation) reaches the disk with the next fsync of its segment; until then a power
+  // loss can bring the cut bytes back, so the recovery point stays at that segment's start (the
+  // next recovery validates it again rather than trust it once a later segment exists).
+  const recoveryPoint = Math.min(rp ?? segments[0]!.baseOffset, logEndOffset, cutBase);
   return { segments, logStartOffset, logEndOffset, recoveryPoint, epochCache, producers, report };
 }
 

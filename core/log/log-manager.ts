@@ -803,10 +803,17 @@ export class LogManager {
       replicationFactor?: number;
       configs?: Record<string, string>;
       validateOnly?: boolean;
+      /**
+       * The topic id (default: a new random one). A cluster broker passes the cluster's topic id,
+       * which every partition directory then records in partition.metadata, as in Kafka.
+       */
+      topicId?: string;
     } = {},
   ): TopicInfo {
     this.ensureOpen();
     validateTopicName(name);
+    if (opts.topicId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(opts.topicId))
+      throw new RangeError(`invalid topic id '${opts.topicId}' for topic '${name}'`);
     if (this.topicStates.has(name))
       throw new LogError('TOPIC_ALREADY_EXISTS', `Topic '${name}' already exists.`);
     const collision = [...this.topicStates.keys()].find((t) => collisionName(t) === collisionName(name));
@@ -841,7 +848,7 @@ export class LogManager {
     const config = this.parseTopicConfig(name, overrides);
     const state: TopicState = {
       name,
-      topicId: randomUuid(this.random),
+      topicId: opts.topicId ?? randomUuid(this.random),
       partitions,
       replicationFactor: rf,
       overrides,
@@ -893,6 +900,43 @@ export class LogManager {
     // Stale checkpoint entries would mislead a topic created later with the same name.
     this.writeCheckpoints();
     this.emit({ type: 'deleted', topic: name });
+  }
+
+  /**
+   * Sets a topic's partition directories aside without deleting anything: its logs are closed,
+   * the topic leaves topics.json and every directory is renamed `<dir>.<32 hex>-stray` (which
+   * open() ignores; remove them by hand once not needed). A cluster broker does this with local
+   * logs whose topic id the cluster does not confirm. Returns the new directory paths.
+   * A crash before the renames leaves directories that the next open adopts under their
+   * recorded topic id, so the caller sees and sets them aside again.
+   */
+  setAsideTopic(name: string): string[] {
+    this.ensureOpen();
+    const state = this.requireTopic(name);
+    this.topicStates.delete(name);
+    try {
+      this.persistTopics();
+    } catch (err) {
+      this.topicStates.set(name, state);
+      throw storageError(`could not set topic '${name}' aside: ${(err as Error).message}`, err);
+    }
+    for (const log of state.logs) {
+      this.lastFlushMs.delete(log);
+      closeQuietly(log);
+      this.cleanerCheckpoint.delete(tpKey(name, log.partition));
+    }
+    const moved: string[] = [];
+    for (let p = 0; p < state.partitions; p++) {
+      const dir = path.join(this.dataDir, partitionDirName(name, p));
+      if (!this.fs.exists(dir)) continue;
+      const target = `${dir}.${randomHex32(this.random)}-stray`;
+      this.fs.rename(dir, target);
+      moved.push(target);
+    }
+    this.fs.syncDir(this.dataDir);
+    this.writeCheckpoints();
+    this.emit({ type: 'deleted', topic: name });
+    return moved;
   }
 
   /** Grows a topic to totalCount partitions (INVALID_PARTITIONS unless it is an increase). */

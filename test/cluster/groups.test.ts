@@ -604,7 +604,12 @@ describe('consumer groups in a three-broker cluster', () => {
       40_000,
     );
     const kjsKeys = kjsSeen.map((s) => `${s.partition}/${s.offset}`);
-    expect(kjsKeys.length - new Set(kjsKeys).size).toBe(0);
+    // No committed record is read again: the first 60 (committed before the kill) appear once.
+    // kafkajs restarts its consumers when a connection to the dead broker keeps failing
+    // (KafkaJSNumberOfRetriesExceeded); records it read after the kill but had not committed yet
+    // may then be read again — at-least-once, as with Kafka — so the new ones may repeat.
+    const firstRead = kjsSeen.filter((s) => s.offset < 10).map((s) => `${s.partition}/${s.offset}`);
+    expect(firstRead.length - new Set(firstRead).size).toBe(0);
     expect(new Set(kjsKeys).size).toBe(120);
     const committedNow = await until(
       'our group committed 20 everywhere',

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ClusterError } from '../../core/broker/cluster-view.js';
+import { clusterDeleteTopics } from '../../core/broker/handlers/cluster-admin.js';
+import type { CallContext, NodeParts, Req } from '../../core/broker/handlers/context.js';
 import { RaftClusterView } from '../../core/broker/raft-cluster-view.js';
 import { ControllerError } from '../../core/cluster/controller/errors.js';
 import type {
@@ -13,7 +15,11 @@ import type {
   ControllerApi,
   ControllerChannel,
 } from '../../core/cluster/controller/requests.js';
+import { ControllerRouter } from '../../core/cluster/controller/router.js';
 import { type StaticDescription, StaticMetadata } from '../../core/cluster/metadata/static.js';
+import { systemClock } from '../../core/env/clock.js';
+import { ErrorCode } from '../../core/protocol/errors.js';
+import { harness } from '../core/cluster/controller-helpers.js';
 
 const brokers = [{ id: 1 }, { id: 2 }, { id: 3 }];
 const initial: StaticDescription = {
@@ -165,5 +171,149 @@ describe('RaftClusterView admin calls', () => {
     expect(err).toBeInstanceOf(ClusterError);
     expect(err).toMatchObject({ code: 'REQUEST_TIMED_OUT' });
     expect((err as Error).message).toMatch(/ElectLeaders: no active controller answered/);
+  });
+
+  it('DeleteTopics by topic id deletes that topic only: a retry after the name was reused finds no topic', async () => {
+    const { controller, sm, register } = await harness();
+    await register(1);
+    const create = async () => {
+      const r = await controller.call('createTopics', {
+        topics: [{ name: 'orders', numPartitions: 1, replicationFactor: 1, configs: {} }],
+      });
+      return r.topics[0]!.topicId!;
+    };
+    const oldId = await create();
+    // this broker's image still shows the old topic when the (retried) delete of the old id comes
+    const stale = new StaticMetadata({
+      brokers: [{ id: 1 }],
+      topics: [{ name: 'orders', topicId: oldId, partitions: [{ replicas: [1] }] }],
+    });
+    const view = new RaftClusterView({
+      brokerId: 1,
+      metadata: stale,
+      controllers: controller,
+      brokerEpoch: () => 1,
+      applyWaitMs: 50,
+    });
+    await controller.call('deleteTopics', { topics: ['orders'] });
+    const newId = await create();
+    expect(newId).not.toBe(oldId);
+
+    const node = { config: { 'delete.topic.enable': true } } as unknown as NodeParts;
+    const ctx: CallContext = { apiVersion: 6, clientId: null, clientHost: 'test' };
+    const req = {
+      topics: [{ name: null, topicId: oldId }],
+      topicNames: [],
+      timeoutMs: 5000,
+    } as Req<'DeleteTopics'>;
+    const res = await clusterDeleteTopics(node, ctx, req, view);
+    expect(res.responses).toEqual([
+      expect.objectContaining({ topicId: oldId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }),
+    ]);
+    expect(sm.image().topicByName('orders')?.topicId).toBe(newId);
+
+    // the current id deletes it
+    const gone = await view.admin!.deleteTopics([{ topicId: newId }]);
+    expect(gone).toEqual([{ topic: 'orders', topicId: newId, error: null, message: null }]);
+    expect(sm.image().topicByName('orders')).toBeUndefined();
+  });
+
+  it('DeleteTopics refuses duplicate names, name and id together, and (v0-2) disabled deletion as INVALID_REQUEST', async () => {
+    const { view, calls } = setup(() => ({ response: { topics: [] } }), { applyWaitMs: 10 });
+    const ctx = (apiVersion: number): CallContext => ({ apiVersion, clientId: null, clientHost: 'test' });
+    const enabled = { config: { 'delete.topic.enable': true } } as unknown as NodeParts;
+    const dup = await clusterDeleteTopics(
+      enabled,
+      ctx(4),
+      { topicNames: ['orders', 'orders'], topics: [], timeoutMs: 1000 } as Req<'DeleteTopics'>,
+      view,
+    );
+    expect(dup.responses!.map((r) => [r.errorCode, r.errorMessage])).toEqual([
+      [ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'],
+      [ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'],
+    ]);
+    const orders = [...view.topics()][0]!;
+    const both = await clusterDeleteTopics(
+      enabled,
+      ctx(6),
+      {
+        topics: [{ name: 'orders', topicId: orders.topicId }],
+        topicNames: [],
+        timeoutMs: 1000,
+      } as Req<'DeleteTopics'>,
+      view,
+    );
+    expect(both.responses![0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    const disabled = { config: { 'delete.topic.enable': false } } as unknown as NodeParts;
+    const old = await clusterDeleteTopics(
+      disabled,
+      ctx(2),
+      { topicNames: ['orders'], topics: [], timeoutMs: 1000 } as Req<'DeleteTopics'>,
+      view,
+    );
+    expect(old.responses![0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    const v3 = await clusterDeleteTopics(
+      disabled,
+      ctx(3),
+      { topicNames: ['orders'], topics: [], timeoutMs: 1000 } as Req<'DeleteTopics'>,
+      view,
+    );
+    expect(v3.responses![0]!.errorCode).toBe(ErrorCode.TOPIC_DELETION_DISABLED);
+    expect(calls).toEqual([]);
+  });
+
+  it("honours the request's timeoutMs: for the controller's answer and for the wait for the image", async () => {
+    // no controller answers: REQUEST_TIMED_OUT after timeoutMs, not after the router's 30 s
+    const router = new ControllerRouter({
+      controllers: [1],
+      channel: () => ({ call: () => new Promise<never>(() => {}) }),
+      clock: systemClock,
+    });
+    const silent = new RaftClusterView({
+      brokerId: 1,
+      metadata: new StaticMetadata(initial),
+      controllers: router,
+      brokerEpoch: () => 1,
+    });
+    let started = Date.now();
+    const err = await silent.admin
+      .createPartitions([{ topic: 'orders', count: 2, assignments: null }], false, {
+        timeoutMs: 300,
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    // through the handler: every item answers REQUEST_TIMED_OUT
+    const node = { config: { 'delete.topic.enable': true } } as unknown as NodeParts;
+    const res = await clusterDeleteTopics(
+      node,
+      { apiVersion: 4, clientId: null, clientHost: 'test' },
+      { topicNames: ['orders'], topics: [], timeoutMs: 300 } as Req<'DeleteTopics'>,
+      silent,
+    );
+    expect(res.responses![0]!.errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
+    started = Date.now();
+    const created = await silent
+      .createTopic(
+        { name: 'fresh', numPartitions: 1, replicationFactor: 1, assignments: null, configs: {} },
+        { timeoutMs: 300 },
+      )
+      .catch((e: unknown) => e);
+    expect(created).toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    expect(Date.now() - started).toBeLessThan(3000);
+
+    // the controller answers but the image never shows the change: the answer comes by timeoutMs
+    const { view } = setup(() => ({ response: { topics: [{ topic: 'orders', error: null }] } }), {
+      applyWaitMs: 20_000,
+    });
+    started = Date.now();
+    await expect(view.admin.deleteTopics(['orders'], { timeoutMs: 300 })).resolves.toEqual([
+      { topic: 'orders', error: null, message: null },
+    ]);
+    expect(Date.now() - started).toBeLessThan(3000);
+    // timeoutMs 0: done and answered without waiting for the image
+    started = Date.now();
+    await view.admin.deleteTopics(['orders'], { timeoutMs: 0 });
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -12,6 +12,7 @@
 import { isLogConfigKey, LOG_CONFIG_DOCS, type LogConfig, parseLogConfig } from '../../log/log-config.js';
 import { TOPIC_CONFIG_SYNONYMS } from '../../log/log-manager.js';
 import { ErrorCode, type KafkaErrorName } from '../../protocol/errors.js';
+import { ZERO_UUID } from '../../protocol/reader.js';
 import type { AdminItemResult, ClusterAdmin, ClusterView, TopicPartitionRef } from '../cluster-view.js';
 import { errorAnswer } from '../kafka-errors.js';
 import type { CallContext, NodeParts, Req, Res } from './context.js';
@@ -73,45 +74,74 @@ export async function clusterDeleteTopics(
   view: ClusterView,
 ): Promise<Res<'DeleteTopics'>> {
   const topics = [...view.topics()];
-  const byId = new Map(topics.map((t) => [t.topicId, t.name]));
+  const nameOf = new Map(topics.map((t) => [t.topicId, t.name]));
   const idOf = new Map(topics.map((t) => [t.name, t.topicId]));
-  const wanted =
+  // v6 names a topic by name or by id; before, by name
+  const wanted: { name: string | null; topicId: string | null }[] =
     ctx.apiVersion >= 6
-      ? req.topics.map((t) => ({ name: t.name ?? byId.get(t.topicId) ?? null, topicId: t.topicId }))
-      : req.topicNames.map((name) => ({ name, topicId: undefined as string | undefined }));
+      ? req.topics.map((t) => ({ name: t.name ?? null, topicId: t.topicId === ZERO_UUID ? null : t.topicId }))
+      : req.topicNames.map((name) => ({ name, topicId: null }));
   type Row = NonNullable<Res<'DeleteTopics'>['responses']>[number];
   const rows: Row[] = new Array(wanted.length);
-  const send: { index: number; name: string }[] = [];
+  const row = (i: number, errorCode: number, errorMessage: string | null): Row => {
+    const { name, topicId } = wanted[i]!;
+    return {
+      name: name ?? (topicId === null ? null : (nameOf.get(topicId) ?? null)),
+      topicId: topicId ?? (name === null ? undefined : idOf.get(name)) ?? ZERO_UUID,
+      errorCode,
+      errorMessage,
+    };
+  };
+  // a name or id given twice is refused for every occurrence, and not deleted
+  const count = new Map<string, number>();
+  for (const w of wanted) {
+    if (w.name !== null) count.set(`n:${w.name}`, (count.get(`n:${w.name}`) ?? 0) + 1);
+    else if (w.topicId !== null) count.set(`i:${w.topicId}`, (count.get(`i:${w.topicId}`) ?? 0) + 1);
+  }
+  const send: { index: number; item: string | { topicId: string } }[] = [];
   wanted.forEach(({ name, topicId }, index) => {
-    if (name === null) {
-      rows[index] = {
-        name: null,
-        topicId,
-        errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-        errorMessage: `no topic has id ${topicId}`,
-      };
+    if (name !== null && topicId !== null) {
+      rows[index] = row(
+        index,
+        ErrorCode.INVALID_REQUEST,
+        'give either the topic name or the topic id, not both',
+      );
+    } else if (name === null && topicId === null) {
+      rows[index] = row(index, ErrorCode.INVALID_REQUEST, 'neither a topic name nor a topic id was given');
+    } else if (name !== null && count.get(`n:${name}`)! > 1) {
+      rows[index] = row(index, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+    } else if (topicId !== null && count.get(`i:${topicId}`)! > 1) {
+      rows[index] = row(index, ErrorCode.INVALID_REQUEST, 'Duplicate topic id.');
     } else if (node.config['delete.topic.enable'] !== true) {
-      rows[index] = {
-        name,
-        topicId,
-        errorCode: ErrorCode.TOPIC_DELETION_DISABLED,
-        errorMessage: 'topic deletion is disabled (delete.topic.enable=false)',
-      };
-    } else if (!idOf.has(name)) {
-      rows[index] = {
-        name,
-        topicId,
-        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-        errorMessage: `topic ${name} does not exist`,
-      };
-    } else send.push({ index, name });
+      // TOPIC_DELETION_DISABLED exists from v3; older clients get INVALID_REQUEST (as Kafka answers)
+      rows[index] = row(
+        index,
+        ctx.apiVersion >= 3 ? ErrorCode.TOPIC_DELETION_DISABLED : ErrorCode.INVALID_REQUEST,
+        'topic deletion is disabled (delete.topic.enable=false)',
+      );
+    } else if (name !== null && !idOf.has(name)) {
+      rows[index] = row(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
+    } else {
+      // an id goes to the controller as an id: it deletes that topic, never a later one of the same name
+      send.push({ index, item: name !== null ? name : { topicId: topicId! } });
+    }
   });
   if (send.length > 0) {
-    const names = [...new Set(send.map((s) => s.name))];
-    const outcome = await callAdmin(view, (admin) => admin.deleteTopics(names));
-    for (const { index, name } of send) {
-      rows[index] = { name, topicId: idOf.get(name), ...itemAnswer(outcome, names.indexOf(name)) };
-    }
+    const outcome = await callAdmin(view, (admin) =>
+      admin.deleteTopics(
+        send.map((s) => s.item),
+        { timeoutMs: req.timeoutMs },
+      ),
+    );
+    send.forEach(({ index }, i) => {
+      const r = 'ok' in outcome ? outcome.ok[i] : undefined;
+      const base = row(index, 0, null);
+      rows[index] = {
+        ...base,
+        name: r?.topic ?? base.name,
+        ...itemAnswer(outcome, i),
+      };
+    });
   }
   return { responses: rows };
 }
@@ -158,7 +188,9 @@ export async function clusterCreatePartitions(
     send.push({ index, topic: t.name, count: t.count, assignments });
   }
   if (send.length > 0) {
-    const outcome = await callAdmin(view, (admin) => admin.createPartitions(send, req.validateOnly));
+    const outcome = await callAdmin(view, (admin) =>
+      admin.createPartitions(send, req.validateOnly, { timeoutMs: req.timeoutMs }),
+    );
     send.forEach((s, i) => {
       rows[s.index] = { name: s.topic, ...itemAnswer(outcome, i) };
     });
@@ -359,7 +391,9 @@ export async function clusterElectLeaders(
     req.topicPartitions === null
       ? null
       : req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
-  const outcome = await callAdmin(view, (admin) => admin.electLeaders(type, refs));
+  const outcome = await callAdmin(view, (admin) =>
+    admin.electLeaders(type, refs, { timeoutMs: req.timeoutMs }),
+  );
   if (!('ok' in outcome)) {
     if (refs === null) return { errorCode: outcome.errorCode, replicaElectionResults: [] };
   }
@@ -400,7 +434,7 @@ export async function clusterAlterReassignments(
   if (!view.admin) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: NO_ADMIN, responses: [] };
   let results: (AdminItemResult & TopicPartitionRef)[];
   try {
-    results = await view.admin.alterPartitionReassignments(items);
+    results = await view.admin.alterPartitionReassignments(items, { timeoutMs: req.timeoutMs });
   } catch (err) {
     const a = errorAnswer(err);
     return { errorCode: a.errorCode, errorMessage: a.errorMessage, responses: [] };
@@ -432,7 +466,7 @@ export async function clusterListReassignments(
       ? null
       : req.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
   try {
-    const ongoing = await view.admin.listPartitionReassignments(refs);
+    const ongoing = await view.admin.listPartitionReassignments(refs, { timeoutMs: req.timeoutMs });
     const byTopic = new Map<
       string,
       { partitionIndex: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }[]

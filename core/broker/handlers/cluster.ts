@@ -5,6 +5,7 @@
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { advertisedApiVersions } from '../../protocol/messages/index.js';
+import { ProducerIdsUnavailableError } from '../producer-ids.js';
 import { clusterAlterReassignments, clusterElectLeaders, clusterListReassignments } from './cluster-admin.js';
 import type { CallContext, NodeParts, Req, Res } from './context.js';
 
@@ -26,18 +27,25 @@ export function handleInitProducerId(
   node: NodeParts,
   _ctx: CallContext,
   req: Req<'InitProducerId'>,
-): Res<'InitProducerId'> {
+): Res<'InitProducerId'> | Promise<Res<'InitProducerId'>> {
   if (req.transactionalId !== null && req.transactionalId !== '') {
     return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 };
   }
-  if (req.producerId >= 0) {
-    // An idempotent producer asking to bump its epoch (KIP-360): a fresh epoch of the same id.
-    if (req.producerEpoch >= 32766) {
-      return { errorCode: 0, producerId: node.producerIds.nextProducerId(), producerEpoch: 0 };
-    }
+  // An idempotent producer asking to bump its epoch (KIP-360): a fresh epoch of the same id.
+  if (req.producerId >= 0 && req.producerEpoch < 32766) {
     return { errorCode: 0, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };
   }
-  return { errorCode: 0, producerId: node.producerIds.nextProducerId(), producerEpoch: 0 };
+  // In a cluster the id comes from a block the controller gave this broker (producer-ids.ts);
+  // while there is none, the retriable COORDINATOR_LOAD_IN_PROGRESS (the client asks again).
+  const id = node.producerIds.nextProducerId();
+  if (typeof id === 'number') return { errorCode: 0, producerId: id, producerEpoch: 0 };
+  return id.then(
+    (producerId): Res<'InitProducerId'> => ({ errorCode: 0, producerId, producerEpoch: 0 }),
+    (err: unknown): Res<'InitProducerId'> => {
+      if (!(err instanceof ProducerIdsUnavailableError)) throw err;
+      return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, producerId: -1, producerEpoch: -1 };
+    },
+  );
 }
 
 export function handleElectLeaders(

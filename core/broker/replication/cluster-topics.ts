@@ -140,13 +140,10 @@ export async function clusterCreateTopics(
         if (req.validateOnly) {
           return { name: t.name, errorCode: 0, errorMessage: null, numPartitions, replicationFactor: rf };
         }
-        const created = await view.createTopic({
-          name: t.name,
-          numPartitions,
-          replicationFactor: rf,
-          assignments,
-          configs,
-        });
+        const created = await view.createTopic(
+          { name: t.name, numPartitions, replicationFactor: rf, assignments, configs },
+          { timeoutMs: req.timeoutMs },
+        );
         return {
           name: t.name,
           topicId: created.topicId,

@@ -50,6 +50,13 @@ export class Partition {
   isr: number[] = [];
   /** An ISR proposed to the controller and not yet committed. */
   pendingIsr: number[] | null = null;
+  /**
+   * Members of earlier proposals whose outcome is unknown: refused because the partition epoch had
+   * moved on — maybe through an earlier copy of the same proposal, whose answer was lost. The
+   * controller may have committed them, and would then elect them; so the high watermark keeps
+   * counting them until metadata with a newer partition epoch shows the committed ISR.
+   */
+  private uncertainIsr: number[] = [];
   /** Where the current leader epoch started in this log (leader only). */
   private epochStartOffset = 0;
   private readonly followers = new Map<number, FollowerState>();
@@ -72,9 +79,15 @@ export class Partition {
   /** Applies the view's state for this partition. */
   apply(a: PartitionAssignment): RoleChange {
     if (a.partitionEpoch < this.partitionEpoch && a.leaderEpoch <= this.leaderEpoch) return 'unchanged';
+    // Older than what the log has seen (a restarted broker's stale metadata): following or leading
+    // at that epoch would write batches of an old epoch after newer ones. Wait for newer metadata.
+    if (a.leaderEpoch < this.log.latestEpoch) return 'unchanged';
     const wasRole = this.role;
     const newEpoch = a.leaderEpoch !== this.leaderEpoch || a.leader !== this.leader;
-    if (a.partitionEpoch > this.partitionEpoch) this.pendingIsr = null;
+    if (a.partitionEpoch > this.partitionEpoch) {
+      this.pendingIsr = null;
+      this.uncertainIsr = [];
+    }
     this.replicas = [...a.replicas];
     this.isr = [...a.isr];
     this.leader = a.leader;
@@ -87,7 +100,13 @@ export class Partition {
     }
     if (a.leader === this.selfId) {
       if (wasRole === 'leader' && !newEpoch) {
+        const wasAlone = this.aloneInIsr;
         this.trackFollowers();
+        if (!wasAlone && this.aloneInIsr) {
+          // The ISR shrank to this broker: records acknowledged while others held them are now
+          // only here. Make them durable (acks=all stays durable with one in-sync replica).
+          this.log.flush().catch(() => {}); // a failed fsync takes the log offline by itself
+        }
         this.maybeAdvanceHighWatermark();
         return 'unchanged';
       }
@@ -107,6 +126,8 @@ export class Partition {
     this.epochStartOffset = this.log.logEndOffset;
     this.followers.clear();
     this.trackFollowers();
+    // Alone in the ISR: whatever this log holds may be needed by acks=all; make it durable.
+    if (this.aloneInIsr) this.log.flush().catch(() => {});
     this.maybeAdvanceHighWatermark();
   }
 
@@ -173,16 +194,31 @@ export class Partition {
     this.hooks.proposeIsr(this, newIsr);
   }
 
-  /** The ISR the high watermark must respect: the committed one plus any proposed additions. */
-  private maximalIsr(): number[] {
-    if (this.pendingIsr === null) return this.isr;
-    return [...new Set([...this.isr, ...this.pendingIsr])];
+  /**
+   * The proposal newIsr was refused for a stale epoch: another may be proposed, but its members
+   * stay in the maximal ISR until newer metadata tells whether (a copy of) it was committed.
+   */
+  proposalFailed(newIsr: number[]): void {
+    if (this.pendingIsr === newIsr) this.pendingIsr = null;
+    this.uncertainIsr = [...new Set([...this.uncertainIsr, ...newIsr])];
   }
 
-  /** Whether acks=all produces need an fsync: no other replica holds the data. */
+  /**
+   * The ISR the high watermark must respect: the committed one plus any proposed additions (and
+   * those of proposals whose outcome is unknown).
+   */
+  private maximalIsr(): number[] {
+    if (this.pendingIsr === null && this.uncertainIsr.length === 0) return this.isr;
+    return [...new Set([...this.isr, ...(this.pendingIsr ?? []), ...this.uncertainIsr])];
+  }
+
+  /**
+   * Whether acks=all produces need an fsync: the committed ISR is this broker alone, so no other
+   * replica could be elected with the data should this one lose it (a follower being added may
+   * hold it, but the controller would not elect it).
+   */
   get aloneInIsr(): boolean {
-    const isr = this.maximalIsr();
-    return isr.length === 1 && isr[0] === this.selfId;
+    return this.role === 'leader' && this.isr.length === 1 && this.isr[0] === this.selfId;
   }
 
   maybeAdvanceHighWatermark(): void {

@@ -7,8 +7,10 @@
  * dropped for partitions whose state changed meanwhile.
  */
 import type { Clock } from '../../env/clock.js';
+import type { PartitionLog } from '../../log/log.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import type { RequestInput, ResponseData, SupportedApiKey } from '../../protocol/messages/index.js';
 import type { BrokerEndpoint } from '../cluster-view.js';
 import type { Partition } from './partition.js';
 import { PeerConnection } from './peer-connection.js';
@@ -37,6 +39,26 @@ export const DEFAULT_FETCHER_CONFIG: Readonly<FetcherConfig> = Object.freeze({
   requestTimeoutMs: 30_000,
 });
 
+/** A follower's connection to a leader: requests matched to responses (PeerConnection over TCP). */
+export interface PeerClient {
+  request<K extends SupportedApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInput<K>,
+    timeoutMs: number,
+  ): Promise<ResponseData<K>>;
+  close(): void;
+}
+
+/**
+ * Opens a connection to a leader broker. The default is TCP (PeerConnection); the deterministic
+ * simulation passes one over its simulated network.
+ */
+export type PeerConnector = (leader: BrokerEndpoint, clientId: string, clock: Clock) => PeerClient;
+
+export const tcpPeerConnector: PeerConnector = (leader, clientId, clock) =>
+  new PeerConnection(leader.host, leader.port, clock, clientId);
+
 interface Fetching {
   state: 'truncating' | 'fetching';
   /** The leader epoch this follower state belongs to. */
@@ -45,7 +67,9 @@ interface Fetching {
 
 export class ReplicaFetcher {
   private readonly parts = new Map<Partition, Fetching>();
-  private conn: PeerConnection | undefined;
+  private conn: PeerClient | undefined;
+  /** The leader address conn was opened to. */
+  private connTo: BrokerEndpoint | undefined;
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private readonly loop: Promise<void>;
@@ -57,6 +81,13 @@ export class ReplicaFetcher {
     private readonly clock: Clock,
     private readonly config: FetcherConfig,
     private readonly log: (msg: string) => void,
+    private readonly connect: PeerConnector = tcpPeerConnector,
+    /**
+     * Called right after a log was truncated, before anything is appended to it: the log manager
+     * checkpoints the recovery points (the truncated log's is now at most its new end), so that
+     * recovery after a power loss never trusts bytes written after the truncation as fsynced.
+     */
+    private readonly afterTruncate: (log: PartitionLog) => void = () => {},
   ) {
     this.loop = this.run();
   }
@@ -93,14 +124,17 @@ export class ReplicaFetcher {
     await this.loop;
   }
 
-  private connection(): PeerConnection | undefined {
+  private connection(): PeerClient | undefined {
     const ep = this.endpointOf(this.leaderId);
     if (!ep || ep.port === 0) return undefined;
-    if (this.conn && (this.conn.host !== ep.host || this.conn.port !== ep.port)) {
+    if (this.conn && (this.connTo?.host !== ep.host || this.connTo?.port !== ep.port)) {
       this.conn.close();
       this.conn = undefined;
     }
-    this.conn ??= new PeerConnection(ep.host, ep.port, this.clock, `tributary-replica-${this.selfId}`);
+    if (!this.conn) {
+      this.conn = this.connect(ep, `tributary-replica-${this.selfId}`, this.clock);
+      this.connTo = ep;
+    }
     return this.conn;
   }
 
@@ -139,7 +173,7 @@ export class ReplicaFetcher {
   }
 
   /** OffsetForLeaderEpoch for the partitions that need it; false when something failed. */
-  private async truncate(conn: PeerConnection): Promise<boolean> {
+  private async truncate(conn: PeerClient): Promise<boolean> {
     const todo = [...this.parts].filter(([, f]) => f.state === 'truncating');
     if (todo.length === 0) return true;
     const byKey = indexed(todo);
@@ -161,6 +195,7 @@ export class ReplicaFetcher {
       this.config.requestTimeoutMs,
     );
     let ok = true;
+    const synced: Promise<void>[] = [];
     for (const t of res.topics) {
       for (const r of t.partitions) {
         const entry = byKey.get(`${t.topic}\u0000${r.partition}`);
@@ -184,14 +219,20 @@ export class ReplicaFetcher {
             `${p.topic}-${p.partition}: truncating from ${log.logEndOffset} to ${to} (leader ${this.leaderId}, epoch ${f.epoch})`,
           );
           log.truncateTo(to);
+          this.afterTruncate(log);
+          // Durable before anything is fetched: the leader's next batches get a new epoch entry
+          // in leader-epoch-checkpoint (written at once), and a power loss must not bring back
+          // the truncated batches of an older epoch under it.
+          synced.push(log.flush());
         }
         f.state = 'fetching';
       }
     }
+    if (synced.length > 0) await Promise.all(synced);
     return ok;
   }
 
-  private async fetch(conn: PeerConnection): Promise<boolean> {
+  private async fetch(conn: PeerClient): Promise<boolean> {
     const todo = [...this.parts].filter(([, f]) => f.state === 'fetching');
     if (todo.length === 0) return true;
     const byKey = indexed(todo);
@@ -239,6 +280,7 @@ export class ReplicaFetcher {
                 `${p.topic}-${p.partition}: restarting the log at the leader's start ${r.logStartOffset}`,
               );
               p.log.truncateFullyAndStartAt(r.logStartOffset);
+              this.afterTruncate(p.log);
             } else f.state = 'truncating';
           }
           continue;
@@ -246,7 +288,7 @@ export class ReplicaFetcher {
         const records = r.records;
         if (records && records.length > 0) {
           try {
-            p.log.append(skipBelow(records, s.offset), { assignOffsets: false });
+            appendAsFollower(p.log, skipBelow(records, s.offset));
           } catch (err) {
             this.log(`${p.topic}-${p.partition}: follower append failed: ${(err as Error).message}`);
             f.state = 'truncating';
@@ -273,6 +315,30 @@ function byTopic(parts: readonly Partition[]): [string, Partition[]][] {
     else m.set(p.topic, [p]);
   }
   return [...m];
+}
+
+/**
+ * Appends the leader's batches with their offsets. A fetch response may be larger than the
+ * partition's segment.bytes (the leader wrote them in several appends, each within a segment),
+ * so it is appended in chunks of whole batches that each fit in one segment.
+ */
+function appendAsFollower(log: PartitionLog, records: Buffer): void {
+  const max = log.config['segment.bytes'];
+  if (records.length <= max) {
+    log.append(records, { assignOffsets: false });
+    return;
+  }
+  let start = 0;
+  let pos = 0;
+  while (pos + 12 <= records.length) {
+    const size = 12 + records.readInt32BE(pos + 8);
+    if (pos > start && pos + size - start > max) {
+      log.append(records.subarray(start, pos), { assignOffsets: false });
+      start = pos;
+    }
+    pos += size;
+  }
+  if (start < records.length) log.append(records.subarray(start), { assignOffsets: false });
 }
 
 /** Drops whole batches that end below offset (a read starting inside a batch returns it whole). */

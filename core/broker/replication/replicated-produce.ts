@@ -66,22 +66,28 @@ export async function produceReplicated(
         p.maybeAdvanceHighWatermark();
       }
       if (acks !== -1) continue;
+      const end = appended.lastOffset + 1;
       const flushed = p.aloneInIsr ? log.flush() : Promise.resolve();
       waits.push(
-        Promise.all([flushed, p.waitForHighWatermark(appended.lastOffset + 1, opts.timeoutMs, minIsr)]).then(
-          ([, code]) => {
+        (async () => {
+          try {
+            const [, code] = await Promise.all([
+              flushed,
+              p.waitForHighWatermark(end, opts.timeoutMs, minIsr),
+            ]);
+            // The ISR may have shrunk to this broker while the batch waited: durable before the ack.
+            if (code === 0 && p.aloneInIsr && log.flushedOffset < end) await log.flush();
             if (code === 0) return;
             result.errorCode = code;
             result.errorMessage =
               code === ErrorCode.REQUEST_TIMED_OUT
                 ? `the in-sync replicas of ${e.topic}-${e.partition} did not all confirm within ${opts.timeoutMs} ms`
                 : null;
-          },
-          (err: unknown) => {
+          } catch (err) {
             result.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
             result.errorMessage = `fsync failed: ${(err as Error).message}`;
-          },
-        ),
+          }
+        })(),
       );
     } catch (err) {
       const answer = errorAnswer(err);

@@ -61,6 +61,18 @@ export class BrokerLifecycle {
     this.timer = null;
   }
 
+  /**
+   * Heartbeat now rather than at the next interval: the connection to a controller closed (the
+   * active controller then gives this broker only broker.session.reconnect.grace.ms to come
+   * back), or another controller leads (it starts a session for us). A call in flight retries
+   * by itself (ControllerRouter).
+   */
+  nudge(): void {
+    if (this.inFlight || this._state === 'stopped' || this._state === 'shuttingDown') return;
+    if (this.timer === null && this._state === 'registering') return; // not started
+    this.tick(0);
+  }
+
   /** Controlled shutdown: resolves once the controller has moved leaderships away (or on timeout). */
   async shutdown(timeoutMs = 30_000): Promise<void> {
     if (this._state === 'stopped') return;

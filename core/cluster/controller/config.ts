@@ -4,11 +4,18 @@
  * - broker.heartbeat.interval.ms (2000): how often a broker heartbeats the active controller.
  * - broker.session.timeout.ms (9000): a broker not heard from for this long is fenced: it loses
  *   its leaderships (a new leader is elected from the ISR) and leaves every ISR. This bounds
- *   leader failover after a broker dies (≈ session timeout + one metadata commit).
+ *   leader failover after a broker dies without its connections closing (a network cut).
+ * - broker.session.reconnect.grace.ms (1000): when the connection a broker heartbeats on closes
+ *   (a killed process's kernel closes its sockets at once), its session is cut to this: a live
+ *   broker reconnects and heartbeats at once, a dead one is fenced this long after its death.
+ *   A new active controller gives the same grace (instead of a full session) to a broker one of
+ *   whose connections it saw close and that it has not heard from since. Capped at the session
+ *   timeout.
  */
 export interface ControllerConfig {
   readonly brokerHeartbeatIntervalMs: number;
   readonly brokerSessionTimeoutMs: number;
+  readonly brokerSessionReconnectGraceMs: number;
   /** How often the active controller looks for expired sessions. */
   readonly sessionCheckIntervalMs: number;
   /** num.partitions: partitions of a topic created without a count. */
@@ -31,7 +38,8 @@ export type ControllerConfigInput = Partial<ControllerConfig>;
 export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = Object.freeze({
   brokerHeartbeatIntervalMs: 2000,
   brokerSessionTimeoutMs: 9000,
-  sessionCheckIntervalMs: 500,
+  brokerSessionReconnectGraceMs: 1000,
+  sessionCheckIntervalMs: 250,
   numPartitions: 1,
   defaultReplicationFactor: 1,
   maxPartitionsPerTopic: 10_000,
@@ -46,6 +54,7 @@ export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = Object.freeze({
 export const CONTROLLER_CONFIG_KEYS: Readonly<Record<string, keyof ControllerConfig>> = {
   'broker.heartbeat.interval.ms': 'brokerHeartbeatIntervalMs',
   'broker.session.timeout.ms': 'brokerSessionTimeoutMs',
+  'broker.session.reconnect.grace.ms': 'brokerSessionReconnectGraceMs',
   'num.partitions': 'numPartitions',
   'default.replication.factor': 'defaultReplicationFactor',
 };
@@ -61,5 +70,8 @@ export function resolveControllerConfig(input: ControllerConfigInput = {}): Cont
       `broker.heartbeat.interval.ms (${c.brokerHeartbeatIntervalMs}) must be below broker.session.timeout.ms (${c.brokerSessionTimeoutMs})`,
     );
   }
+  // a grace longer than the session would lengthen it: capped (so a short session needs no grace key)
+  if (c.brokerSessionReconnectGraceMs > c.brokerSessionTimeoutMs)
+    return Object.freeze({ ...c, brokerSessionReconnectGraceMs: c.brokerSessionTimeoutMs });
   return Object.freeze(c);
 }

@@ -31,6 +31,7 @@ import {
   listReassignments,
   unfenceBroker,
 } from './partition-ops.js';
+import { allocateProducerIds } from './producer-id-ops.js';
 import type { ApiRequest, ApiResponse, ControllerApi, ControllerChannel } from './requests.js';
 import { BrokerSessions } from './sessions.js';
 import { alterConfigs, createPartitions, createTopics, deleteTopics, type OpContext } from './topic-ops.js';
@@ -65,15 +66,24 @@ export class QuorumController implements ControllerChannel {
   /** Bumped on every activation change: operations of an older generation are refused. */
   private generation = 0;
   private chain: Promise<unknown> = Promise.resolve();
-  /** Callers waiting on operations of the current generation: answered NOT_CONTROLLER on deactivation. */
-  private readonly waiting = new Set<(err: ControllerError) => void>();
+  /**
+   * Callers waiting on operations of the current generation, answered on deactivation:
+   * NOT_CONTROLLER when nothing of theirs was proposed (safe to send elsewhere), else
+   * REQUEST_TIMED_OUT (the change may still commit under the new leader).
+   */
+  private readonly waiting = new Set<(notController: ControllerError) => void>();
+  /** The operation running now (operations run one at a time) and whether it proposed records. */
+  private running: { proposed: boolean } | null = null;
   private pending = 0;
   private timer: TimerHandle | null = null;
   private stopped = false;
 
   constructor(private readonly opts: QuorumControllerOptions) {
     this.config = resolveControllerConfig(opts.config);
-    this.sessions = new BrokerSessions(this.config.brokerSessionTimeoutMs);
+    this.sessions = new BrokerSessions(
+      this.config.brokerSessionTimeoutMs,
+      this.config.brokerSessionReconnectGraceMs,
+    );
     this.ctx = { config: this.config, random: opts.random };
   }
 
@@ -87,6 +97,20 @@ export class QuorumController implements ControllerChannel {
 
   private log(line: string): void {
     this.opts.logger?.(line);
+  }
+
+  /**
+   * A connection from or to node `nodeId` closed (core/cluster/net). `carriedHeartbeats`: the
+   * broker heartbeats on it, so its session is cut to broker.session.reconnect.grace.ms.
+   */
+  onConnectionLost(nodeId: number, carriedHeartbeats: boolean): void {
+    if (this.stopped) return;
+    this.sessions.connectionLost(nodeId, this.opts.clock.monotonic(), carriedHeartbeats && this.active);
+  }
+
+  /** Node `nodeId` was heard from (a connection or a message from it). */
+  onNodeHeard(nodeId: number): void {
+    this.sessions.heard(nodeId);
   }
 
   /** Tell the controller about Raft role changes (RaftNode's onStateChange). */
@@ -121,7 +145,8 @@ export class QuorumController implements ControllerChannel {
     this.active = true;
     const now = this.opts.clock.monotonic();
     this.sessions.clear();
-    for (const b of this.image().brokers.values()) this.sessions.touch(b.id, b.epoch, now);
+    // a full session each, but only the reconnect grace for a node seen to go away (sessions.ts)
+    for (const b of this.image().brokers.values()) this.sessions.restart(b.id, b.epoch, now);
     this.log(`controller ${this.opts.log.status().id} active at offset ${this.image().offset}`);
     this.scheduleCheck();
   }
@@ -184,6 +209,21 @@ export class QuorumController implements ControllerChannel {
     );
   }
 
+  /**
+   * The answer to a caller whose change was proposed when this controller lost its leadership: it
+   * may still commit under the new leader, so the caller must not blindly re-send it (a retry
+   * would answer TOPIC_ALREADY_EXISTS and the like for a change that took effect). Not retriable
+   * by the router; the client decides, as after any timeout.
+   */
+  private outcomeUnknown(): ControllerError {
+    const s = this.opts.log.status();
+    return new ControllerError(
+      'REQUEST_TIMED_OUT',
+      `node ${s.id} lost the controller role while committing the change: it may or may not take effect`,
+      { retriable: false },
+    );
+  }
+
   /** Runs fn after every earlier operation, if still active in the same generation. */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.active) return Promise.reject(this.notController());
@@ -194,11 +234,17 @@ export class QuorumController implements ControllerChannel {
     }
     const gen = this.generation;
     this.pending++;
+    const op = { proposed: false };
     const run = async (): Promise<T> => {
       if (!this.active || gen !== this.generation) throw this.notController();
       await this.awaitBarrier();
       if (!this.active || gen !== this.generation) throw this.notController();
-      return fn();
+      this.running = op;
+      try {
+        return await fn();
+      } finally {
+        if (this.running === op) this.running = null;
+      }
     };
     const p = this.chain.then(run, run);
     this.chain = p.then(
@@ -209,7 +255,8 @@ export class QuorumController implements ControllerChannel {
       this.pending--;
     });
     return new Promise<T>((resolve, reject) => {
-      const fail = (err: ControllerError): void => reject(err);
+      const fail = (notController: ControllerError): void =>
+        reject(op.proposed ? this.outcomeUnknown() : notController);
       this.waiting.add(fail);
       settled.then(
         (v) => {
@@ -256,6 +303,9 @@ export class QuorumController implements ControllerChannel {
       const b = batch;
       batch = [];
       bytes = 0;
+      const op = this.running;
+      const proposedBefore = op?.proposed ?? false;
+      if (op !== null) op.proposed = true;
       const pending = this.opts.log.propose(encodeRecords(b));
       // propose appends synchronously on the leader: this is the entry's index if it was accepted
       const { lastIndex, term } = this.opts.log.status();
@@ -263,6 +313,8 @@ export class QuorumController implements ControllerChannel {
         index = (await pending).index;
       } catch (err) {
         if (isRaftError(err, 'NOT_LEADER')) {
+          // refused, not appended: this batch is not pending anywhere
+          if (op !== null) op.proposed = proposedBefore;
           this.deactivate();
           throw this.notController();
         }
@@ -337,6 +389,10 @@ export class QuorumController implements ControllerChannel {
         const r = req as ApiRequest<'alterPartitionReassignments'>;
         this.checkSize(r.reassignments.length);
         return this.simple((img) => alterReassignments(img, r));
+      }
+      case 'allocateProducerIds': {
+        const r = req as ApiRequest<'allocateProducerIds'>;
+        return this.simple((img) => allocateProducerIds(img, r));
       }
       case 'listPartitionReassignments': {
         const r = req as ApiRequest<'listPartitionReassignments'>;

@@ -46,10 +46,11 @@ export class ControllerError extends Error {
   constructor(
     readonly code: ControllerErrorCode,
     message: string,
-    opts: { leaderId?: number | null; cause?: unknown } = {},
+    /** retriable: overrides the code's default (a REQUEST_TIMED_OUT whose change may have taken effect is not). */
+    opts: { leaderId?: number | null; cause?: unknown; retriable?: boolean } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.retriable = RETRIABLE.has(code);
+    this.retriable = opts.retriable ?? RETRIABLE.has(code);
     this.leaderId = opts.leaderId ?? null;
   }
 }

@@ -14,6 +14,7 @@ export {
 export { type MetadataLog, QuorumController, type QuorumControllerOptions } from './controller.js';
 export { ControllerError, type ControllerErrorCode, type ItemError, isControllerError } from './errors.js';
 export { electLeader } from './partition-change.js';
+export { PRODUCER_ID_BLOCK_SIZE } from './producer-id-ops.js';
 export type * from './requests.js';
 export { CONTROLLER_APIS } from './requests.js';
 export { ControllerRouter, type ControllerRouterOptions } from './router.js';

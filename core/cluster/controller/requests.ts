@@ -82,11 +82,15 @@ export interface CreateTopicsResponse {
 }
 
 export interface DeleteTopicsRequest {
-  /** Names or topic ids. */
+  /** Topic names (a name is only ever looked up as a name). */
   readonly topics: readonly string[];
+  /** Topic ids (DeleteTopics v6): deletes that topic only, never a later one of the same name. */
+  readonly topicIds?: readonly string[];
 }
 export interface DeleteTopicsResponse {
   readonly topics: readonly (ItemError & { readonly topic: string })[];
+  /** One per requested topic id, in order; topic is the deleted topic's name (null: unknown id). */
+  readonly topicIds?: readonly (ItemError & { readonly topicId: string; readonly topic: string | null })[];
 }
 
 export interface CreatePartitionsRequest {
@@ -150,6 +154,22 @@ export interface ListPartitionReassignmentsResponse {
   })[];
 }
 
+export interface AllocateProducerIdsRequest {
+  readonly brokerId: number;
+  /** The broker's current registration: STALE_BROKER_EPOCH otherwise. */
+  readonly brokerEpoch: number;
+  /**
+   * The block starts at this id or above (not in Kafka): a data directory that ran as a single
+   * node and gave out ids below it joins a cluster without reusing them. Default 0.
+   */
+  readonly minProducerId?: number;
+}
+export interface AllocateProducerIdsResponse {
+  /** The block is [firstProducerId, firstProducerId + size), this broker's alone. */
+  readonly firstProducerId: number;
+  readonly size: number;
+}
+
 /** Every API: name → request and response. */
 export interface ControllerApis {
   registerBroker: { request: RegisterBrokerRequest; response: RegisterBrokerResponse };
@@ -168,6 +188,7 @@ export interface ControllerApis {
     request: ListPartitionReassignmentsRequest;
     response: ListPartitionReassignmentsResponse;
   };
+  allocateProducerIds: { request: AllocateProducerIdsRequest; response: AllocateProducerIdsResponse };
 }
 
 export type ControllerApi = keyof ControllerApis;
@@ -185,11 +206,25 @@ export const CONTROLLER_APIS: readonly ControllerApi[] = [
   'electLeaders',
   'alterPartitionReassignments',
   'listPartitionReassignments',
+  'allocateProducerIds',
 ];
 
 /** Something that answers controller APIs: the controller itself, or an RPC client to it. */
+/** Per-call options of ControllerChannel.call. */
+export interface CallOptions {
+  /**
+   * The call's own deadline in ms (a client request's timeoutMs): REQUEST_TIMED_OUT when no
+   * controller answered within it. Absent: the channel's default.
+   */
+  readonly timeoutMs?: number;
+}
+
 export interface ControllerChannel {
-  call<A extends ControllerApi>(api: A, request: ApiRequest<A>): Promise<ApiResponse<A>>;
+  call<A extends ControllerApi>(
+    api: A,
+    request: ApiRequest<A>,
+    options?: CallOptions,
+  ): Promise<ApiResponse<A>>;
 }
 
 export type { ControllerErrorCode };

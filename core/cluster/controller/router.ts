@@ -10,7 +10,7 @@
  */
 import type { Clock, TimerHandle } from '../../env/clock.js';
 import { ControllerError, isControllerError } from './errors.js';
-import type { ApiRequest, ApiResponse, ControllerApi, ControllerChannel } from './requests.js';
+import type { ApiRequest, ApiResponse, CallOptions, ControllerApi, ControllerChannel } from './requests.js';
 
 export interface ControllerRouterOptions {
   readonly controllers: readonly number[];
@@ -24,7 +24,17 @@ export interface ControllerRouterOptions {
   readonly attemptTimeoutMs?: number;
   /** The controller this node's Raft state says leads (null: unknown); asked when a controller fails without a hint. */
   readonly leaderHint?: () => number | null;
+  /**
+   * Bound of one brokerHeartbeat attempt (the heartbeat interval: a heartbeat is idempotent, so
+   * giving up on a silent controller early and re-sending costs nothing). Other calls keep
+   * attemptTimeoutMs: re-sending a createTopics whose first attempt did commit answers "already
+   * exists". Default: attemptTimeoutMs.
+   */
+  readonly heartbeatAttemptTimeoutMs?: number;
 }
+
+/** How often an attempt checks whether this node's Raft has learnt of another leader. */
+const LEADER_POLL_MS = 100;
 
 export class ControllerRouter implements ControllerChannel {
   private activeId: number;
@@ -45,9 +55,21 @@ export class ControllerRouter implements ControllerChannel {
     return this.activeId;
   }
 
-  async call<A extends ControllerApi>(api: A, request: ApiRequest<A>): Promise<ApiResponse<A>> {
+  /**
+   * Calls the active controller. options.timeoutMs replaces the router's deadline for this call
+   * (a client request's timeoutMs, so that the answer comes before the client gives up).
+   */
+  async call<A extends ControllerApi>(
+    api: A,
+    request: ApiRequest<A>,
+    options?: CallOptions,
+  ): Promise<ApiResponse<A>> {
     const { clock, controllers } = this.opts;
-    const deadline = clock.monotonic() + this.timeoutMs;
+    const timeoutMs =
+      options?.timeoutMs !== undefined && Number.isFinite(options.timeoutMs) && options.timeoutMs > 0
+        ? options.timeoutMs
+        : this.timeoutMs;
+    const deadline = clock.monotonic() + timeoutMs;
     let failures = 0;
     let last: unknown = null;
     // the leader this node's Raft follows is the active controller (or soon will be)
@@ -57,19 +79,27 @@ export class ControllerRouter implements ControllerChannel {
     while (clock.monotonic() < deadline) {
       const target = this.activeId;
       try {
-        const budget = Math.min(this.attemptTimeoutMs, Math.max(1, deadline - clock.monotonic()));
+        const perAttempt =
+          api === 'brokerHeartbeat'
+            ? Math.min(this.attemptTimeoutMs, this.opts.heartbeatAttemptTimeoutMs ?? this.attemptTimeoutMs)
+            : this.attemptTimeoutMs;
+        const budget = Math.min(perAttempt, Math.max(1, deadline - clock.monotonic()));
         return await this.attempt(target, api, request, budget);
       } catch (err) {
         last = err;
         if (isControllerError(err) && !err.retriable) throw err;
         // other calls may have moved on already; only the one that saw this target fail moves it
         if (this.activeId === target) this.activeId = this.nextTarget(target, err);
-        if (++failures % controllers.length === 0) await clock.sleep(this.backoffMs);
+        if (++failures % controllers.length === 0) {
+          const left = deadline - clock.monotonic();
+          if (left <= 0) break;
+          await clock.sleep(Math.min(this.backoffMs, left));
+        }
       }
     }
     throw new ControllerError(
       'REQUEST_TIMED_OUT',
-      `no active controller answered ${api} within ${this.timeoutMs} ms`,
+      `no active controller answered ${api} within ${timeoutMs} ms`,
       {
         cause: last,
       },
@@ -85,6 +115,7 @@ export class ControllerRouter implements ControllerChannel {
     return new Promise<ApiResponse<A>>((resolve, reject) => {
       let timer: TimerHandle | null = this.opts.clock.setTimeout(() => {
         timer = null;
+        settle();
         reject(
           new ControllerError(
             'REQUEST_TIMED_OUT',
@@ -92,10 +123,32 @@ export class ControllerRouter implements ControllerChannel {
           ),
         );
       }, timeoutMs);
+      // a silent controller (cut off, not closed) answers nothing: once this node's Raft follows
+      // another leader, the attempt is abandoned and the call goes there (NOT_CONTROLLER's hint)
+      const hint = this.opts.leaderHint;
+      const hintAtStart = hint?.() ?? null;
+      let poll: TimerHandle | null = null;
       const settle = (): void => {
         timer?.cancel();
         timer = null;
+        poll?.cancel();
+        poll = null;
       };
+      const watch = (): void => {
+        poll = this.opts.clock.setTimeout(() => {
+          poll = null;
+          const now = hint?.() ?? null;
+          if (now !== null && now !== target && now !== hintAtStart && this.opts.controllers.includes(now)) {
+            settle();
+            reject(
+              new ControllerError('NOT_CONTROLLER', `node ${now} leads now; left controller ${target}`, {
+                leaderId: now,
+              }),
+            );
+          } else watch();
+        }, LEADER_POLL_MS);
+      };
+      if (hint !== undefined) watch();
       let pending: Promise<ApiResponse<A>>;
       try {
         pending = this.opts.channel(target).call(api, request);

@@ -137,14 +137,27 @@ export function createTopics(
 export function deleteTopics(image: MetadataImage, req: DeleteTopicsRequest): OpResult<DeleteTopicsResponse> {
   const records: MetadataRecord[] = [];
   const done = new Set<string>();
+  const remove = (topicId: string): void => {
+    if (!done.has(topicId)) records.push({ type: 'removeTopic', topicId });
+    done.add(topicId);
+  };
+  // a name is a name: never resolved as an id (a topic name may look like one)
   const topics = req.topics.map((name): ItemError & { topic: string } => {
-    const t = image.topicByName(name) ?? image.topics.get(name);
+    const t = image.topicByName(name);
     if (t === undefined) return { topic: name, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `no topic "${name}"`) };
-    if (!done.has(t.topicId)) records.push({ type: 'removeTopic', topicId: t.topicId });
-    done.add(t.topicId);
+    remove(t.topicId);
     return { topic: name, ...OK };
   });
-  return { records, response: { topics } };
+  if (!Array.isArray(req.topicIds)) return { records, response: { topics } };
+  // an id names one topic: a later topic of the same name is never deleted by it
+  const topicIds = req.topicIds.map((topicId): ItemError & { topicId: string; topic: string | null } => {
+    const t = typeof topicId === 'string' ? image.topics.get(topicId) : undefined;
+    if (t === undefined)
+      return { topicId, topic: null, ...fail('UNKNOWN_TOPIC_ID', `no topic has id ${topicId}`) };
+    remove(t.topicId);
+    return { topicId, topic: t.name, ...OK };
+  });
+  return { records, response: { topics, topicIds } };
 }
 
 export function createPartitions(

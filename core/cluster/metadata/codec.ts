@@ -33,6 +33,7 @@ const CODES: Readonly<Record<MetadataRecordType, number>> = {
   partitionChange: 6,
   config: 7,
   removeTopic: 8,
+  producerIds: 9,
 };
 
 function str(w: ByteWriter, s: string | null): void {
@@ -103,6 +104,9 @@ function writeRecord(w: ByteWriter, r: MetadataRecord): void {
       break;
     case 'removeTopic':
       w.raw(topicIdToBytes(r.topicId));
+      break;
+    case 'producerIds':
+      w.i32(r.brokerId).u64(r.brokerEpoch).u64(r.nextProducerId);
       break;
   }
 }
@@ -202,6 +206,8 @@ function readRecord(rd: Reader): MetadataRecord {
     }
     case CODES.removeTopic:
       return { type: 'removeTopic', topicId: rd.topicId() };
+    case CODES.producerIds:
+      return { type: 'producerIds', brokerId: r.i32(), brokerEpoch: r.u64(), nextProducerId: r.u64() };
     default:
       throw new MetadataError('UNSUPPORTED_VERSION', `unknown metadata record type ${code}`);
   }

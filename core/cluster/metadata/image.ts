@@ -1,6 +1,7 @@
 /**
  * MetadataImage: an immutable view of the cluster's metadata at one offset of the metadata log
- * (brokers with liveness, topics with configs, partitions with replicas, ISR and leaders).
+ * (brokers with liveness, topics with configs, partitions with replicas, ISR and leaders, and the
+ * producer-id high mark).
  * `apply(records, offset)` returns a new image (copy-on-write: untouched topics are shared) and
  * the set of partitions it touched, from which per-broker deltas are computed (delta.ts).
  *
@@ -60,7 +61,7 @@ export interface ApplyResult {
 }
 
 export class MetadataImage {
-  static readonly EMPTY = new MetadataImage(0, new Map(), new Map(), new Map(), new Map());
+  static readonly EMPTY = new MetadataImage(0, new Map(), new Map(), new Map(), new Map(), 0);
 
   private constructor(
     /** The metadata log index of the last record applied (0 = none). */
@@ -72,6 +73,8 @@ export class MetadataImage {
     readonly topicIds: ReadonlyMap<string, string>,
     /** Broker configs by broker id as a string ('' = cluster-wide default). */
     readonly brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>,
+    /** The first producer id no broker has been given yet (producer id blocks, ProducerIdsRecord). */
+    readonly nextProducerId: number,
   ) {}
 
   topicByName(name: string): TopicImage | undefined {
@@ -124,6 +127,8 @@ export class MetadataImage {
       for (const [k, v] of configs)
         out.push({ type: 'config', resourceType: 'broker', resourceName: name, name: k, value: v });
     }
+    if (this.nextProducerId > 0)
+      out.push({ type: 'producerIds', brokerId: -1, brokerEpoch: 0, nextProducerId: this.nextProducerId });
     for (const t of this.topics.values()) {
       out.push({ type: 'topic', name: t.name, topicId: t.topicId });
       for (const [k, v] of t.configs)
@@ -153,8 +158,9 @@ export class MetadataImage {
     topics: ReadonlyMap<string, TopicImage>,
     topicIds: ReadonlyMap<string, string>,
     brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>,
+    nextProducerId: number,
   ): MetadataImage {
-    return new MetadataImage(offset, brokers, topics, topicIds, brokerConfigs);
+    return new MetadataImage(offset, brokers, topics, topicIds, brokerConfigs, nextProducerId);
   }
 }
 
@@ -170,13 +176,16 @@ class ImageBuilder {
   private topics: Map<string, TopicImage | MutableTopic> | null = null;
   private topicIds: Map<string, string> | null = null;
   private brokerConfigs: Map<string, ReadonlyMap<string, string>> | null = null;
+  private nextProducerId: number;
   private readonly copied = new Set<string>();
   readonly touched = new Set<string>();
   readonly configsChanged = new Set<string>();
   brokersChanged = false;
   skipped = 0;
 
-  constructor(private readonly base: MetadataImage) {}
+  constructor(private readonly base: MetadataImage) {
+    this.nextProducerId = base.nextProducerId;
+  }
 
   private brokersW(): Map<number, BrokerRegistration> {
     this.brokers ??= new Map(this.base.brokers);
@@ -272,6 +281,14 @@ class ImageBuilder {
       case 'config':
         this.config(r.resourceType, r.resourceName, r.name, r.value);
         return;
+      case 'producerIds':
+        // blocks only ever move up: an older high mark (never proposed by a correct controller) is skipped
+        if (r.nextProducerId <= this.nextProducerId) {
+          this.skip();
+          return;
+        }
+        this.nextProducerId = r.nextProducerId;
+        return;
       case 'removeTopic': {
         const t = this.topicsR().get(r.topicId);
         if (t === undefined) {
@@ -343,6 +360,7 @@ class ImageBuilder {
       topics,
       this.topicIds ?? this.base.topicIds,
       this.brokerConfigs ?? this.base.brokerConfigs,
+      this.nextProducerId,
     );
     return {
       image,

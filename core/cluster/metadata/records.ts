@@ -85,6 +85,18 @@ export interface RemoveTopicRecord {
   readonly topicId: string;
 }
 
+/**
+ * A block of producer ids handed to a broker (KRaft's ProducerIdsRecord): ids below
+ * `nextProducerId` have been given out, so the next block starts there. `brokerId` and
+ * `brokerEpoch` say who got the block (-1 and 0 in a snapshot, which keeps only the high mark).
+ */
+export interface ProducerIdsRecord {
+  readonly type: 'producerIds';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+  readonly nextProducerId: number;
+}
+
 export type MetadataRecord =
   | RegisterBrokerRecord
   | FenceBrokerRecord
@@ -93,6 +105,7 @@ export type MetadataRecord =
   | PartitionRecord
   | PartitionChangeRecord
   | ConfigRecord
-  | RemoveTopicRecord;
+  | RemoveTopicRecord
+  | ProducerIdsRecord;
 
 export type MetadataRecordType = MetadataRecord['type'];

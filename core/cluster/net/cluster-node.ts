@@ -19,7 +19,7 @@ import { type Clock, systemClock } from '../../env/clock.js';
 import { type FileSystem, nodeFileSystem } from '../../env/fs.js';
 import { type Random, systemRandom } from '../../env/random.js';
 import { BrokerLifecycle } from '../controller/broker-lifecycle.js';
-import type { ControllerConfigInput } from '../controller/config.js';
+import { type ControllerConfigInput, resolveControllerConfig } from '../controller/config.js';
 import { QuorumController } from '../controller/controller.js';
 import type { ControllerChannel } from '../controller/requests.js';
 import { ControllerRouter } from '../controller/router.js';
@@ -86,8 +86,16 @@ export class ClusterNode {
       clock,
       random,
       maxMessageBytes: opts.raft?.maxMessageBytes,
+      // a peer's connection closed: maybe it died (its kernel closed its sockets)
+      onPeerLost: (id) => {
+        raft.peerLost(id);
+        controller?.onConnectionLost(id, false);
+      },
+      onPeerHeard: (id) => controller?.onNodeHeard(id),
     });
     let controller: QuorumController | null = null;
+    let lifecycle: BrokerLifecycle | null = null;
+    let leaderSeen: number | null = null;
     const raft = RaftNode.open({
       id: opts.nodeId,
       config: { ...opts.raft, voters },
@@ -98,7 +106,12 @@ export class ClusterNode {
       transport,
       stateMachine: metadata,
       onFatal: (err) => (opts.onFatal ?? ((e) => opts.logger?.(`metadata quorum stopped: ${e}`)))(err),
-      onStateChange: (s: RaftStatus) => controller?.onRaftStateChange(s),
+      onStateChange: (s: RaftStatus) => {
+        controller?.onRaftStateChange(s);
+        // another controller leads: heartbeat it now (its sessions start afresh)
+        if (s.leaderId !== null && s.leaderId !== leaderSeen) lifecycle?.nudge();
+        leaderSeen = s.leaderId;
+      },
     });
     if (isVoter) {
       controller = new QuorumController({
@@ -116,11 +129,20 @@ export class ClusterNode {
     for (const v of opts.quorum) {
       if (v.id === opts.nodeId && local !== null) byId.set(v.id, local);
       else {
-        const c = new RpcClient({ selfId: opts.nodeId, address: v, clock, random });
+        // a closed controller connection: heartbeat again at once (broker.session.reconnect.grace.ms)
+        const c = new RpcClient({
+          selfId: opts.nodeId,
+          address: v,
+          clock,
+          random,
+          onClose: () => lifecycle?.nudge(),
+        });
         clients.push(c);
         byId.set(v.id, c);
       }
     }
+    // broker-only nodes too: they heartbeat at the configured interval
+    const controllerConfig = local?.config ?? resolveControllerConfig(opts.controller);
     const controllers = new ControllerRouter({
       controllers: voters,
       channel: (id) => byId.get(id)!,
@@ -130,11 +152,17 @@ export class ClusterNode {
         const s = raft.status();
         return s.stopped ? null : s.leaderId;
       },
+      // a heartbeat is idempotent: a silent controller holds it no longer than one interval
+      heartbeatAttemptTimeoutMs: controllerConfig.brokerHeartbeatIntervalMs,
     });
     let listener: ControllerListener | null = null;
     let rpc: RpcServer | null = null;
     if (isVoter && local !== null) {
-      rpc = new RpcServer(local);
+      rpc = new RpcServer(local, {
+        onConnected: (id) => local.onNodeHeard(id),
+        // the broker heartbeats on it: a live one comes back at once, a dead one is fenced soon
+        onDisconnected: (id) => local.onConnectionLost(id, true),
+      });
       listener = await ControllerListener.start({
         listen: opts.controllerListen!,
         raft: transport,
@@ -143,7 +171,6 @@ export class ClusterNode {
       });
     }
     raft.start();
-    let lifecycle: BrokerLifecycle | null = null;
     if (opts.broker) {
       lifecycle = new BrokerLifecycle({
         brokerId: opts.nodeId,
@@ -155,7 +182,7 @@ export class ClusterNode {
         metadata,
         clock,
         random,
-        heartbeatIntervalMs: local?.config.brokerHeartbeatIntervalMs,
+        heartbeatIntervalMs: controllerConfig.brokerHeartbeatIntervalMs,
       });
       lifecycle.start();
     }

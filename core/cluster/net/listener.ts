@@ -68,7 +68,7 @@ export class ControllerListener {
         return;
       }
       if (hello.kind === 'raft') this.opts.raft.attachInbound(socket, hello.nodeId, rest);
-      else if (this.opts.rpc !== null) this.opts.rpc.attach(socket, rest);
+      else if (this.opts.rpc !== null) this.opts.rpc.attach(socket, rest, hello.nodeId);
       else socket.destroy();
     };
     socket.on('data', onData);

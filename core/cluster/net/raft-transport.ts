@@ -34,6 +34,14 @@ export interface TcpRaftTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Inbound connections kept per remote node id (older ones are closed). */
   readonly maxInboundPerNode?: number;
+  /**
+   * A connection to or from node `nodeId` closed (or a dial to it failed) and no newer inbound
+   * one from it is open: a killed process's kernel closes its sockets at once, so this is the
+   * first sign of a dead peer. (A silent network cut gives none.)
+   */
+  readonly onPeerLost?: (nodeId: NodeId) => void;
+  /** A message arrived from node `nodeId`. */
+  readonly onPeerHeard?: (nodeId: NodeId) => void;
 }
 
 export class TcpRaftTransport implements Transport {
@@ -45,6 +53,8 @@ export class TcpRaftTransport implements Transport {
   private readonly maxMessageBytes: number;
   private readonly maxQueuedBytes: number;
   private closed = false;
+  private readonly onPeerLost: (nodeId: NodeId) => void;
+  private readonly onPeerHeard: ((nodeId: NodeId) => void) | null;
   /** Frames dropped (full queues, unknown destinations) and connections closed for corrupt frames. */
   dropped = 0;
   corrupt = 0;
@@ -52,6 +62,8 @@ export class TcpRaftTransport implements Transport {
   constructor(opts: TcpRaftTransportOptions) {
     this.maxMessageBytes = opts.maxMessageBytes ?? 8 * 1024 * 1024;
     this.maxQueuedBytes = opts.maxQueuedBytes ?? 32 * 1024 * 1024;
+    this.onPeerLost = opts.onPeerLost ?? (() => {});
+    this.onPeerHeard = opts.onPeerHeard ?? null;
     for (const [id, addr] of opts.peers) {
       if (id === opts.selfId) continue;
       const conn = new PeerConnection({
@@ -67,7 +79,10 @@ export class TcpRaftTransport implements Transport {
         maxBackoffMs: opts.maxBackoffMs ?? 2000,
         connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
         onData: (chunk, c) => this.onOutboundData(chunk, c),
-        onClose: (c) => this.decoders.delete(c),
+        onClose: (c) => {
+          this.decoders.delete(c);
+          if (!this.closed) this.onPeerLost(id);
+        },
       });
       this.outbound.set(id, conn);
     }
@@ -108,7 +123,9 @@ export class TcpRaftTransport implements Transport {
     };
     socket.on('data', onData);
     socket.once('close', () => {
-      if (this.inbound.get(nodeId) === socket) this.inbound.delete(nodeId);
+      if (this.inbound.get(nodeId) !== socket) return; // replaced by a newer connection
+      this.inbound.delete(nodeId);
+      if (!this.closed) this.onPeerLost(nodeId);
     });
     if (rest.length > 0) onData(rest);
   }
@@ -136,6 +153,7 @@ export class TcpRaftTransport implements Transport {
     }
     for (const m of msgs) {
       if (this.closed) return true;
+      this.onPeerHeard?.(m.from);
       this.handler?.(m);
     }
     return true;

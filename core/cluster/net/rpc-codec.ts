@@ -4,7 +4,8 @@
  *   frame = length u32 (bytes after this field) | kind u8 | correlationId u32 | JSON (utf-8)
  *   kind 0 = request   {"api": "createTopics", "request": {...}}
  *   kind 1 = response  the API's response object
- *   kind 2 = error     {"code": "NOT_CONTROLLER", "message": "...", "leaderId": 2 | null}
+ *   kind 2 = error     {"code": "NOT_CONTROLLER", "message": "...", "leaderId": 2 | null,
+ *                       "retriable"?: false (a REQUEST_TIMED_OUT whose change may have taken effect)}
  *
  * Requests and responses are the plain objects of controller/requests.ts. JSON keeps this
  * small, debuggable API simple; the metadata log itself uses the binary codec.
@@ -92,6 +93,7 @@ const REQUEST_FIELDS: Readonly<Record<ControllerApi, Readonly<Record<string, Fie
   electLeaders: { electionType: 'string', partitions: 'arrayOrNull' },
   alterPartitionReassignments: { reassignments: 'array' },
   listPartitionReassignments: { partitions: 'arrayOrNull' },
+  allocateProducerIds: { brokerId: 'number', brokerEpoch: 'number' },
 };
 
 function hasType(v: unknown, t: FieldType): boolean {

@@ -11,18 +11,27 @@ import { DEFAULT_MAX_RPC_BYTES, encodeRpc, parseRequest, RpcFrameDecoder } from 
 export interface RpcServerOptions {
   readonly maxFrameBytes?: number;
   readonly maxInFlightPerConnection?: number;
+  /** A connection from node `nodeId` (its hello's id) opened. */
+  readonly onConnected?: (nodeId: number) => void;
+  /** The last open connection from node `nodeId` closed (the broker heartbeats on it). */
+  readonly onDisconnected?: (nodeId: number) => void;
 }
 
 export class RpcServer {
   private readonly sockets = new Set<net.Socket>();
+  /** Open connections per node id. */
+  private readonly perNode = new Map<number, number>();
 
   constructor(
     private readonly controller: ControllerChannel,
     private readonly opts: RpcServerOptions = {},
   ) {}
 
-  attach(socket: net.Socket, rest: Buffer): void {
+  /** Serves a connection whose hello said "rpc from nodeId". */
+  attach(socket: net.Socket, rest: Buffer, nodeId: number): void {
     this.sockets.add(socket);
+    this.perNode.set(nodeId, (this.perNode.get(nodeId) ?? 0) + 1);
+    this.opts.onConnected?.(nodeId);
     const decoder = new RpcFrameDecoder(this.opts.maxFrameBytes ?? DEFAULT_MAX_RPC_BYTES);
     const maxInFlight = this.opts.maxInFlightPerConnection ?? 256;
     let inFlight = 0;
@@ -66,7 +75,7 @@ export class RpcServer {
                 2,
                 f.correlationId,
                 err instanceof ControllerError
-                  ? { code: err.code, message: err.message, leaderId: err.leaderId }
+                  ? { code: err.code, message: err.message, leaderId: err.leaderId, retriable: err.retriable }
                   : {
                       code: 'INVALID_REQUEST',
                       message: (err as Error)?.message ?? String(err),
@@ -81,12 +90,22 @@ export class RpcServer {
       }
     };
     socket.on('data', onData);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => {
+      if (!this.sockets.delete(socket)) return;
+      const left = (this.perNode.get(nodeId) ?? 1) - 1;
+      if (left > 0) this.perNode.set(nodeId, left);
+      else {
+        this.perNode.delete(nodeId);
+        this.opts.onDisconnected?.(nodeId);
+      }
+    });
     if (rest.length > 0) onData(rest);
   }
 
   close(): void {
-    for (const s of this.sockets) s.destroy();
+    const open = [...this.sockets];
     this.sockets.clear();
+    this.perNode.clear();
+    for (const s of open) s.destroy();
   }
 }

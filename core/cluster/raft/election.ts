@@ -9,6 +9,8 @@
  * a live leader within the election timeout refuses pre-votes and ignores vote requests for
  * higher terms, so a node returning from a partition cannot depose a healthy leader.
  * Learners never campaign; while they hear from no leader they send LearnerJoin to a voter.
+ * A follower whose connection to its leader closes (RaftNode.peerLost) drops the lease and
+ * campaigns early instead, the voters taking turns by id (soon()).
  */
 import type { RaftContext } from './context.js';
 import type { VoteRequest, VoteResponse } from './messages.js';
@@ -29,6 +31,25 @@ export class Election {
   resetTimer(): void {
     const base = this.ctx.config.electionTimeoutMs;
     this.deadline.after(base + this.ctx.random.int(base));
+  }
+
+  /**
+   * Brings the timer forward: the connection to `leader` closed. The voters that saw it all
+   * campaign early, so they take turns to keep from splitting the vote (a split waits out a full
+   * timeout): T/10 + this node's rank among the other voters (by id) × T/5, + up to T/20 of
+   * jitter, capped at T. The first one's pre-vote reaches the next one before its turn; if the
+   * first one's log is behind, it is refused and the next one wins its turn.
+   */
+  soon(leader: NodeId): void {
+    const base = this.ctx.config.electionTimeoutMs;
+    const remaining = this.ctx.membership.voters.filter((v) => v !== leader).sort((a, b) => a - b);
+    const rank = Math.max(0, remaining.indexOf(this.ctx.id));
+    const delay =
+      Math.floor(base / 10) +
+      rank * Math.floor(base / 5) +
+      this.ctx.random.int(Math.max(1, Math.floor(base / 20)));
+    const at = this.ctx.clock.monotonic() + Math.min(base, delay);
+    if (at < this.deadline.atMs) this.deadline.set(at);
   }
 
   stopTimer(): void {

@@ -188,6 +188,20 @@ export class RaftNode {
     return this.proposeEntry(EntryType.removeLearner, learnerEntryData(id));
   }
 
+  /**
+   * The transport saw its connection to `peer` close (a killed process's kernel closes its
+   * sockets at once). If `peer` is the leader this voter follows, the leader's lease ends here
+   * (pre-votes are granted again) and a pre-vote starts within a fraction of the election
+   * timeout (Election.soon) instead of after a full one. Only liveness changes: a live leader's next append cancels it, and a
+   * pre-vote changes no term, so safety still rests on votes and log checks alone.
+   */
+  peerLost(peer: NodeId): void {
+    const s = this.state;
+    if (!this.started || s.stopped || s.role !== 'follower' || s.leaderId !== peer) return;
+    s.lastLeaderContactMs = Number.NEGATIVE_INFINITY;
+    this.election.soon(peer);
+  }
+
   /** Linearizable read point: once it resolves, local state at or after this index is current. */
   readIndex(): Promise<number> {
     return this.reads.read();

@@ -198,6 +198,16 @@ export class SimDisk {
     return `lost ${lost} unsynced ops, ${torn} torn`;
   }
 
+  /**
+   * The process dies (SIGKILL), the machine stays up: every open handle dies and fsyncs in flight
+   * never complete, but the page cache survives, so nothing written is lost (a later crash() may
+   * still lose what stays unsynced).
+   */
+  kill(): void {
+    this.generation++;
+    this.crashTrigger = null;
+  }
+
   /** @internal */
   checkGeneration(gen: number): void {
     if (gen !== this.generation) throw new Error('simulated process is dead: its file handles are gone');
@@ -309,7 +319,9 @@ class SimFileHandle implements FileHandle {
   write(buf: Uint8Array, offset: number, length: number, position: number): number {
     this.check();
     if (this.readOnly) throw new Error(`EBADF: ${this.path} is open read-only`);
-    this.f.record({ kind: 'write', position, data: buf.slice(offset, offset + length) });
+    // A copy: Buffer#slice is a view, and callers may reuse or patch their buffer after the write
+    // returns (the page cache has the bytes by then; a view would change what fsync persists).
+    this.f.record({ kind: 'write', position, data: new Uint8Array(buf.subarray(offset, offset + length)) });
     this.fs.noteOp();
     return length;
   }

@@ -39,6 +39,23 @@ const notController = (leaderId: number | null) =>
   new ControllerError('NOT_CONTROLLER', 'not the active controller', { leaderId });
 
 describe('ControllerRouter', () => {
+  it("keeps a call's own deadline (a client request's timeoutMs) instead of the router's", async () => {
+    const calls: number[] = [];
+    const router = new ControllerRouter({
+      controllers: [1, 2],
+      channel: (id) => channel(calls, id, () => (id === 1 ? 'hang' : notController(null))),
+      clock: systemClock,
+      timeoutMs: 30_000,
+      retryBackoffMs: 5_000,
+    });
+    const started = Date.now();
+    const err = await router.call('deleteTopics', REQUEST, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    expect((err as Error).message).toMatch(/within 300 ms/);
+    // neither an attempt nor the backoff between rounds outlasts the deadline
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('gives up on a controller that stops answering and reaches the new one quickly', async () => {
     const calls: number[] = [];
     const channels = new Map([
@@ -139,7 +156,7 @@ class StuckLog extends InstantLog {
 }
 
 describe('QuorumController losing leadership', () => {
-  it('answers the calls in flight NOT_CONTROLLER at once, so a router moves to the new controller', async () => {
+  it('answers at once: a proposed call REQUEST_TIMED_OUT (outcome unknown, not re-sent), a queued one NOT_CONTROLLER', async () => {
     const clock = new SimClock();
     const sm = new MetadataStateMachine();
     const log = new StuckLog(sm);
@@ -175,9 +192,29 @@ describe('QuorumController losing leadership', () => {
     log.leader = false; // Raft stepped down; status() names node 2 as the leader
     controller.onRaftStateChange(log.status());
     await flush();
+    // its registration was proposed and may still commit under the new leader: outcome unknown
     expect(outcome).toBeInstanceOf(ControllerError);
-    expect((outcome as ControllerError).code).toBe('NOT_CONTROLLER');
-    expect((outcome as ControllerError).leaderId).toBe(2);
-    await expect(queued).rejects.toMatchObject({ code: 'NOT_CONTROLLER' });
+    expect((outcome as ControllerError).code).toBe('REQUEST_TIMED_OUT');
+    expect((outcome as ControllerError).retriable).toBe(false);
+    // never proposed: safe to send to the new controller
+    const err = await queued.catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NOT_CONTROLLER', leaderId: 2, retriable: true });
+
+    // a router does not re-send the proposed call (a retry would answer TOPIC_ALREADY_EXISTS and
+    // the like for a change that took effect), but moves a never-proposed one to the new controller
+    const calls: number[] = [];
+    const answers = new Map<number, unknown[]>([
+      [1, [outcome, err]],
+      [2, [OK]],
+    ]);
+    const router = new ControllerRouter({
+      controllers: [1, 2],
+      channel: (id) => channel(calls, id, () => answers.get(id)!.shift() ?? OK),
+      clock: systemClock,
+    });
+    await expect(router.call('deleteTopics', REQUEST)).rejects.toMatchObject({ code: 'REQUEST_TIMED_OUT' });
+    expect(calls).toEqual([1]);
+    await expect(router.call('deleteTopics', REQUEST)).resolves.toEqual(OK);
+    expect(calls).toEqual([1, 1, 2]);
   });
 });

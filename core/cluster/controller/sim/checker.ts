@@ -7,7 +7,9 @@
  * - within a node's incarnation, leader and partition epochs never go backwards;
  * - a new leader comes from the previous ISR, unless the topic allows unclean election or the
  *   change completes a reassignment (checked where a node saw the partition change by exactly
- *   one partition epoch).
+ *   one partition epoch);
+ * - producer id blocks: no two acknowledged allocateProducerIds answers overlap, and a node's
+ *   producer-id high mark never goes backwards (and covers every block it acknowledged, at the end).
  */
 import type { MetadataImage } from '../../metadata/image.js';
 import { NO_LEADER } from '../../metadata/records.js';
@@ -19,6 +21,9 @@ export class MetadataChecker {
     string,
     { leaderEpoch: number; partitionEpoch: number; isr: readonly number[]; replicas: readonly number[] }
   >();
+  /** Acknowledged producer id blocks, [first, end). */
+  private readonly producerIdBlocks: { first: number; end: number }[] = [];
+  private readonly producerIdMark = new Map<number, number>();
   uncleanElections = 0;
   checkedImages = 0;
   maxLeaderEpoch = 0;
@@ -26,10 +31,36 @@ export class MetadataChecker {
   /** A node restarted: its epochs start again from what its disk held. */
   restarted(nodeId: number): void {
     for (const k of [...this.lastSeen.keys()]) if (k.startsWith(`${nodeId}/`)) this.lastSeen.delete(k);
+    this.producerIdMark.delete(nodeId);
+  }
+
+  /** A controller acknowledged the producer id block [first, first + size). */
+  producerIdBlock(first: number, size: number): void {
+    const end = first + size;
+    for (const b of this.producerIdBlocks) {
+      if (first < b.end && b.first < end)
+        throw new SimViolation(`producer id block [${first}, ${end}) overlaps [${b.first}, ${b.end})`);
+    }
+    this.producerIdBlocks.push({ first, end });
+  }
+
+  get producerIdBlocksGranted(): number {
+    return this.producerIdBlocks.length;
+  }
+
+  /** The end of the highest acknowledged block (0: none). */
+  get producerIdHighest(): number {
+    return this.producerIdBlocks.reduce((m, b) => Math.max(m, b.end), 0);
   }
 
   observe(nodeId: number, image: MetadataImage): void {
     this.checkedImages++;
+    const mark = this.producerIdMark.get(nodeId) ?? 0;
+    if (image.nextProducerId < mark)
+      throw new SimViolation(
+        `node ${nodeId} @${image.offset}: producer id mark went backwards (${mark} → ${image.nextProducerId})`,
+      );
+    this.producerIdMark.set(nodeId, image.nextProducerId);
     for (const p of image.partitions()) {
       const where = `node ${nodeId} @${image.offset} ${p.topic}-${p.partition}`;
       if (p.isr.length === 0) throw new SimViolation(`${where}: empty ISR`);

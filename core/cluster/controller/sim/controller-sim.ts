@@ -201,6 +201,19 @@ export async function runControllerSimulation(opts: ControllerSimOptions): Promi
         p = router.call('alterPartitionReassignments', {
           reassignments: [{ topic: t.name, partition: random.int(t.partitions.size), replicas: target }],
         });
+      } else if (r < 0.92) {
+        // a broker's producer id block (as the brokers' InitProducerId would ask): never shared
+        const b = pick([...img.brokers.values()]);
+        p =
+          b === undefined
+            ? Promise.resolve()
+            : router.call('allocateProducerIds', { brokerId: b.id, brokerEpoch: b.epoch }).then((block) => {
+                try {
+                  checker.producerIdBlock(block.firstProducerId, block.size);
+                } catch (err) {
+                  fail(err as Error);
+                }
+              });
       } else {
         const t = pick(topics)!;
         p = router.call('alterConfigs', {
@@ -327,6 +340,15 @@ export async function runControllerSimulation(opts: ControllerSimOptions): Promi
       : [];
     problem = `images did not converge with every partition led: active=${a?.id} applied=${applied} brokers=${fenced} leaderless=${leaderless.join('; ')}`;
   }
+  if (problem === null && failure === null) {
+    const mark = active()?.sm?.image().nextProducerId ?? 0;
+    if (mark < checker.producerIdHighest)
+      fail(
+        new SimViolation(
+          `the producer id mark ${mark} is below an acknowledged block ending at ${checker.producerIdHighest}`,
+        ),
+      );
+  }
   if (problem !== null && failure === null) fail(new Error(`liveness: ${problem}`));
 
   const stats = {
@@ -338,6 +360,7 @@ export async function runControllerSimulation(opts: ControllerSimOptions): Promi
     checkedImages: checker.checkedImages,
     maxLeaderEpoch: checker.maxLeaderEpoch,
     uncleanElectionsSeen: checker.uncleanElections,
+    producerIdBlocks: checker.producerIdBlocksGranted,
     raftMessages: raftNet.sent,
     rpcMessages: rpcNet.sent,
     restarts: [...members.values()].reduce((n, m) => n + m.incarnation - 1, 0),
