@@ -59,7 +59,9 @@ export class Cluster {
   readonly topics = new Map<string, TopicMetadata>();
   clusterId: string | null = null;
   controllerId = -1;
-  private readonly connections = new Map<string, Promise<BrokerConnection>>();
+  private readonly connections = new Map<string, PooledConnection>();
+  /** Brokers that failed recently (connect, timeout, closed connection): avoided until `until`. */
+  private readonly backoffs = new Map<number, { failures: number; until: number }>();
   private readonly coordinators = new Map<string, number>();
   private bootstrapConnection: Promise<BrokerConnection> | undefined;
   private metadataUpdatedAt = 0;
@@ -79,25 +81,27 @@ export class Cluster {
     if (this.closed) throw new KafkaClientError('CLIENT_CLOSED', 'this client was closed');
   }
 
-  /** Any live connection: a known broker's, or a bootstrap one. */
-  async anyConnection(): Promise<BrokerConnection> {
+  /**
+   * The connection for metadata and other requests any broker can answer: the least loaded node,
+   * as Kafka's clients choose it. A connected broker with the fewest requests in flight comes
+   * first, then a broker not connected yet, then one still connecting; a broker that failed or
+   * timed out recently is avoided while its backoff runs (so after a broker goes silent, refreshes
+   * go elsewhere at once instead of waiting out request.timeout.ms against it). With no broker
+   * known yet, or none usable, a bootstrap server.
+   */
+  async anyConnection(exclude?: ReadonlySet<number>): Promise<BrokerConnection> {
     this.checkOpen();
-    for (const [key, conn] of this.connections) {
-      if (!key.endsWith(':data')) continue;
+    const id = this.leastLoadedNode(exclude);
+    if (id !== undefined) {
+      const handle = this.connection(id);
       try {
-        const c = await conn;
-        if (!c.closed) return c;
+        return await handle.ready;
       } catch {
-        // try another
-      }
-    }
-    if (this.brokers.size > 0) {
-      const ids = [...this.brokers.keys()];
-      const id = ids[Math.floor(Math.random() * ids.length)]!;
-      try {
-        return await this.connectionTo(id);
-      } catch {
-        // fall back to bootstrap
+        // noted as a failure by the handle: another node, or bootstrap
+        if (this.closed) this.checkOpen();
+        const others = new Set(exclude);
+        others.add(id);
+        if (others.size < this.brokers.size) return this.anyConnection(others);
       }
     }
     if (!this.bootstrapConnection) {
@@ -109,47 +113,101 @@ export class Cluster {
     const c = await this.bootstrapConnection;
     if (c.closed) {
       this.bootstrapConnection = undefined;
-      return this.anyConnection();
+      return this.anyConnection(exclude);
     }
     return c;
   }
 
-  async connectionTo(nodeId: number, purpose: Purpose = 'data'): Promise<BrokerConnection> {
+  /**
+   * The known broker to ask next (undefined when none is known or all are excluded), among those
+   * not backing off: connected with nothing in flight; else not connected; else connected with
+   * the fewest requests in flight; else still connecting. When all back off, the one whose
+   * backoff ends first.
+   */
+  leastLoadedNode(exclude?: ReadonlySet<number>): number | undefined {
+    const now = Date.now();
+    let best: number | undefined;
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (const id of this.brokers.keys()) {
+      if (exclude?.has(id)) continue;
+      const h = this.connections.get(`${id}:data`);
+      const backoff = this.backoffs.get(id);
+      const waiting = backoff !== undefined && backoff.until > now;
+      // An idle open connection is best; a broker with requests outstanding comes after one not
+      // connected yet (those requests may be waiting on a broker that went silent).
+      let score: number;
+      if (waiting) score = 3_000_000 + (backoff.until - now);
+      else if (h?.isOpen && h.load === 0) score = 0;
+      else if (!h || h.closed) score = 1 + Math.random();
+      else if (h.isOpen) score = 2 + h.load;
+      else score = 1_000_000 + h.load;
+      if (score < bestScore) {
+        bestScore = score;
+        best = id;
+      }
+    }
+    return best;
+  }
+
+  /** A node's request failed at the network level (closed, timed out, unreachable): back off from it. */
+  private noteFailure(nodeId: number): void {
+    const prev = this.backoffs.get(nodeId);
+    const failures = (prev?.failures ?? 0) + 1;
+    const base = Math.max(this.options.retryBackoffMs, NODE_BACKOFF_MIN_MS);
+    const ms = Math.min(base * 2 ** (failures - 1), NODE_BACKOFF_MAX_MS);
+    this.backoffs.set(nodeId, { failures, until: Date.now() + ms });
+  }
+
+  private noteSuccess(nodeId: number): void {
+    this.backoffs.delete(nodeId);
+  }
+
+  /**
+   * The pooled connection to a broker, at once: while it opens, requests wait in it and go on the
+   * wire in the order they were issued (so a partition's batches keep their sequence order).
+   * A closed or failed one is replaced.
+   */
+  connection(nodeId: number, purpose: Purpose = 'data'): PooledConnection {
     this.checkOpen();
     const key = `${nodeId}:${purpose}`;
     const existing = this.connections.get(key);
-    if (existing) {
-      try {
-        const c = await existing;
-        if (!c.closed) return c;
-      } catch {
-        // reconnect below
-      }
-      if (this.connections.get(key) === existing) this.connections.delete(key);
-    }
+    if (existing && !existing.closed) return existing;
     const address = this.brokers.get(nodeId);
     if (!address) {
       throw new KafkaClientError('LEADER_NOT_AVAILABLE', `broker ${nodeId} is not in the cluster metadata`, {
         retriable: true,
       });
     }
-    const opening = this.transport.connect(address, this.options.clientId);
-    this.connections.set(key, opening);
-    opening.catch(() => {
-      if (this.connections.get(key) === opening) this.connections.delete(key);
+    const handle = new PooledConnection(nodeId, this.transport.connect(address, this.options.clientId), {
+      failed: () => this.noteFailure(nodeId),
+      opened: () => this.noteSuccess(nodeId),
     });
-    return opening;
+    this.connections.set(key, handle);
+    return handle;
   }
 
-  /** Sends to a broker; a closed or failed connection is dropped so the next call reconnects. */
-  async request<K extends SupportedApiKey>(
+  /** The pooled connection to a broker, once open. */
+  async connectionTo(nodeId: number, purpose: Purpose = 'data'): Promise<BrokerConnection> {
+    const handle = this.connection(nodeId, purpose);
+    await handle.ready;
+    return handle;
+  }
+
+  /**
+   * Sends to a broker; a closed or failed connection is replaced so the next call reconnects.
+   * Requests to one broker go on the wire in the order of the calls, even while it connects.
+   */
+  request<K extends SupportedApiKey>(
     nodeId: number,
     apiKey: K,
     body: RequestInput<K>,
     opts?: RequestOptions & { purpose?: Purpose },
   ): Promise<ResponseData<K>> {
-    const conn = await this.connectionTo(nodeId, opts?.purpose);
-    return conn.request(apiKey, body, opts);
+    try {
+      return this.connection(nodeId, opts?.purpose).request(apiKey, body, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Refreshes metadata for the given topics (null: every topic). Concurrent calls share one request. */
@@ -166,11 +224,25 @@ export class Cluster {
   }
 
   private async fetchMetadata(topics: readonly string[] | null, allowAutoCreate: boolean): Promise<void> {
-    const conn = await this.anyConnection();
-    const res = await conn.request(ApiKey.Metadata, {
+    const body = {
       topics: topics === null ? null : topics.map((name) => ({ name })),
       allowAutoTopicCreation: allowAutoCreate,
-    });
+    };
+    // A broker that times out or drops the connection is left at once for another one (each
+    // known broker once, then a bootstrap server), rather than asked again.
+    const tried = new Set<number>();
+    let res: ResponseData<typeof ApiKey.Metadata>;
+    for (;;) {
+      const conn = await this.anyConnection(tried);
+      try {
+        res = await conn.request(ApiKey.Metadata, body);
+        break;
+      } catch (err) {
+        if (!isNetworkFailure(err) || this.closed || conn.nodeId < 0 || tried.has(conn.nodeId)) throw err;
+        tried.add(conn.nodeId);
+        if (tried.size >= this.brokers.size + 1) throw err;
+      }
+    }
     this.brokers.clear();
     for (const b of res.brokers)
       this.brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
@@ -379,14 +451,157 @@ export class Cluster {
     if (this.closed) return;
     this.closed = true;
     const all = [...this.connections.values()];
-    if (this.bootstrapConnection) all.push(this.bootstrapConnection);
     this.connections.clear();
-    for (const c of all) {
+    for (const c of all) c.close();
+    if (this.bootstrapConnection) {
       try {
-        (await c).close();
+        (await this.bootstrapConnection).close();
       } catch {
         // never opened
       }
     }
   }
+}
+
+const NODE_BACKOFF_MIN_MS = 1000;
+const NODE_BACKOFF_MAX_MS = 10_000;
+
+/** A failure of the connection itself (closed, timed out, unreachable), not a broker's answer. */
+function isNetworkFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'NETWORK_EXCEPTION' || code === 'REQUEST_TIMED_OUT';
+}
+
+/**
+ * One pooled connection to a broker, usable at once: requests issued while it opens are queued
+ * and written, in the order issued, as soon as it is open; afterwards they go straight through.
+ * Network failures are reported (the cluster backs off from the broker).
+ */
+export class PooledConnection implements BrokerConnection {
+  /** Resolves with the open connection; rejects when opening failed. */
+  readonly ready: Promise<BrokerConnection>;
+  private conn: BrokerConnection | null = null;
+  private failure: Error | null = null;
+  private shut = false;
+  private waiting: ((conn: BrokerConnection | null, err: Error | null) => void)[] = [];
+  private pending = 0;
+  private reportedFailure = false;
+
+  constructor(
+    readonly nodeId: number,
+    opening: Promise<BrokerConnection>,
+    private readonly events: { failed(): void; opened(): void },
+  ) {
+    this.ready = opening.then(
+      (c) => {
+        if (this.shut) {
+          c.close();
+          throw closedError(nodeId);
+        }
+        this.conn = c;
+        events.opened();
+        this.flush();
+        return c;
+      },
+      (err: Error) => {
+        this.failure = err;
+        this.reportedFailure = true;
+        events.failed();
+        this.flush();
+        throw err;
+      },
+    );
+    this.ready.catch(() => undefined);
+  }
+
+  /** Open and usable. */
+  get isOpen(): boolean {
+    return this.conn !== null && !this.conn.closed && !this.shut;
+  }
+
+  /** Failed, closed, or its connection closed since. */
+  get closed(): boolean {
+    return this.shut || this.failure !== null || (this.conn?.closed ?? false);
+  }
+
+  /** Requests issued and not answered yet (queued ones included). */
+  get load(): number {
+    return this.pending + this.waiting.length;
+  }
+
+  version(apiKey: SupportedApiKey): number {
+    if (this.conn === null) {
+      throw new KafkaClientError(
+        'NETWORK_EXCEPTION',
+        `the connection to broker ${this.nodeId} is not open yet`,
+        {
+          retriable: true,
+        },
+      );
+    }
+    return this.conn.version(apiKey);
+  }
+
+  request<K extends SupportedApiKey>(
+    apiKey: K,
+    body: RequestInput<K>,
+    opts?: RequestOptions,
+  ): Promise<ResponseData<K>> {
+    return this.issue((c) => c.request(apiKey, body, opts));
+  }
+
+  send<K extends SupportedApiKey>(apiKey: K, body: RequestInput<K>, opts?: RequestOptions): Promise<void> {
+    return this.issue((c) => c.send(apiKey, body, opts));
+  }
+
+  close(): void {
+    if (this.shut) return;
+    this.shut = true;
+    this.conn?.close();
+    this.flush();
+  }
+
+  private issue<T>(call: (c: BrokerConnection) => Promise<T>): Promise<T> {
+    if (this.conn !== null && !this.shut) return this.track(call(this.conn));
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.shut) return Promise.reject(closedError(this.nodeId));
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push((conn, err) => {
+        if (conn === null) reject(err ?? closedError(this.nodeId));
+        else this.track(call(conn)).then(resolve, reject);
+      });
+    });
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending++;
+    p.then(
+      () => {
+        this.pending--;
+      },
+      (err: unknown) => {
+        this.pending--;
+        // Once per connection: its in-flight requests all fail together when it closes.
+        if (isNetworkFailure(err) && !this.reportedFailure) {
+          this.reportedFailure = true;
+          this.events.failed();
+        }
+      },
+    );
+    return p;
+  }
+
+  /** Issues (or fails) every queued request, in order. */
+  private flush(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    const conn = this.shut ? null : this.conn;
+    for (const w of waiting) w(conn, conn === null ? (this.failure ?? closedError(this.nodeId)) : null);
+  }
+}
+
+function closedError(nodeId: number): KafkaClientError {
+  return new KafkaClientError('NETWORK_EXCEPTION', `the connection to broker ${nodeId} was closed`, {
+    retriable: true,
+  });
 }

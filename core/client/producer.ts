@@ -23,13 +23,14 @@ import {
   BatchBuilder,
   type BatchOptions,
   compressionFromName,
+  PRODUCER_EPOCH,
+  PRODUCER_ID,
   type RecordHeaderInput,
   updateBatchCrc,
   varintSize,
 } from '../records/index.js';
 import type { Cluster } from './cluster.js';
 import { PRODUCER_KEYS, validateConfig } from './config.js';
-import type { BrokerConnection } from './connection.js';
 import { brokerError, isRetriable, KafkaClientError } from './errors.js';
 import { createPartitioner, type PartitionFn, StickyPartitionCache } from './partitioner.js';
 import type { HeadersInit, Producer, ProducerConfig, ProducerRecord, RecordMetadata } from './types.js';
@@ -160,6 +161,18 @@ interface PartitionQueue {
    * (which the broker would refuse as OUT_OF_ORDER_SEQUENCE_NUMBER).
    */
   recovering: boolean;
+  /** The producer id and epoch this partition's sequence numbers belong to (-1: none yet). */
+  producerId: number;
+  producerEpoch: number;
+  /**
+   * A batch with a sequence number finally failed (expired, or refused), or the broker refused a
+   * sequence that nothing earlier explains: the partition's sequence numbers have a gap the broker
+   * will never accept. Once none of its batches is in flight, the producer bumps its epoch and the
+   * partition starts again at sequence 0 (KIP-360).
+   */
+  needsNewEpoch: boolean;
+  /** Batches of this partition in flight. */
+  readonly sent: Set<Batch>;
 }
 
 const NO_METADATA: RecordMetadata[] = [];
@@ -205,7 +218,6 @@ export class ProducerImpl implements Producer {
   private draining = false;
   private drainAgain = false;
   private readonly unsettled = new Set<Promise<unknown>>();
-  private readonly leaderConnections = new Map<number, Promise<BrokerConnection>>();
   /** Closed batches not yet acknowledged nor finally failed (what flush() waits for). */
   private readonly unsettledBatches = new Set<Batch>();
   private readonly scratch = Buffer.alloc(SCRATCH_BYTES);
@@ -484,6 +496,10 @@ export class ProducerImpl implements Producer {
         nextSequence: 0,
         retrying: false,
         recovering: false,
+        producerId: -1,
+        producerEpoch: -1,
+        needsNewEpoch: false,
+        sent: new Set(),
       };
       this.queues.set(`${topic}\u0000${partition}`, q);
       byPartition[partition] = q;
@@ -595,6 +611,7 @@ export class ProducerImpl implements Producer {
           if (q.ready.length === 0 || q.retrying || q.inFlight >= (q.recovering ? 1 : this.maxInFlight))
             continue;
           if (!this.idempotent && q.inFlight > 0 && this.maxInFlight === 1) continue;
+          if (this.idempotent && !this.sequencesUsable(q)) continue;
           const leader = this.cluster.leaderFor(q.topic, q.partition);
           const batch = q.ready.shift()!;
           if (leader < 0) {
@@ -609,6 +626,7 @@ export class ProducerImpl implements Producer {
           }
           list.push(batch);
           q.inFlight++;
+          q.sent.add(batch);
         }
         for (const [leader, batches] of byLeader) this.track(this.sendToLeader(leader, batches));
         if (lingering !== Number.POSITIVE_INFINITY) this.scheduleDrain(Math.max(1, lingering));
@@ -636,28 +654,6 @@ export class ProducerImpl implements Producer {
     p.finally(() => this.unsettled.delete(p)).catch(() => undefined);
   }
 
-  /**
-   * The connection to `leader`, one promise shared by every send while it opens: sends resume in
-   * the order they asked, so a partition's batches leave in sequence order (with up to
-   * max.in.flight batches in flight, a later batch must not overtake an earlier one).
-   */
-  private async leaderConnection(leader: number): Promise<BrokerConnection> {
-    let opening = this.leaderConnections.get(leader);
-    if (!opening) {
-      const p = this.cluster.connectionTo(leader);
-      this.leaderConnections.set(leader, p);
-      p.catch(() => {
-        if (this.leaderConnections.get(leader) === p) this.leaderConnections.delete(leader);
-      });
-      opening = p;
-    }
-    const c = await opening;
-    if (!c.closed) return c;
-    // Closed since: the cluster reconnects (in-flight batches that fail are retried in order).
-    if (this.leaderConnections.get(leader) === opening) this.leaderConnections.delete(leader);
-    return this.cluster.connectionTo(leader);
-  }
-
   private async sendToLeader(leader: number, batches: Batch[]): Promise<void> {
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
     for (const b of batches) {
@@ -676,7 +672,9 @@ export class ProducerImpl implements Producer {
       topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
     };
     try {
-      const conn = await this.leaderConnection(leader);
+      // Issued now, synchronously: the pooled connection writes requests in the order they were
+      // issued (queueing them while it opens), so a partition's batches leave in sequence order.
+      const conn = this.cluster.connection(leader);
       if (this.acks === 0) {
         await conn.send(ApiKey.Produce, body);
         for (const b of batches) this.complete(b, -1, -1);
@@ -711,22 +709,95 @@ export class ProducerImpl implements Producer {
   }
 
   private batchBytes(b: Batch): Buffer {
-    if (b.bytes) return b.bytes;
+    if (b.bytes && (!this.idempotent || b.baseSequence >= 0)) return b.bytes;
     const q = this.queue(b.topic, b.partition);
-    let bytes = b.builder!.build();
+    let bytes = b.bytes ?? b.builder!.build();
     if (this.idempotent) {
+      // Numbered when first sent, or again under a new epoch (sequencesUsable cleared it).
       b.baseSequence = q.nextSequence;
       q.nextSequence = (q.nextSequence + b.records.count) % 2 ** 31;
-      bytes = stampSequence(bytes, b.baseSequence);
+      bytes = stampProducer(bytes, q.producerId, q.producerEpoch, b.baseSequence);
     }
     b.bytes = bytes;
     b.builder = null; // its scratch memory is no longer needed
     return bytes;
   }
 
+  /**
+   * Whether the partition's batches may be sent now (idempotent producer). A partition keeps the
+   * producer epoch its sequence numbers started under until nothing of it is in flight and no
+   * numbered batch waits for a resend; then it moves to the producer's current epoch at sequence
+   * 0. A partition whose sequence has a gap (needsNewEpoch) sends nothing until the producer has
+   * bumped its epoch; its unacknowledged batches are then numbered again from 0.
+   */
+  private sequencesUsable(q: PartitionQueue): boolean {
+    const current = q.producerId === this.producerId && q.producerEpoch === this.producerEpoch;
+    if (q.needsNewEpoch) {
+      if (q.inFlight > 0) return false;
+      if (current) {
+        this.bumpEpoch();
+        return false;
+      }
+      for (const b of q.ready) b.baseSequence = -1;
+      q.needsNewEpoch = false;
+      q.retrying = false;
+      q.recovering = false;
+    } else if (current || q.inFlight > 0 || q.ready.some((b) => b.baseSequence >= 0)) {
+      return true;
+    }
+    q.producerId = this.producerId;
+    q.producerEpoch = this.producerEpoch;
+    q.nextSequence = 0;
+    return true;
+  }
+
+  private bumping: Promise<void> | undefined;
+
+  /**
+   * Bumps the producer epoch (InitProducerId v3+ with the current id and epoch, KIP-360), or gets
+   * a new producer id from a broker too old for that. Partitions move to the new epoch at
+   * sequence 0 as they become idle (sequencesUsable).
+   */
+  private bumpEpoch(): void {
+    if (this.bumping || this.closed) return;
+    const from = { producerId: this.producerId, producerEpoch: this.producerEpoch };
+    const run = (async () => {
+      const deadline = Date.now() + this.deliveryTimeoutMs;
+      const res = await this.cluster.withRetries('bumping the producer epoch', deadline, async () => {
+        const conn = await this.cluster.anyConnection();
+        const bump = conn.version(ApiKey.InitProducerId) >= 3;
+        const r = await conn.request(ApiKey.InitProducerId, {
+          transactionalId: null,
+          transactionTimeoutMs: 60_000,
+          producerId: bump ? from.producerId : -1,
+          producerEpoch: bump ? from.producerEpoch : -1,
+        });
+        if (r.errorCode !== 0) throw brokerError(r.errorCode, 'bumping the producer epoch');
+        return r;
+      });
+      if (this.producerId === from.producerId && this.producerEpoch === from.producerEpoch) {
+        this.producerId = res.producerId;
+        this.producerEpoch = res.producerEpoch;
+      }
+    })();
+    this.bumping = run;
+    run.then(
+      () => {
+        this.bumping = undefined;
+        this.scheduleDrain(0);
+      },
+      () => {
+        // Tried again at the next drain, after a pause.
+        this.bumping = undefined;
+        if (!this.closed) setTimeout(() => this.scheduleDrain(0), this.cluster.options.retryBackoffMs);
+      },
+    );
+  }
+
   private complete(b: Batch, baseOffset: number, logAppendTime: number): void {
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
+    q.sent.delete(b);
     q.retrying = false;
     if (q.recovering && !q.ready.some((x) => x.baseSequence >= 0)) q.recovering = false;
     this.release(b.sizeBytes);
@@ -744,16 +815,17 @@ export class ProducerImpl implements Producer {
   private fail(b: Batch, err: Error): void {
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
+    q.sent.delete(b);
     const expired = Date.now() - b.createdAt >= this.deliveryTimeoutMs;
-    // A batch that overtook an earlier one being resent: it is resent too, after it.
-    const outOfOrderBehindRetry =
-      (q.retrying || q.recovering) && (err as { code?: string }).code === 'OUT_OF_ORDER_SEQUENCE_NUMBER';
-    if (
-      (isRetriable(err) || outOfOrderBehindRetry) &&
-      !expired &&
-      b.attempts <= this.retries &&
-      !this.closed
-    ) {
+    const code = (err as { code?: string }).code;
+    const sequenceError =
+      this.idempotent && (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || code === 'UNKNOWN_PRODUCER_ID');
+    // A sequence refused while an earlier batch of the partition is still unacknowledged: this
+    // batch overtook it (it is resent after it). Refused with nothing earlier outstanding: the
+    // broker will never take this sequence, so the partition needs a new epoch, under which this
+    // batch (which the broker did not write) is sent again.
+    if (sequenceError && !this.hasEarlier(q, b)) q.needsNewEpoch = true;
+    if ((isRetriable(err) || sequenceError) && !expired && b.attempts <= this.retries && !this.closed) {
       // Retry in order: put it back where it was, ahead of newer batches.
       q.retrying = true;
       q.recovering = true;
@@ -768,6 +840,8 @@ export class ProducerImpl implements Producer {
       return;
     }
     q.retrying = false;
+    // A numbered batch that finally failed leaves a gap in the partition's sequence numbers.
+    if (this.idempotent && b.baseSequence >= 0) q.needsNewEpoch = true;
     this.release(b.sizeBytes);
     const final =
       expired && isRetriable(err)
@@ -779,6 +853,13 @@ export class ProducerImpl implements Producer {
         : err;
     for (const d of b.records.deliveries) d.failed(final);
     this.settled(b);
+  }
+
+  /** Whether a batch numbered before `b` is still unacknowledged (in flight or waiting to be resent). */
+  private hasEarlier(q: PartitionQueue, b: Batch): boolean {
+    for (const x of q.sent) if (x.baseSequence >= 0 && x.baseSequence < b.baseSequence) return true;
+    for (const x of q.ready) if (x.baseSequence >= 0 && x.baseSequence < b.baseSequence) return true;
+    return false;
   }
 
   async flush(): Promise<void> {
@@ -811,8 +892,15 @@ export class ProducerImpl implements Producer {
   }
 }
 
-/** Writes the base sequence into a built batch and recomputes its CRC (which covers it). */
-function stampSequence(batch: Buffer, baseSequence: number): Buffer {
+/** Writes producer id, epoch and base sequence into a built batch and recomputes its CRC (which covers them). */
+function stampProducer(
+  batch: Buffer,
+  producerId: number,
+  producerEpoch: number,
+  baseSequence: number,
+): Buffer {
+  batch.writeBigInt64BE(BigInt(producerId), PRODUCER_ID);
+  batch.writeInt16BE(producerEpoch, PRODUCER_EPOCH);
   batch.writeInt32BE(baseSequence, BASE_SEQUENCE);
   updateBatchCrc(batch, 0);
   return batch;

@@ -19,6 +19,8 @@ export interface RpcClientOptions {
   readonly requestTimeoutMs?: number;
   readonly maxInFlight?: number;
   readonly maxFrameBytes?: number;
+  /** The connection closed (the calls in flight have failed). */
+  readonly onClose?: () => void;
 }
 
 interface Pending {
@@ -50,11 +52,15 @@ export class RpcClient implements ControllerChannel {
       maxBackoffMs: 1000,
       connectTimeoutMs: 3000,
       onData: (chunk) => this.onData(chunk),
-      onClose: () => this.onClose(),
+      onClose: () => {
+        this.onClose();
+        opts.onClose?.();
+      },
     });
   }
 
   call<A extends ControllerApi>(api: A, request: ApiRequest<A>): Promise<ApiResponse<A>> {
+    if (this.closed) return Promise.reject(this.closedError(api));
     if (this.pending.size >= (this.opts.maxInFlight ?? 256)) {
       return Promise.reject(new ControllerError('TOO_MANY_REQUESTS', 'too many controller calls in flight'));
     }
@@ -94,13 +100,20 @@ export class RpcClient implements ControllerChannel {
       p.timer.cancel();
       if (f.kind === 1) p.resolve(f.body);
       else {
-        const e = (f.body ?? {}) as { code?: string; message?: string; leaderId?: number | null };
+        const e = (f.body ?? {}) as {
+          code?: string;
+          message?: string;
+          leaderId?: number | null;
+          retriable?: boolean;
+        };
         p.reject(
           new ControllerError(
             (e.code ?? 'UNKNOWN_SERVER_ERROR') as ControllerErrorCode,
             e.message ?? 'controller error',
             {
               leaderId: typeof e.leaderId === 'number' ? e.leaderId : null,
+              // a controller's "outcome unknown" REQUEST_TIMED_OUT is not re-sent by the router
+              ...(typeof e.retriable === 'boolean' ? { retriable: e.retriable } : {}),
             },
           ),
         );
@@ -119,7 +132,28 @@ export class RpcClient implements ControllerChannel {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Calls in flight fail with the same non-retriable error, so a router stops retrying them.
+    const err = this.closedError('calls in flight');
+    for (const p of this.pending.values()) {
+      p.timer.cancel();
+      p.reject(err);
+    }
+    this.pending.clear();
     this.conn.close();
     this.onClose();
+  }
+
+  /** Set by close(): calls fail at once (not retriable), instead of queueing on a dead connection. */
+  private closed = false;
+
+  private closedError(what: string): ControllerError {
+    const { host, port } = this.opts.address;
+    return new ControllerError(
+      'UNKNOWN_SERVER_ERROR',
+      `${what}: the client of controller ${host}:${port} was closed (this node is shutting down)`,
+      { retriable: false },
+    );
   }
 }
