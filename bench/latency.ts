@@ -4,20 +4,32 @@
  * because one send() per record costs the producer ~10 CPU-µs (a whole core at 100,000/s, see
  * bench/RESULTS.md; bench/broker.ts measures it); our consumer (fetch.min.bytes 1, long polling) notes
  * when each arrives. Both run in this process (one clock, like Kafka's EndToEndLatency tool); the
- * broker runs in a child process. Rates: 10,000 and 100,000 records/s, a warm-up second each
+ * broker runs in a child process. With --separate-consumer the consumer runs in a worker_thread of
+ * its own (own event loop and heap, like Kafka's separate producer-perf and consumer tools); send
+ * stamps and arrival times are then both performance.timeOrigin + performance.now() (the same
+ * machine clock), and every record's latency is still arrival time − send stamp.
+ * Rates: 10,000 and 100,000 records/s, a warm-up second each
  * (not counted), then a few measured seconds. Reports p50/p99/p99.9/max.
  *
  * Each record is stamped when send() is called; the pacer's lag behind its schedule is reported
  * too, so a sender that fell behind (hiding latency) is visible.
  *
- *   npm run build && node dist/bench/latency.js [--quick]
+ *   npm run build && node dist/bench/latency.js [--quick] [--separate-consumer]
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { connect } from '../core/client/index.js';
 import type { ProducerRecord } from '../core/client/types.js';
+import {
+  absMs,
+  type ConsumerOutcome,
+  type ConsumerSetup,
+  type LatencyConsumer,
+  startLatencyConsumer,
+} from './latency-consumer.js';
 import type { BenchResult } from './types.js';
 import {
   type BrokerProcess,
@@ -40,6 +52,12 @@ export interface LatencyBenchOptions {
   quick?: boolean;
   /** Run the broker under `node --cpu-prof` into this directory and print its top frames per rate. */
   profileDir?: string;
+  /**
+   * Run the consumer in a worker_thread of its own (own event loop and heap; latencies compared on
+   * timeOrigin + now() clocks) rather than in the producer's thread. On a 2-core machine it does not
+   * help: the extra thread costs ~40% more client CPU and competes with the broker for the cores.
+   */
+  separateConsumer?: boolean;
 }
 
 const VALUE_SIZE = 100;
@@ -64,6 +82,45 @@ interface RateResult {
   window: { fromUs: number; toUs: number };
   /** This process's garbage-collector pauses during the measured phase (ms). */
   clientGc: { count: number; maxMs: number; totalMs: number };
+  /** The consumer thread's GC pauses, when it runs in a worker of its own. */
+  consumerGc?: { count: number; maxMs: number; totalMs: number };
+}
+
+/** The consumer in a worker_thread of its own (own event loop and heap), driven by messages. */
+async function startConsumerWorker(setup: ConsumerSetup): Promise<LatencyConsumer> {
+  const worker = new Worker(new URL('./latency-consumer.js', import.meta.url), {
+    workerData: { latencyConsumer: setup },
+  });
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`latency consumer worker exited (${code})`)));
+  });
+  failed.catch(() => {});
+  const next = (type: string): Promise<unknown> =>
+    Promise.race([
+      new Promise((resolve) => {
+        const on = (m: { type: string }): void => {
+          if (m.type !== type) return;
+          worker.off('message', on);
+          resolve(m);
+        };
+        worker.on('message', on);
+      }),
+      failed,
+    ]);
+  await next('ready');
+  return {
+    setWindow(from, to) {
+      worker.postMessage({ type: 'window', from, to });
+    },
+    async drain(sent, deadline) {
+      const done = next('done');
+      worker.postMessage({ type: 'drain', sent, deadline });
+      const out = (await done) as ConsumerOutcome;
+      await worker.terminate();
+      return out;
+    },
+  };
 }
 
 async function measureRate(
@@ -72,26 +129,18 @@ async function measureRate(
   rate: number,
   warmupMs: number,
   measureMs: number,
+  separate: boolean,
 ): Promise<RateResult> {
   const client = await connect({ 'bootstrap.servers': broker.bootstrap });
   const producer = client.producer({ acks: 1, 'linger.ms': 1, 'enable.idempotence': false });
-  const consumer = client.consumer({
-    'fetch.min.bytes': 1,
-    'fetch.max.wait.ms': 100,
-    'max.poll.records': 10_000,
-  });
-  consumer.assign([{ topic, partition: 0 }]);
-  consumer.seekToEnd();
-  await consumer.position({ topic, partition: 0 }); // resolve "end" before anything is sent
+  const capacity = Math.ceil((rate * (warmupMs + measureMs)) / 1000) + rate;
+  const setup = { bootstrap: broker.bootstrap, topic, capacity };
+  // Positioned at the end before anything is sent.
+  const consumer = separate ? await startConsumerWorker(setup) : await startLatencyConsumer(setup);
 
   const template = makePayload(VALUE_SIZE, 1);
-  const capacity = Math.ceil((rate * (warmupMs + measureMs)) / 1000) + rate;
-  const latencies = new Float64Array(capacity);
-  let received = 0;
-  let measured = 0;
   let sendErrors = 0;
   let firstError: string | undefined;
-  let stopConsumer = false;
   const measureFrom = { ms: Number.POSITIVE_INFINITY };
   const measureTo = { ms: Number.POSITIVE_INFINITY };
 
@@ -107,23 +156,13 @@ async function measureRate(
   });
   gcObserver.observe({ entryTypes: ['gc'] });
 
-  const consuming = (async () => {
-    while (!stopConsumer) {
-      const records = await consumer.poll({ timeoutMs: 100 });
-      const now = nowMs();
-      for (const r of records) {
-        const sentAt = r.value!.readDoubleBE(0);
-        received++;
-        if (sentAt >= measureFrom.ms && sentAt < measureTo.ms) latencies[measured++] = now - sentAt;
-      }
-    }
-  })();
-
   // The pacer: every tick sends the records due by now (at least one tick per millisecond).
   const start = nowMs();
   measureFrom.ms = start + warmupMs;
   const end = measureFrom.ms + measureMs;
   measureTo.ms = end;
+  // Send stamps are absolute (timeOrigin + now), so a consumer in another thread can compare them.
+  consumer.setWindow(performance.timeOrigin + measureFrom.ms, performance.timeOrigin + end);
   let sent = 0;
   let sentMeasured = 0;
   let maxLagMs = 0;
@@ -155,7 +194,7 @@ async function measureRate(
           const value = Buffer.allocUnsafe(VALUE_SIZE);
           template.copy(value, 8, 8);
           const stamp = nowMs();
-          value.writeDoubleBE(stamp, 0);
+          value.writeDoubleBE(performance.timeOrigin + stamp, 0);
           if (stamp >= measureFrom.ms) sentMeasured++;
           records.push({ topic, partition: 0, value });
           sent++;
@@ -179,15 +218,12 @@ async function measureRate(
   const window = { fromUs: cpu0.us, toUs: monotonicUs() };
   await producer.flush();
   // Let the last records arrive.
-  const deadline = nowMs() + 5_000;
-  while (received < sent && nowMs() < deadline) await new Promise((r) => setTimeout(r, 10));
-  stopConsumer = true;
-  await consuming;
+  const { received, latencies, gc: consumerGc } = await consumer.drain(sent, absMs() + 5_000);
   gcObserver.disconnect();
   await client.close();
   if (sendErrors > 0) throw new Error(`${sendErrors} sends failed at ${rate} records/s: ${firstError}`);
   if (received < sent) throw new Error(`only ${received} of ${sent} records arrived at ${rate} records/s`);
-  const sorted = latencies.slice(0, measured).sort();
+  const sorted = latencies.sort();
   return {
     rate,
     achieved: (sentMeasured * 1000) / measureMs,
@@ -200,6 +236,7 @@ async function measureRate(
     clientWaitShare: clientWaitMs / measureMs,
     window,
     clientGc: gc,
+    consumerGc: separate ? consumerGc : undefined,
   };
 }
 
@@ -217,11 +254,21 @@ export async function runLatencyBench(opts: LatencyBenchOptions = {}): Promise<B
     await admin.close();
     for (const rate of RATES) {
       progress(`latency: ${rate.toLocaleString('en-US')} records/s for ${(warmupMs + measureMs) / 1000} s`);
-      const r = await measureRate(broker, `latency-${rate}`, rate, warmupMs, measureMs);
+      const r = await measureRate(
+        broker,
+        `latency-${rate}`,
+        rate,
+        warmupMs,
+        measureMs,
+        opts.separateConsumer === true,
+      );
       windows.push({ rate, ...r.window });
       const label = `e2e latency @ ${formatNumber(rate)}/s`;
       const l = r.latenciesMs;
-      const note = `${l.length.toLocaleString('en-US')} records, sent ${formatNumber(r.achieved)}/s, pacer lag ≤ ${formatNumber(r.maxLagMs)} ms`;
+      const where = opts.separateConsumer
+        ? 'consumer in its own worker_thread (timeOrigin + now() clocks)'
+        : 'consumer in the producer thread';
+      const note = `${l.length.toLocaleString('en-US')} records, sent ${formatNumber(r.achieved)}/s, pacer lag ≤ ${formatNumber(r.maxLagMs)} ms; ${where}`;
       results.push({ name: `${label} p50`, value: percentile(l, 50), unit: 'ms', note });
       const p99: BenchResult = { name: `${label} p99`, value: percentile(l, 99), unit: 'ms' };
       if (rate === 100_000) p99.goal = { value: P99_GOAL_MS, of: 'value', direction: 'max' };
@@ -242,8 +289,12 @@ export async function runLatencyBench(opts: LatencyBenchOptions = {}): Promise<B
         unit: 'µs/record',
         note:
           `producer + consumer, this process; busy ${Math.round((r.clientCpuUsPerRecord * rate) / 10_000)}%, ` +
-          `waiting for a CPU ${Math.round(r.clientWaitShare * 100)}%; ${r.clientGc.count} GC pauses, ` +
-          `longest ${formatNumber(r.clientGc.maxMs)} ms, ${formatNumber(r.clientGc.totalMs)} ms in all`,
+          `waiting for a CPU ${Math.round(r.clientWaitShare * 100)}%; ${r.clientGc.count} GC pauses` +
+          `${r.consumerGc ? ' (producer thread)' : ''}, ` +
+          `longest ${formatNumber(r.clientGc.maxMs)} ms, ${formatNumber(r.clientGc.totalMs)} ms in all` +
+          (r.consumerGc
+            ? `; consumer thread ${r.consumerGc.count}, longest ${formatNumber(r.consumerGc.maxMs)} ms`
+            : ''),
       });
     }
   } finally {
@@ -264,5 +315,11 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const at = args.indexOf('--profile');
   const profileDir = at >= 0 && args[at + 1] ? resolve(args[at + 1]!) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  printTable(await runLatencyBench({ quick: args.includes('--quick'), profileDir }));
+  printTable(
+    await runLatencyBench({
+      quick: args.includes('--quick'),
+      profileDir,
+      separateConsumer: args.includes('--separate-consumer'),
+    }),
+  );
 }
