@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import type { Clock, TimerHandle } from '../../env/clock.js';
 import { decodeResponseFrame, encodeRequestFrame, peekCorrelationId } from '../../protocol/frames.js';
 import type { RequestInput, ResponseData, SupportedApiKey } from '../../protocol/messages/index.js';
-import { FrameSplitter } from '../framing.js';
+import { DirectFrameReader } from '../framing.js';
 
 /** Largest response accepted (a fetch is bounded by replica.fetch.response.max.bytes). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -71,8 +71,26 @@ export class PeerConnection {
     if (this.closed) return Promise.reject(new Error('connection closed'));
     if (this.socket) return Promise.resolve(this.socket);
     this.connecting ??= new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.createConnection({ host: this.host, port: this.port, noDelay: true });
-      const splitter = new FrameSplitter(MAX_RESPONSE_BYTES);
+      // Responses are read straight into their own buffers (framing.ts DirectFrameReader): a
+      // fetch response is neither reassembled from Node's 64 KiB chunks nor copied.
+      const reader = new DirectFrameReader(MAX_RESPONSE_BYTES, (frame) => this.onFrame(frame));
+      const socket: net.Socket = net.createConnection({
+        host: this.host,
+        port: this.port,
+        noDelay: true,
+        onread: {
+          buffer: () => reader.nextBuffer(),
+          callback: (n: number): boolean => {
+            try {
+              reader.received(n);
+            } catch (err) {
+              reader.stop();
+              socket.destroy(err as Error);
+            }
+            return true;
+          },
+        },
+      });
       const timer = this.clock.setTimeout(() => {
         socket.destroy(new Error(`connect to ${this.host}:${this.port} timed out`));
       }, timeoutMs);
@@ -81,14 +99,6 @@ export class PeerConnection {
         this.socket = socket;
         this.connecting = undefined;
         resolve(socket);
-      });
-      socket.on('data', (chunk: Buffer) => {
-        splitter.push(chunk);
-        try {
-          for (let frame = splitter.next(); frame !== null; frame = splitter.next()) this.onFrame(frame);
-        } catch (err) {
-          socket.destroy(err as Error);
-        }
       });
       socket.on('error', () => {});
       socket.on('close', () => {
