@@ -7,27 +7,15 @@
  * partition reassigned to other brokers while an acks=all producer writes, every acknowledged
  * record read back once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigResourceTypes, type Admin as KafkajsAdmin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient, KafkaClientError } from '../../core/client/index.js';
-import { BIN, ROOT } from '../cli/spawn.js';
+import { startNode as start, killNode as stop, threeNodeSpecs } from '../helpers/cluster.js';
 import { kafkajs } from '../interop/tools.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Node {
   id: number;
@@ -36,51 +24,6 @@ interface Node {
   args: string[];
   child: ChildProcess | null;
   stderr: string;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('TRIB_')) delete env[k];
-  return env;
-}
-
-/** Starts (or restarts) a node; resolves once it says it runs in the cluster (registered, unfenced). */
-function start(node: Node, timeoutMs = 20_000): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'broker', ...node.args], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.child = child;
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(
-      () => reject(new Error(`broker ${node.id} did not join in ${timeoutMs} ms:\n${seen}`)),
-      timeoutMs,
-    );
-    const marker = `broker ${node.id} is running in the cluster`;
-    child.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      node.stderr += d.toString();
-      if (seen.includes(marker)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`broker ${node.id} exited (${code ?? signal}):\n${seen}`));
-    });
-  });
-}
-
-function stop(node: Node, signal: NodeJS.Signals): Promise<void> {
-  const child = node.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -108,35 +51,13 @@ let kjs: KafkajsAdmin;
 async function clusterOnce(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-admin-'));
   roots.push(root);
-  const ports: number[] = [];
-  for (let i = 0; i < 6; i++) ports.push(await freePort());
-  const quorum = [1, 2, 3].map((id) => `${id}@127.0.0.1:${ports[id + 2]}`).join(',');
-  const created = [1, 2, 3].map((id): Node => {
-    const dataDir = path.join(root, `d${id}`);
-    return {
-      id,
-      port: ports[id - 1]!,
-      dataDir,
-      child: null,
-      stderr: '',
-      args: [
-        '--node-id',
-        String(id),
-        '--data-dir',
-        dataDir,
-        '--listen',
-        `127.0.0.1:${ports[id - 1]}`,
-        '--controller-listen',
-        `127.0.0.1:${ports[id + 2]}`,
-        '--controller-quorum',
-        quorum,
-        '--set',
-        'broker.session.timeout.ms=2000',
-        '--set',
-        'broker.heartbeat.interval.ms=500',
-      ],
-    };
-  });
+  const specs = await threeNodeSpecs(root, [
+    '--set',
+    'broker.session.timeout.ms=2000',
+    '--set',
+    'broker.heartbeat.interval.ms=500',
+  ]);
+  const created = specs.map((spec): Node => ({ ...spec, child: null, stderr: '' }));
   nodes.push(...created);
   await Promise.all(created.map((n) => start(n)));
   bootstrap = created.map((n) => `127.0.0.1:${n.port}`).join(',');

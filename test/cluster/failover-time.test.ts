@@ -12,75 +12,21 @@
  * 6 s: a loaded CI machine (load 10 on 2 cores) stretches every step, and 6 s is still well
  * under the 9 s session timeout, which alone bounded failover before (≈ 9.5–11 s).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient } from '../../core/client/index.js';
-import { BIN, ROOT } from '../cli/spawn.js';
+import { killNode as kill, startNode as start, threeNodeSpecs } from '../helpers/cluster.js';
 
 const FAILOVER_BOUND_MS = 6000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Node {
   id: number;
   args: string[];
   child: ChildProcess | null;
   stderr: string;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('TRIB_')) delete env[k];
-  return env;
-}
-
-/** Starts a node; resolves once it runs in the cluster (registered, unfenced). */
-function start(node: Node, timeoutMs = 30_000): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'broker', ...node.args], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.child = child;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`broker ${node.id} did not join in ${timeoutMs} ms:\n${node.stderr}`)),
-      timeoutMs,
-    );
-    child.stderr!.on('data', (d: Buffer) => {
-      node.stderr += d.toString();
-      if (node.stderr.includes(`broker ${node.id} is running in the cluster`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`broker ${node.id} exited (${code ?? signal}):\n${node.stderr}`));
-    });
-  });
-}
-
-function kill(node: Node, signal: NodeJS.Signals): Promise<void> {
-  const child = node.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
 }
 
 const nodes: Node[] = [];
@@ -109,27 +55,11 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 async function cluster(): Promise<{ bootstrap: string; nodes: Node[] }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-failover-'));
   dirs.push(root);
-  const ports: number[] = [];
-  for (let i = 0; i < 6; i++) ports.push(await freePort());
-  const quorum = [1, 2, 3].map((id) => `${id}@127.0.0.1:${ports[id + 2]}`).join(',');
-  const created = [1, 2, 3].map(
-    (id): Node => ({
-      id,
-      child: null,
-      stderr: '',
-      args: [
-        ...['--node-id', String(id), '--data-dir', path.join(root, `d${id}`)],
-        ...['--listen', `127.0.0.1:${ports[id - 1]}`],
-        ...['--controller-listen', `127.0.0.1:${ports[id + 2]}`, '--controller-quorum', quorum],
-      ],
-    }),
-  );
+  const specs = await threeNodeSpecs(root);
+  const created = specs.map(({ id, args }): Node => ({ id, args, child: null, stderr: '' }));
   nodes.push(...created);
-  await Promise.all(created.map((n) => start(n)));
-  const bootstrap = ports
-    .slice(0, 3)
-    .map((p) => `127.0.0.1:${p}`)
-    .join(',');
+  await Promise.all(created.map((n) => start(n, 30_000)));
+  const bootstrap = specs.map((s) => `127.0.0.1:${s.port}`).join(',');
   return { bootstrap, nodes: created };
 }
 

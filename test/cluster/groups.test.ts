@@ -6,9 +6,8 @@
  * through other brokers, and when the coordinator is SIGKILLed the group moves to the new leader
  * of its offsets partition with every acknowledged commit, and its consumers carry on from them.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Consumer as KafkajsConsumer } from 'kafkajs';
@@ -19,24 +18,13 @@ import { type Consumer, connect, type KafkaClient, type Producer } from '../../c
 import { NetworkConnection } from '../../core/client/network/connection.js';
 import { ApiKey } from '../../core/protocol/api-keys.js';
 import { ErrorCode } from '../../core/protocol/errors.js';
-import { BIN, ROOT } from '../cli/spawn.js';
 import { startCluster, type TestCluster } from '../core/broker/replication-helpers.js';
+import { killNode as kill, startNode as start, threeNodeSpecs, withPortRetry } from '../helpers/cluster.js';
 import { kafkajs } from '../interop/tools.js';
 
 const OFFSETS_PARTITIONS = 6;
 const TOPIC = 'events';
 const TOPIC_PARTITIONS = 6;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Node {
   id: number;
@@ -46,50 +34,6 @@ interface Node {
   stderr: string;
 }
 
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('TRIB_')) delete env[k];
-  return env;
-}
-
-/** Starts a node; resolves once it says it runs in the cluster (registered, unfenced). */
-function start(node: Node, timeoutMs = 20_000): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'broker', ...node.args], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.child = child;
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(
-      () => reject(new Error(`broker ${node.id} did not join in ${timeoutMs} ms:\n${seen}`)),
-      timeoutMs,
-    );
-    child.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      node.stderr += d.toString();
-      if (seen.includes(`broker ${node.id} is running in the cluster`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`broker ${node.id} exited (${code ?? signal}):\n${seen}`));
-    });
-  });
-}
-
-function kill(node: Node, signal: NodeJS.Signals): Promise<void> {
-  const child = node.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
 const alive = (n: Node): boolean =>
   n.child !== null && n.child.exitCode === null && n.child.signalCode === null;
 
@@ -97,53 +41,26 @@ const nodes: Node[] = [];
 const dirs: string[] = [];
 
 /** Retried on new ports when another test took one of ours first (EADDRINUSE). */
-async function cluster(): Promise<Node[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await clusterOnce();
-    } catch (err) {
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-      for (const n of nodes.splice(0)) await kill(n, 'SIGKILL');
-    }
-  }
+function cluster(): Promise<Node[]> {
+  return withPortRetry(nodes, clusterOnce);
 }
 
 async function clusterOnce(): Promise<Node[]> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-cluster-groups-'));
   dirs.push(root);
-  const ports: number[] = [];
-  for (let i = 0; i < 6; i++) ports.push(await freePort());
-  const quorum = [1, 2, 3].map((id) => `${id}@127.0.0.1:${ports[id + 2]}`).join(',');
-  const created = [1, 2, 3].map(
-    (id): Node => ({
-      id,
-      port: ports[id - 1]!,
-      child: null,
-      stderr: '',
-      args: [
-        '--node-id',
-        String(id),
-        '--data-dir',
-        path.join(root, `d${id}`),
-        '--listen',
-        `127.0.0.1:${ports[id - 1]}`,
-        '--controller-listen',
-        `127.0.0.1:${ports[id + 2]}`,
-        '--controller-quorum',
-        quorum,
-        '--set',
-        'broker.session.timeout.ms=2000',
-        '--set',
-        'broker.heartbeat.interval.ms=500',
-        '--set',
-        `offsets.topic.num.partitions=${OFFSETS_PARTITIONS}`,
-        '--set',
-        'offsets.topic.replication.factor=3',
-        '--set',
-        'group.initial.rebalance.delay.ms=0',
-      ],
-    }),
-  );
+  const specs = await threeNodeSpecs(root, [
+    '--set',
+    'broker.session.timeout.ms=2000',
+    '--set',
+    'broker.heartbeat.interval.ms=500',
+    '--set',
+    `offsets.topic.num.partitions=${OFFSETS_PARTITIONS}`,
+    '--set',
+    'offsets.topic.replication.factor=3',
+    '--set',
+    'group.initial.rebalance.delay.ms=0',
+  ]);
+  const created = specs.map(({ id, port, args }): Node => ({ id, port, args, child: null, stderr: '' }));
   nodes.push(...created);
   await Promise.all(created.map((n) => start(n)));
   return created;

@@ -15,30 +15,18 @@
  * Then every acknowledged record is read back exactly once, and the three replicas' logs (read
  * from disk after a clean stop) are identical: no record of the cut leader's tail survives.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient, KafkaClientError } from '../../core/client/index.js';
 import { DEFAULT_LOG_CONFIG, PartitionLog } from '../../core/log/index.js';
 import { decodeBatches } from '../../core/records/index.js';
-import { BIN, ROOT } from '../cli/spawn.js';
+import { freePort, killNode as kill, startNode as start, withPortRetry } from '../helpers/cluster.js';
 import { identifyController, identifyKafka, ProxyNetwork, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const TOPIC = 'cut';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Node {
   id: number;
@@ -48,50 +36,6 @@ interface Node {
   controllerProxy: TcpProxy;
   child: ChildProcess | null;
   stderr: string;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('TRIB_')) delete env[k];
-  return env;
-}
-
-/** Starts a node; resolves once it says it runs in the cluster (registered, unfenced). */
-function start(node: Node, timeoutMs = 30_000): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'broker', ...node.args], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.child = child;
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(
-      () => reject(new Error(`broker ${node.id} did not join in ${timeoutMs} ms:\n${seen}`)),
-      timeoutMs,
-    );
-    child.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      node.stderr += d.toString();
-      if (seen.includes(`broker ${node.id} is running in the cluster`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`broker ${node.id} exited (${code ?? signal}):\n${seen}`));
-    });
-  });
-}
-
-function kill(node: Node, signal: NodeJS.Signals): Promise<void> {
-  const child = node.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
 }
 
 /**
@@ -134,15 +78,8 @@ interface Cluster {
 }
 
 /** Retries on new ports when another process took a free port before a broker bound it. */
-async function cluster(): Promise<Cluster> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await clusterOnce();
-    } catch (err) {
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-      for (const n of nodes.splice(0)) await kill(n, 'SIGKILL');
-    }
-  }
+function cluster(): Promise<Cluster> {
+  return withPortRetry(nodes, clusterOnce);
 }
 
 async function clusterOnce(): Promise<Cluster> {
@@ -197,7 +134,7 @@ async function clusterOnce(): Promise<Cluster> {
     };
   });
   nodes.push(...created);
-  await Promise.all(created.map((n) => start(n)));
+  await Promise.all(created.map((n) => start(n, 30_000)));
   return { nodes: created, network, bootstrap: kafkaProxies.map((p) => p.address).join(',') };
 }
 

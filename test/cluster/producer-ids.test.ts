@@ -4,7 +4,7 @@
  * initialised on different brokers never share an id — and none of their records is taken for
  * another producer's duplicate.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -15,67 +15,14 @@ import { connect } from '../../core/client/index.js';
 import { ApiKey } from '../../core/protocol/api-keys.js';
 import { ErrorCode } from '../../core/protocol/errors.js';
 import { decodeResponseFrame, encodeRequestFrame } from '../../core/protocol/frames.js';
-import { BIN, ROOT } from '../cli/spawn.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { killNode as kill, startNode as start, threeNodeSpecs, withPortRetry } from '../helpers/cluster.js';
 
 interface Node {
   id: number;
   port: number;
   args: string[];
   child: ChildProcess | null;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('TRIB_')) delete env[k];
-  return env;
-}
-
-/** Starts a node; resolves once it says it runs in the cluster (registered, unfenced). */
-function start(node: Node, timeoutMs = 30_000): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'broker', ...node.args], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.child = child;
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(
-      () => reject(new Error(`broker ${node.id} did not join in ${timeoutMs} ms:\n${seen}`)),
-      timeoutMs,
-    );
-    child.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes(`broker ${node.id} is running in the cluster`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`broker ${node.id} exited (${code ?? signal}):\n${seen}`));
-    });
-  });
-}
-
-function kill(node: Node): Promise<void> {
-  const child = node.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  stderr: string;
 }
 
 const nodes: Node[] = [];
@@ -87,44 +34,17 @@ afterAll(async () => {
 });
 
 /** Three combined nodes; a start that fails with EADDRINUSE (a port taken meanwhile) is retried. */
-async function cluster(): Promise<Node[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await clusterOnce();
-    } catch (err) {
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-      for (const n of nodes.splice(0)) await kill(n);
-    }
-  }
+function cluster(): Promise<Node[]> {
+  return withPortRetry(nodes, clusterOnce);
 }
 
 async function clusterOnce(): Promise<Node[]> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-pids-'));
   dirs.push(root);
-  const ports: number[] = [];
-  for (let i = 0; i < 6; i++) ports.push(await freePort());
-  const quorum = [1, 2, 3].map((id) => `${id}@127.0.0.1:${ports[id + 2]}`).join(',');
-  const created = [1, 2, 3].map(
-    (id): Node => ({
-      id,
-      port: ports[id - 1]!,
-      child: null,
-      args: [
-        '--node-id',
-        String(id),
-        '--data-dir',
-        path.join(root, `d${id}`),
-        '--listen',
-        `127.0.0.1:${ports[id - 1]}`,
-        '--controller-listen',
-        `127.0.0.1:${ports[id + 2]}`,
-        '--controller-quorum',
-        quorum,
-      ],
-    }),
-  );
+  const specs = await threeNodeSpecs(root);
+  const created = specs.map(({ id, port, args }): Node => ({ id, port, args, child: null, stderr: '' }));
   nodes.push(...created);
-  await Promise.all(created.map((n) => start(n)));
+  await Promise.all(created.map((n) => start(n, 30_000)));
   return created;
 }
 

@@ -4,75 +4,19 @@
  * SIGKILLed while it writes, a new leader elected, the killed broker restarted, and every
  * acknowledged record read back exactly once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient } from '../../core/client/index.js';
-import { BIN, ROOT } from '../cli/spawn.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { killNode as kill, startNode as start, threeNodeSpecs, withPortRetry } from '../helpers/cluster.js';
 
 interface Node {
   id: number;
   args: string[];
   child: ChildProcess | null;
   stderr: string;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('TRIB_')) delete env[k];
-  return env;
-}
-
-/** Starts (or restarts) a node; resolves once it says it runs in the cluster (registered, unfenced). */
-function start(node: Node, timeoutMs = 20_000): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'broker', ...node.args], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.child = child;
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(
-      () => reject(new Error(`broker ${node.id} did not join in ${timeoutMs} ms:\n${seen}`)),
-      timeoutMs,
-    );
-    child.stderr!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      node.stderr += d.toString();
-      if (seen.includes(`broker ${node.id} is running in the cluster`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`broker ${node.id} exited (${code ?? signal}):\n${seen}`));
-    });
-  });
-}
-
-function kill(node: Node, signal: NodeJS.Signals): Promise<void> {
-  const child = node.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
 }
 
 const nodes: Node[] = [];
@@ -87,56 +31,24 @@ afterAll(async () => {
  * Free ports are found by binding port 0 and closing it, so another test running at the same time
  * may take one before a broker binds it: a start that fails with EADDRINUSE is retried on new ports.
  */
-async function cluster(): Promise<{ bootstrap: string; nodes: Node[] }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await clusterOnce();
-    } catch (err) {
-      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
-      for (const n of nodes.splice(0)) await kill(n, 'SIGKILL');
-    }
-  }
+function cluster(): Promise<{ bootstrap: string; nodes: Node[] }> {
+  return withPortRetry(nodes, clusterOnce);
 }
 
 async function clusterOnce(): Promise<{ bootstrap: string; nodes: Node[] }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-cluster-'));
   dirs.push(root);
-  const ports: number[] = [];
-  for (let i = 0; i < 6; i++) ports.push(await freePort());
-  const quorum = [1, 2, 3].map((id) => `${id}@127.0.0.1:${ports[id + 2]}`).join(',');
-  const created = [1, 2, 3].map(
-    (id): Node => ({
-      id,
-      child: null,
-      stderr: '',
-      args: [
-        '--node-id',
-        String(id),
-        '--data-dir',
-        path.join(root, `d${id}`),
-        '--listen',
-        `127.0.0.1:${ports[id - 1]}`,
-        '--controller-listen',
-        `127.0.0.1:${ports[id + 2]}`,
-        '--controller-quorum',
-        quorum,
-        // failover in ~2.5 s instead of ~9.5 s (docs/cluster.md, "What the timeouts add up to")
-        '--set',
-        'broker.session.timeout.ms=2000',
-        '--set',
-        'broker.heartbeat.interval.ms=500',
-      ],
-    }),
-  );
+  const specs = await threeNodeSpecs(root, [
+    // failover in ~2.5 s instead of ~9.5 s (docs/cluster.md, "What the timeouts add up to")
+    '--set',
+    'broker.session.timeout.ms=2000',
+    '--set',
+    'broker.heartbeat.interval.ms=500',
+  ]);
+  const created = specs.map(({ id, args }): Node => ({ id, args, child: null, stderr: '' }));
   nodes.push(...created);
   await Promise.all(created.map((n) => start(n)));
-  return {
-    bootstrap: ports
-      .slice(0, 3)
-      .map((p) => `127.0.0.1:${p}`)
-      .join(','),
-    nodes: created,
-  };
+  return { bootstrap: specs.map((s) => `127.0.0.1:${s.port}`).join(','), nodes: created };
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
