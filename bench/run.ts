@@ -14,6 +14,7 @@
  * above: streams, connect, postgres, s3, mirror, registry, and the replicated cluster: cluster
  * (bench/<name>.ts).
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -99,6 +100,20 @@ async function load<T>(file: string): Promise<T> {
   return (await import(url)) as T;
 }
 
+/**
+ * Writes back what earlier modules left dirty in the page cache (the broker module writes
+ * gigabytes) and waits a moment, so that a module does not pay for its predecessor's writeback:
+ * on this kind of disk the flusher's fsync stalls showed up as latency tails.
+ */
+function settleDisk(): void {
+  try {
+    execFileSync('sync', { stdio: 'ignore', timeout: 60_000 });
+  } catch {
+    // no sync(1): nothing to settle
+  }
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+}
+
 interface Section {
   title: string;
   results: BenchResult[];
@@ -112,6 +127,7 @@ export async function runAll(opts: Options): Promise<Section[]> {
   const sections: Section[] = [];
   const section = async (title: string, fn: () => Promise<BenchResult[]>): Promise<void> => {
     progress(`${title}…`);
+    settleDisk();
     const start = performance.now();
     const pressure0 = cpuPressure().reading;
     try {
