@@ -19,7 +19,7 @@ import { type ConnectHeader, type SinkOffsets, type SinkRecord, tpKey } from '..
 import { messageOf, traceOf } from '../errors.js';
 import type { ErrantRecordReporter, SinkTask, SinkTaskContext, TaskStatusMetrics } from '../sdk.js';
 import { isRetriable } from './error-handler.js';
-import type { TaskEnv } from './task-env.js';
+import { statusHookReader, type TaskEnv } from './task-env.js';
 
 const POLL_TIMEOUT_MS = 200;
 const RETRY_BACKOFF_MS = 500;
@@ -37,7 +37,8 @@ export class WorkerSinkTask {
   private readonly topicsSeen = new Set<string>();
   /** Records put so far. */
   put = 0;
-  private statusHookFailed = false;
+  /** What the task reports about itself (its status() hook), or null. */
+  readonly statusMetrics: () => TaskStatusMetrics | null;
 
   constructor(
     private readonly env: TaskEnv,
@@ -45,6 +46,7 @@ export class WorkerSinkTask {
     paused: boolean,
   ) {
     this.paused = paused;
+    this.statusMetrics = statusHookReader(task, env);
   }
 
   start(): Promise<void> {
@@ -292,19 +294,6 @@ export class WorkerSinkTask {
     this.env.chain.close();
     await this.consumer?.close().catch(() => {});
     this.consumer = null;
-  }
-
-  /** What the task reports about itself (its status() hook), or null; a throwing hook is logged once and ignored. */
-  statusMetrics(): TaskStatusMetrics | null {
-    if (!this.task.status) return null;
-    try {
-      return this.task.status() ?? null;
-    } catch (err) {
-      if (!this.statusHookFailed)
-        this.env.log(`${this.env.id.connector}-${this.env.id.task}: status() failed: ${messageOf(err)}`);
-      this.statusHookFailed = true;
-      return null;
-    }
   }
 
   setPaused(paused: boolean): void {

@@ -22,7 +22,7 @@ import type { OffsetStorageReader, RecordMetadataLike, SourceTask, TaskStatusMet
 import { canonicalJson, type OffsetStore } from '../storage/offsets.js';
 import { type ErrorContext, isRetriable } from './error-handler.js';
 import { SourceRecovery } from './source-recovery.js';
-import type { TaskEnv } from './task-env.js';
+import { statusHookReader, type TaskEnv } from './task-env.js';
 import { ensureTopic } from './topics.js';
 
 const MAX_OUTSTANDING_RECORDS = 100_000;
@@ -59,7 +59,8 @@ export class WorkerSourceTask {
   private readonly keyCache = new WeakMap<object, string>();
   /** Records sent so far (for tests and metrics). */
   sent = 0;
-  private statusHookFailed = false;
+  /** What the task reports about itself (its status() hook), or null. */
+  readonly statusMetrics: () => TaskStatusMetrics | null;
 
   constructor(
     private readonly env: TaskEnv,
@@ -68,6 +69,7 @@ export class WorkerSourceTask {
     paused: boolean,
   ) {
     this.paused = paused;
+    this.statusMetrics = statusHookReader(task, env);
     const memory = Number(env.producerConfig['buffer.memory'] ?? DEFAULT_MAX_OUTSTANDING_BYTES);
     this.maxOutstandingBytes = memory > 0 ? memory : DEFAULT_MAX_OUTSTANDING_BYTES;
   }
@@ -404,19 +406,6 @@ export class WorkerSourceTask {
     this.env.chain.close();
     await this.producer?.close().catch(() => {});
     this.producer = null;
-  }
-
-  /** What the task reports about itself (its status() hook), or null; a throwing hook is logged once and ignored. */
-  statusMetrics(): TaskStatusMetrics | null {
-    if (!this.task.status) return null;
-    try {
-      return this.task.status() ?? null;
-    } catch (err) {
-      if (!this.statusHookFailed)
-        this.env.log(`${this.env.id.connector}-${this.env.id.task}: status() failed: ${messageOf(err)}`);
-      this.statusHookFailed = true;
-      return null;
-    }
   }
 
   setPaused(paused: boolean): void {

@@ -7,7 +7,8 @@
 import type { Admin, KafkaClient, Producer } from '../../core/client/types.js';
 import type { Converter, HeaderConverter } from '../converters/converter.js';
 import { createConverter, createHeaderConverter } from '../converters/index.js';
-import type { Props } from '../sdk.js';
+import { messageOf } from '../errors.js';
+import type { Props, TaskStatusMetrics } from '../sdk.js';
 import type { State } from '../storage/statuses.js';
 import { buildChain, type TransformationChain } from '../transforms/index.js';
 import { clientOverrides, typedClientConfig } from './connector-config.js';
@@ -43,6 +44,27 @@ export interface TaskEnv {
   /** The task wrote to (source) or read from (sink) this topic: Kafka's active topics. */
   onTopic(topic: string): void;
   log(msg: string): void;
+}
+
+/**
+ * Reads a task's optional `status()` hook for the worker's status answers: null without a hook;
+ * a throwing hook is logged once and read as null from then on.
+ */
+export function statusHookReader(
+  task: { status?(): TaskStatusMetrics | null },
+  env: Pick<TaskEnv, 'id' | 'log'>,
+): () => TaskStatusMetrics | null {
+  let failed = false;
+  return () => {
+    if (!task.status) return null;
+    try {
+      return task.status() ?? null;
+    } catch (err) {
+      if (!failed) env.log(`${taskKey(env.id)}: status() failed: ${messageOf(err)}`);
+      failed = true;
+      return null;
+    }
+  };
 }
 
 export function errorConfig(props: Props): ErrorHandlingConfig {
