@@ -14,7 +14,12 @@ import * as path from 'node:path';
 import { ConfigResourceTypes, type Admin as KafkajsAdmin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient, KafkaClientError } from '../../core/client/index.js';
-import { startNode as start, killNode as stop, threeNodeSpecs } from '../helpers/cluster.js';
+import {
+  until as pollUntil,
+  startNode as start,
+  killNode as stop,
+  threeNodeSpecs,
+} from '../helpers/cluster.js';
 import { kafkajs } from '../interop/tools.js';
 
 interface Node {
@@ -26,20 +31,8 @@ interface Node {
   stderr: string;
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
-}
+const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> =>
+  pollUntil(what, f, timeoutMs);
 
 const nodes: Node[] = [];
 const roots: string[] = [];

@@ -18,7 +18,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient } from '../../core/client/index.js';
-import { killNode as kill, startNode as start, threeNodeSpecs } from '../helpers/cluster.js';
+import {
+  killNode as kill,
+  until as pollUntil,
+  startNode as start,
+  threeNodeSpecs,
+} from '../helpers/cluster.js';
 
 const FAILOVER_BOUND_MS = 6000;
 
@@ -36,20 +41,8 @@ afterAll(async () => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
-}
+const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
+  pollUntil(what, f, timeoutMs, 100);
 
 /** Three nodes with the default timeouts (no --set of any of them). */
 async function cluster(): Promise<{ bootstrap: string; nodes: Node[] }> {

@@ -19,7 +19,13 @@ import { NetworkConnection } from '../../core/client/network/connection.js';
 import { ApiKey } from '../../core/protocol/api-keys.js';
 import { ErrorCode } from '../../core/protocol/errors.js';
 import { startCluster, type TestCluster } from '../core/broker/replication-helpers.js';
-import { killNode as kill, startNode as start, threeNodeSpecs, withPortRetry } from '../helpers/cluster.js';
+import {
+  killNode as kill,
+  startNode as start,
+  threeNodeSpecs,
+  until,
+  withPortRetry,
+} from '../helpers/cluster.js';
 import { kafkajs } from '../interop/tools.js';
 
 const OFFSETS_PARTITIONS = 6;
@@ -64,21 +70,6 @@ async function clusterOnce(): Promise<Node[]> {
   nodes.push(...created);
   await Promise.all(created.map((n) => start(n)));
   return created;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
 }
 
 /** One connection to one broker, for raw requests. */

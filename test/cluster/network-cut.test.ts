@@ -23,7 +23,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient, KafkaClientError } from '../../core/client/index.js';
 import { DEFAULT_LOG_CONFIG, PartitionLog } from '../../core/log/index.js';
 import { decodeBatches } from '../../core/records/index.js';
-import { freePort, killNode as kill, startNode as start, withPortRetry } from '../helpers/cluster.js';
+import {
+  freePort,
+  killNode as kill,
+  until as pollUntil,
+  startNode as start,
+  withPortRetry,
+} from '../helpers/cluster.js';
 import { identifyController, identifyKafka, ProxyNetwork, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const TOPIC = 'cut';
@@ -145,22 +151,11 @@ function mark(what: string): void {
   timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)} s [${Date.now() % 100000}]: ${what}`);
 }
 
+/** Polls until f returns a value, and marks the moment in the timeline. */
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) {
-        mark(what);
-        return v;
-      }
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
+  const v = await pollUntil(what, f, timeoutMs);
+  mark(what);
+  return v;
 }
 
 /** Every record value of a replica's log on disk (the broker stopped), in offset order. */

@@ -15,7 +15,13 @@ import { connect } from '../../core/client/index.js';
 import { ApiKey } from '../../core/protocol/api-keys.js';
 import { ErrorCode } from '../../core/protocol/errors.js';
 import { decodeResponseFrame, encodeRequestFrame } from '../../core/protocol/frames.js';
-import { killNode as kill, startNode as start, threeNodeSpecs, withPortRetry } from '../helpers/cluster.js';
+import {
+  killNode as kill,
+  startNode as start,
+  threeNodeSpecs,
+  until,
+  withPortRetry,
+} from '../helpers/cluster.js';
 
 interface Node {
   id: number;
@@ -46,21 +52,6 @@ async function clusterOnce(): Promise<Node[]> {
   nodes.push(...created);
   await Promise.all(created.map((n) => start(n, 30_000)));
   return created;
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
 }
 
 /** One InitProducerId (v0, idempotent: no transactional id) sent to the broker at `port`. */

@@ -10,7 +10,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient } from '../../core/client/index.js';
-import { killNode as kill, startNode as start, threeNodeSpecs, withPortRetry } from '../helpers/cluster.js';
+import {
+  killNode as kill,
+  startNode as start,
+  threeNodeSpecs,
+  until,
+  withPortRetry,
+} from '../helpers/cluster.js';
 
 interface Node {
   id: number;
@@ -49,21 +55,6 @@ async function clusterOnce(): Promise<{ bootstrap: string; nodes: Node[] }> {
   nodes.push(...created);
   await Promise.all(created.map((n) => start(n)));
   return { bootstrap: specs.map((s) => `127.0.0.1:${s.port}`).join(','), nodes: created };
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
 }
 
 describe('three trib broker processes', () => {

@@ -125,3 +125,27 @@ export async function threeNodeSpecs(root: string, extraArgs: readonly string[] 
     };
   });
 }
+
+/**
+ * Polls f until it returns a value (errors count as "not yet"), every pollMs; fails after
+ * timeoutMs with what was awaited and the last error.
+ */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined>,
+  timeoutMs: number,
+  pollMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
+}
