@@ -64,6 +64,20 @@ describe('layers', () => {
     expect(bad).toEqual([]);
   });
 
+  it('connect/ and streams/ import no connector (connectors are found at run time, like plugin.path)', () => {
+    const bad: string[] = [];
+    for (const top of ['connect', 'streams', 'registry']) {
+      for (const f of files(join(ROOT, top))) {
+        for (const target of imports(f)) {
+          if (target.startsWith('connectors/') || target.startsWith('examples/')) {
+            bad.push(`${relative(ROOT, f)} imports ${target}`);
+          }
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('core layers import downwards only', () => {
     const bad: string[] = [];
     for (const layer of CORE_ORDER) {

@@ -1,22 +1,32 @@
 /**
- * Connector plugins: the built-in ones, the later ones (postgres-cdc, postgres-sink, s3-sink,
- * mirror-source: registered only when their folder exists in this installation), and those from
- * `plugin.path` — folders (a plugin module, or a folder of them) and npm package names. A module
- * exports `plugins: ConnectorPlugin[]` (or a default of the same). `connector.class` may name a
- * plugin by its class name or any alias: Kafka's, Confluent's and Debezium's class names are
- * aliases of ours, so existing configs paste unchanged.
+ * Connector plugins: the ones bundled with this installation (the folders of `connectors/`,
+ * found next to this runtime and loaded like `plugin.path` entries, so the runtime has no import
+ * of any connector: the layers point down only), and those from `plugin.path` — folders (a plugin
+ * module, or a folder of them) and npm package names. A module exports
+ * `plugins: ConnectorPlugin[]` (or a default of the same). `connector.class` may name a plugin by
+ * its class name or any alias: Kafka's, Confluent's and Debezium's class names are aliases of
+ * ours, so existing configs paste unchanged.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { plugins as datagenPlugins } from '../../connectors/datagen/index.js';
-import { plugins as filePlugins } from '../../connectors/file/index.js';
 import { ConfigException, messageOf } from '../errors.js';
 import type { ConnectorPlugin, PluginModule } from '../sdk.js';
 
-/** Connectors that arrive later, in their own folders, and the foreign class names they answer to. */
-export const LATER_CONNECTORS: Readonly<Record<string, readonly string[]>> = {
+/**
+ * The connectors bundled with Tributary, by folder under `connectors/`, and the foreign class
+ * names they answer to (also declared by the plugins themselves; listed here so that a missing
+ * folder — a trimmed installation — gets a clear "not installed" message).
+ */
+export const BUNDLED_CONNECTORS: Readonly<Record<string, readonly string[]>> = {
+  file: [
+    'org.apache.kafka.connect.file.FileStreamSourceConnector',
+    'org.apache.kafka.connect.file.FileStreamSinkConnector',
+    'FileStreamSourceConnector',
+    'FileStreamSinkConnector',
+  ],
+  datagen: ['io.confluent.kafka.connect.datagen.DatagenConnector', 'DatagenConnector'],
   'postgres-cdc': ['io.debezium.connector.postgresql.PostgresConnector', 'PostgresConnector'],
   'postgres-sink': [
     'io.confluent.connect.jdbc.JdbcSinkConnector',
@@ -34,10 +44,10 @@ export class PluginRegistry {
   private readonly all: ConnectorPlugin[] = [];
   readonly warnings: string[] = [];
 
-  add(plugin: ConnectorPlugin, extraAliases: readonly string[] = []): void {
+  add(plugin: ConnectorPlugin): void {
     if (this.byName.has(plugin.className)) return;
     this.all.push(plugin);
-    for (const n of [plugin.className, ...(plugin.aliases ?? []), ...extraAliases]) {
+    for (const n of [plugin.className, ...(plugin.aliases ?? [])]) {
       if (!this.byName.has(n)) this.byName.set(n, plugin);
     }
   }
@@ -61,7 +71,7 @@ export class PluginRegistry {
     }
     const p = this.find(name.trim());
     if (!p) {
-      const later = Object.entries(LATER_CONNECTORS).find(([, names]) => names.includes(name.trim()));
+      const later = Object.entries(BUNDLED_CONNECTORS).find(([, names]) => names.includes(name.trim()));
       const hint = later ? ` (the ${later[0]} connector is not installed in this version)` : '';
       throw new ConfigException(
         'connector.class',
@@ -72,17 +82,16 @@ export class PluginRegistry {
     return p;
   }
 
-  /** Built-ins, later connectors whose folders exist, then plugin.path entries. */
+  /** The bundled connectors whose folders exist, then plugin.path entries. */
   static async load(pluginPath: readonly string[]): Promise<PluginRegistry> {
     const reg = new PluginRegistry();
-    for (const p of [...filePlugins, ...datagenPlugins]) reg.add(p);
-    for (const [folder, aliases] of Object.entries(LATER_CONNECTORS)) {
+    for (const folder of Object.keys(BUNDLED_CONNECTORS)) {
       // index.js when running compiled, index.ts when running from sources (vitest, tsx)
       const entry = ['index.js', 'index.ts']
         .map((f) => join(CONNECTORS_DIR, folder, f))
         .find((f) => existsSync(f));
       if (!entry) continue;
-      await reg.importModule(pathToFileURL(entry).href, folder, aliases);
+      await reg.importModule(pathToFileURL(entry).href, folder);
     }
     for (const raw of pluginPath) {
       const entry = raw.trim();
@@ -126,11 +135,7 @@ export class PluginRegistry {
     await this.importModule(url, entry);
   }
 
-  private async importModule(
-    url: string,
-    label: string,
-    extraAliases: readonly string[] = [],
-  ): Promise<void> {
+  private async importModule(url: string, label: string): Promise<void> {
     let mod: PluginModule;
     try {
       mod = (await import(url)) as PluginModule;
@@ -152,7 +157,7 @@ export class PluginRegistry {
         this.warnings.push(`plugin ${label}: an entry without className/create was skipped`);
         continue;
       }
-      this.add(p, extraAliases);
+      this.add(p);
     }
   }
 }
