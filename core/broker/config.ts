@@ -130,6 +130,30 @@ export const BROKER_CONFIG_DEFS = {
     oneOf: ['CreateTime', 'LogAppendTime'],
     doc: 'Default message.timestamp.type.',
   },
+  'log.message.timestamp.before.max.ms': {
+    type: 'long',
+    default: LONG_MAX,
+    min: 0,
+    doc: 'Default message.timestamp.before.max.ms: how far in the past a CreateTime timestamp may be.',
+  },
+  'log.message.timestamp.after.max.ms': {
+    type: 'long',
+    default: LONG_MAX,
+    min: 0,
+    doc: 'Default message.timestamp.after.max.ms: how far in the future a CreateTime timestamp may be.',
+  },
+  'log.message.timestamp.difference.max.ms': {
+    type: 'long',
+    default: LONG_MAX,
+    min: 0,
+    doc: 'Default message.timestamp.difference.max.ms (deprecated in Kafka: both bounds above at once).',
+  },
+  'log.roll.jitter.ms': {
+    type: 'long',
+    default: 0,
+    min: 0,
+    doc: 'Default segment.jitter.ms.',
+  },
   'log.flush.interval.messages': {
     type: 'long',
     default: LONG_MAX,

@@ -39,6 +39,24 @@ export interface LogConfig {
   'unclean.leader.election.enable': boolean;
   'compression.type': string;
   'file.delete.delay.ms': number;
+  'message.timestamp.before.max.ms': number;
+  'message.timestamp.after.max.ms': number;
+  'message.timestamp.difference.max.ms': number;
+  'segment.jitter.ms': number;
+  // Accepted so that configs written for Kafka apply unchanged; they change nothing here.
+  preallocate: boolean;
+  'local.retention.ms': number;
+  'local.retention.bytes': number;
+  'remote.storage.enable': boolean;
+  'remote.log.copy.disable': boolean;
+  'remote.log.delete.on.disable': boolean;
+  'compression.gzip.level': number;
+  'compression.lz4.level': number;
+  'compression.zstd.level': number;
+  'leader.replication.throttled.replicas': string;
+  'follower.replication.throttled.replicas': string;
+  'message.downconversion.enable': boolean;
+  'message.format.version': string;
 }
 
 const INT32_MAX = 2147483647;
@@ -66,6 +84,23 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   'unclean.leader.election.enable': false,
   'compression.type': 'producer',
   'file.delete.delay.ms': 60000,
+  'message.timestamp.before.max.ms': UNLIMITED,
+  'message.timestamp.after.max.ms': UNLIMITED,
+  'message.timestamp.difference.max.ms': UNLIMITED,
+  'segment.jitter.ms': 0,
+  preallocate: false,
+  'local.retention.ms': -2,
+  'local.retention.bytes': -2,
+  'remote.storage.enable': false,
+  'remote.log.copy.disable': false,
+  'remote.log.delete.on.disable': false,
+  'compression.gzip.level': -1,
+  'compression.lz4.level': 9,
+  'compression.zstd.level': 3,
+  'leader.replication.throttled.replicas': '',
+  'follower.replication.throttled.replicas': '',
+  'message.downconversion.enable': true,
+  'message.format.version': '3.0-IV1',
 });
 
 type Kind =
@@ -73,7 +108,8 @@ type Kind =
   | { type: 'double'; min: number; max: number }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
-  | { type: 'list'; values: readonly string[] };
+  | { type: 'list'; values: readonly string[] }
+  | { type: 'string'; maxLength: number };
 
 interface Spec {
   kind: Kind;
@@ -164,6 +200,78 @@ const SPECS: Readonly<Record<keyof LogConfig, Spec>> = {
     kind: long(0),
     doc: 'How long a deleted segment file lingers (renamed *.deleted) before it is removed.',
   },
+  'message.timestamp.before.max.ms': {
+    kind: long(0),
+    doc:
+      'With message.timestamp.type=CreateTime, a batch holding a record whose timestamp is more than this ' +
+      'many ms before the broker clock is refused (INVALID_TIMESTAMP); default unlimited.',
+  },
+  'message.timestamp.after.max.ms': {
+    kind: long(0),
+    doc:
+      'With message.timestamp.type=CreateTime, a batch holding a record whose timestamp is more than this ' +
+      'many ms after the broker clock is refused (INVALID_TIMESTAMP); default unlimited (Kafka 3.x).',
+  },
+  'message.timestamp.difference.max.ms': {
+    kind: long(0),
+    doc: "Kafka's older, deprecated form of both bounds above: it applies in each direction where it is tighter.",
+  },
+  'segment.jitter.ms': {
+    kind: long(0),
+    doc: 'Each segment rolls by time up to this much earlier than segment.ms (random per segment), so logs created together do not all roll at once.',
+  },
+  preallocate: {
+    kind: { type: 'boolean' },
+    doc: 'Accepted for compatibility; no effect: Tributary does not preallocate segment files.',
+  },
+  'local.retention.ms': {
+    kind: long(-2),
+    doc: 'Accepted for compatibility; no effect: it applies to tiered storage, which Tributary does not have.',
+  },
+  'local.retention.bytes': {
+    kind: long(-2),
+    doc: 'Accepted for compatibility; no effect: it applies to tiered storage, which Tributary does not have.',
+  },
+  'remote.storage.enable': {
+    kind: { type: 'boolean' },
+    doc: 'Tiered storage; only false is accepted: Tributary keeps every segment on local disk.',
+  },
+  'remote.log.copy.disable': {
+    kind: { type: 'boolean' },
+    doc: 'Accepted for compatibility; no effect (tiered storage).',
+  },
+  'remote.log.delete.on.disable': {
+    kind: { type: 'boolean' },
+    doc: 'Accepted for compatibility; no effect (tiered storage).',
+  },
+  'compression.gzip.level': {
+    kind: int(-1, 9),
+    doc: 'Accepted for compatibility; no effect yet: batches recompressed by the broker use the codec default level.',
+  },
+  'compression.lz4.level': {
+    kind: int(1, 17),
+    doc: 'Accepted for compatibility; no effect yet: batches recompressed by the broker use the codec default level.',
+  },
+  'compression.zstd.level': {
+    kind: int(-131072, 22),
+    doc: 'Accepted for compatibility; no effect yet: batches recompressed by the broker use the codec default level.',
+  },
+  'leader.replication.throttled.replicas': {
+    kind: { type: 'string', maxLength: 4096 },
+    doc: 'Accepted for compatibility; no effect: Tributary does not throttle replication.',
+  },
+  'follower.replication.throttled.replicas': {
+    kind: { type: 'string', maxLength: 4096 },
+    doc: 'Accepted for compatibility; no effect: Tributary does not throttle replication.',
+  },
+  'message.downconversion.enable': {
+    kind: { type: 'boolean' },
+    doc: 'Accepted for compatibility; no effect: Tributary serves record batch v2 only, never converted down.',
+  },
+  'message.format.version': {
+    kind: { type: 'string', maxLength: 32 },
+    doc: 'Accepted for compatibility (removed in Kafka 4); no effect: the log format is always record batch v2.',
+  },
 };
 
 export const LOG_CONFIG_KEYS = Object.freeze(Object.keys(SPECS) as (keyof LogConfig)[]);
@@ -181,6 +289,8 @@ function describeKind(k: Kind): string {
       return `one of ${k.values.join(', ')}`;
     case 'list':
       return `a comma-separated list of ${k.values.join(', ')}`;
+    case 'string':
+      return `a string of at most ${k.maxLength} characters`;
   }
 }
 
@@ -226,6 +336,12 @@ export function parseLogConfig(
       );
     }
     out[key] = parseValue(key, SPECS[key].kind, raw);
+    if (key === 'remote.storage.enable' && out[key] === true) {
+      throw new LogError(
+        'INVALID_CONFIG',
+        'remote.storage.enable=true is not supported: Tributary has no tiered storage and keeps every segment on local disk; leave it false (or unset) and size retention.ms/retention.bytes for the disk',
+      );
+    }
   }
   return Object.freeze(out as unknown as LogConfig);
 }
@@ -282,6 +398,11 @@ function parseValue(key: string, kind: Kind, raw: string | number | boolean): un
       if (parts.length === 0 || parts.some((p) => !kind.values.includes(p))) throw invalid(key, raw, kind);
       const set = new Set(parts);
       return set.size === 2 ? 'compact,delete' : [...set][0];
+    }
+    case 'string': {
+      const s = String(raw).trim();
+      if (s.length > kind.maxLength) throw invalid(key, raw, kind);
+      return s;
     }
   }
 }

@@ -156,6 +156,24 @@ export const TOPIC_CONFIG_SYNONYMS: Readonly<Record<keyof LogConfig, readonly st
   'unclean.leader.election.enable': ['unclean.leader.election.enable'],
   'compression.type': ['compression.type'],
   'file.delete.delay.ms': ['log.segment.delete.delay.ms'],
+  'message.timestamp.before.max.ms': ['log.message.timestamp.before.max.ms'],
+  'message.timestamp.after.max.ms': ['log.message.timestamp.after.max.ms'],
+  'message.timestamp.difference.max.ms': ['log.message.timestamp.difference.max.ms'],
+  'segment.jitter.ms': ['log.roll.jitter.ms'],
+  // Accepted for compatibility, no effect, and no broker default here.
+  preallocate: [],
+  'local.retention.ms': [],
+  'local.retention.bytes': [],
+  'remote.storage.enable': [],
+  'remote.log.copy.disable': [],
+  'remote.log.delete.on.disable': [],
+  'compression.gzip.level': [],
+  'compression.lz4.level': [],
+  'compression.zstd.level': [],
+  'leader.replication.throttled.replicas': [],
+  'follower.replication.throttled.replicas': [],
+  'message.downconversion.enable': [],
+  'message.format.version': [],
 });
 
 /** Broker keys the log manager reads itself, with their defaults and documentation. */
@@ -346,6 +364,7 @@ export function resolveBrokerConfig(
     effective[key] = String(setting(key));
   for (const topicKey of LOG_CONFIG_KEYS) {
     const synonyms = TOPIC_CONFIG_SYNONYMS[topicKey];
+    if (synonyms.length === 0) continue;
     effective[synonyms[0]!] = String(topicDefaults[topicKey]);
     for (const other of synonyms.slice(1)) {
       const raw = given(other);
@@ -1032,7 +1051,7 @@ export class LogManager {
         : this.broker.brokerSet.has(key)
           ? 'STATIC_BROKER_CONFIG'
           : 'DEFAULT_CONFIG',
-      brokerSynonym: this.broker.brokerSet.get(key) ?? TOPIC_CONFIG_SYNONYMS[key][0]!,
+      brokerSynonym: this.broker.brokerSet.get(key) ?? TOPIC_CONFIG_SYNONYMS[key][0] ?? '',
     }));
   }
 

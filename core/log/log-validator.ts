@@ -21,7 +21,9 @@ import {
   batchProducerEpoch,
   batchProducerId,
   batchRecordCount,
+  CorruptRecordError,
   CURRENT_MAGIC,
+  forEachRecord,
   LOG_OVERHEAD,
   MAGIC,
   MIN_BATCH_LENGTH,
@@ -187,4 +189,51 @@ export function assignOffsets(
     pos += size;
   }
   return { firstOffset: opts.firstOffset, lastOffset, maxTimestamp, newEpochs };
+}
+
+/**
+ * message.timestamp.before.max.ms / after.max.ms (CreateTime only): every record's timestamp
+ * must lie in [now - before, now + after]. Decodes the records (decompressing), so the log calls
+ * it only when a bound is set; throws LogError INVALID_TIMESTAMP naming the first record outside.
+ */
+export function checkTimestamps(
+  records: Buffer,
+  ctx: { now: number; beforeMaxMs: number; afterMaxMs: number; where: string },
+): void {
+  const low = ctx.now - ctx.beforeMaxMs;
+  const high = ctx.now + ctx.afterMaxMs;
+  let pos = 0;
+  while (pos + LOG_OVERHEAD <= records.length) {
+    const size = LOG_OVERHEAD + records.readInt32BE(pos + 8);
+    let bad: { index: number; timestamp: number } | null = null;
+    let index = 0;
+    try {
+      forEachRecord(
+        records,
+        pos,
+        (r) => {
+          if (bad === null && (r.timestamp < low || r.timestamp > high))
+            bad = { index, timestamp: r.timestamp };
+          index++;
+        },
+        { verifyCrc: false },
+      );
+    } catch (err) {
+      if (err instanceof CorruptRecordError)
+        throw new LogError('CORRUPT_MESSAGE', `${ctx.where}: ${err.message}`);
+      throw err;
+    }
+    if (bad !== null) {
+      const { index: at, timestamp } = bad as { index: number; timestamp: number };
+      const past = timestamp < low;
+      throw new LogError(
+        'INVALID_TIMESTAMP',
+        `${ctx.where}: record ${at} of a batch has timestamp ${timestamp} (${new Date(timestamp).toISOString()}), ` +
+          `${past ? 'more than message.timestamp.before.max.ms' : 'more than message.timestamp.after.max.ms'} ` +
+          `(${past ? ctx.beforeMaxMs : ctx.afterMaxMs} ms) ${past ? 'before' : 'after'} the broker clock ` +
+          `(${new Date(ctx.now).toISOString()}); fix the producer's clock or timestamps, or raise the topic config`,
+      );
+    }
+    pos += size;
+  }
 }

@@ -39,7 +39,7 @@ import {
   segmentConfigOf,
   writeLogStartOffset,
 } from './log-loader.js';
-import { assignOffsets, validateAppend } from './log-validator.js';
+import { assignOffsets, checkTimestamps, validateAppend } from './log-validator.js';
 import type { ProducerStateManager } from './producer-state.js';
 import type { ReadBufferPool } from './read-buffers.js';
 import { LogSegment, MAX_RELATIVE_OFFSET } from './segment.js';
@@ -103,6 +103,8 @@ export interface PartitionLogOptions {
 
 /** Largest buffer one append may carry (the index positions are int32). */
 const MAX_APPEND_BYTES = 0x7fffffff;
+/** Kafka's Long.MAX_VALUE ("no bound") in log configs. */
+const UNLIMITED_MS = Number.MAX_SAFE_INTEGER;
 const noop = (): void => {};
 
 export class PartitionLog {
@@ -134,6 +136,8 @@ export class PartitionLog {
   });
   /** Segments removed from the log whose files wait for the running fdatasync to finish. */
   private retired: LogSegment[] = [];
+  /** segment.jitter.ms drawn for the active segment (by its base offset), as Kafka draws one per segment. */
+  private jitter = { baseOffset: -1, ms: 0 };
 
   private constructor(opts: PartitionLogOptions) {
     this.topic = opts.topic;
@@ -249,6 +253,14 @@ export class PartitionLog {
         `an append of ${end} bytes to ${this.topic}-${this.partition} exceeds segment.bytes (${this.cfg['segment.bytes']})`,
       );
     }
+    if (assign && this.cfg['message.timestamp.type'] === 'CreateTime') {
+      const diff = this.cfg['message.timestamp.difference.max.ms'];
+      const beforeMaxMs = Math.min(this.cfg['message.timestamp.before.max.ms'], diff);
+      const afterMaxMs = Math.min(this.cfg['message.timestamp.after.max.ms'], diff);
+      if (beforeMaxMs < UNLIMITED_MS || afterMaxMs < UNLIMITED_MS) {
+        checkTimestamps(records, { now, beforeMaxMs, afterMaxMs, where: `${this.topic}-${this.partition}` });
+      }
+    }
     // 2. Producer sequences (leader path): a retry of a recent batch appends nothing.
     if (assign && v.producerBatches !== null) {
       const dup = this.producers.checkAppend(v.producerBatches);
@@ -321,12 +333,22 @@ export class PartitionLog {
     now: number,
   ): LogSegment {
     const seg = this.active;
-    const tooOld = seg.sizeBytes > 0 && now - seg.rollBaseMs() > this.cfg['segment.ms'];
+    const tooOld = seg.sizeBytes > 0 && now - seg.rollBaseMs() > this.cfg['segment.ms'] - this.rollJitterMs();
     const fits = seg.canFit(sizeBytes, batches, lastOffset, this.cfg['segment.bytes']);
     // A follower append that skips offsets may start beyond what int32 relative offsets reach.
     const reachable = firstOffset - seg.baseOffset <= MAX_RELATIVE_OFFSET;
     if (!tooOld && fits && reachable) return seg;
     return this.rollAt(Math.max(firstOffset, this.endOffset));
+  }
+
+  /** How much earlier than segment.ms the active segment rolls: random in [0, segment.jitter.ms). */
+  private rollJitterMs(): number {
+    const max = Math.min(this.cfg['segment.jitter.ms'], this.cfg['segment.ms']);
+    if (max <= 0) return 0;
+    const base = this.active.baseOffset;
+    if (this.jitter.baseOffset !== base)
+      this.jitter = { baseOffset: base, ms: Math.floor(Math.random() * max) };
+    return Math.min(this.jitter.ms, max - 1);
   }
 
   /** Closes the active segment and starts a new one at logEndOffset. */

@@ -363,7 +363,7 @@ export function clusterTopicConfigs(
       : defaults[key] !== builtIn[key]
         ? ('STATIC_BROKER_CONFIG' as const)
         : ('DEFAULT_CONFIG' as const),
-    brokerSynonym: TOPIC_CONFIG_SYNONYMS[key][0]!,
+    brokerSynonym: TOPIC_CONFIG_SYNONYMS[key][0] ?? '',
   }));
   return { config, entries };
 }

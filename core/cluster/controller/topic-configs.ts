@@ -1,33 +1,10 @@
 /** Topic config keys the controller accepts (Kafka's), and checks of the values it relies on. */
+import { LogError } from '../../log/errors.js';
+import { LOG_CONFIG_KEYS, parseLogConfig } from '../../log/log-config.js';
 import type { MetadataImage, TopicImage } from '../metadata/image.js';
 
-export const TOPIC_CONFIG_KEYS: ReadonlySet<string> = new Set([
-  'cleanup.policy',
-  'compression.type',
-  'delete.retention.ms',
-  'file.delete.delay.ms',
-  'flush.messages',
-  'flush.ms',
-  'index.interval.bytes',
-  'local.retention.bytes',
-  'local.retention.ms',
-  'max.compaction.lag.ms',
-  'max.message.bytes',
-  'message.timestamp.after.max.ms',
-  'message.timestamp.before.max.ms',
-  'message.timestamp.type',
-  'min.cleanable.dirty.ratio',
-  'min.compaction.lag.ms',
-  'min.insync.replicas',
-  'preallocate',
-  'retention.bytes',
-  'retention.ms',
-  'segment.bytes',
-  'segment.index.bytes',
-  'segment.jitter.ms',
-  'segment.ms',
-  'unclean.leader.election.enable',
-]);
+/** The topic configs a cluster accepts: the log's (Kafka's names), one list for both modes. */
+export const TOPIC_CONFIG_KEYS: ReadonlySet<string> = new Set<string>(LOG_CONFIG_KEYS);
 
 export const MAX_CONFIG_VALUE_BYTES = 4096;
 
@@ -36,12 +13,10 @@ export function checkTopicConfig(key: string, value: string | null): string | nu
   if (!TOPIC_CONFIG_KEYS.has(key)) return `unknown topic config "${key}"`;
   if (value === null) return null;
   if (Buffer.byteLength(value) > MAX_CONFIG_VALUE_BYTES) return `value of ${key} is too long`;
-  if (key === 'unclean.leader.election.enable' && value !== 'true' && value !== 'false')
-    return `${key} must be true or false`;
-  if (key === 'min.insync.replicas' && !/^[1-9]\d{0,4}$/.test(value))
-    return `${key} must be a positive integer`;
-  if (key.endsWith('.ms') || key.endsWith('.bytes') || key.endsWith('.messages')) {
-    if (!/^-?\d{1,19}$/.test(value)) return `${key} must be an integer`;
+  try {
+    parseLogConfig({ [key]: value });
+  } catch (err) {
+    return err instanceof LogError ? err.message : String(err);
   }
   return null;
 }

@@ -197,6 +197,40 @@ describe.each([
     }
   });
 
+  it("takes Kafka's other topic configs: timestamp bounds refuse a record from the future, no-effect configs are kept", async () => {
+    const client = await open();
+    try {
+      const admin = client.admin();
+      await admin.createTopics([
+        {
+          topic: 'clocked',
+          configs: {
+            'message.timestamp.after.max.ms': '60000',
+            preallocate: 'true',
+            'segment.jitter.ms': '1000',
+          },
+        },
+      ]);
+      await expect(
+        admin.createTopics([{ topic: 'tiered', configs: { 'remote.storage.enable': 'true' } }]),
+      ).rejects.toThrow(/tiered storage/);
+      const producer = client.producer({ 'linger.ms': 0, retries: 0 });
+      await expect(
+        producer.send({ topic: 'clocked', value: 'late', timestamp: Date.now() + 3_600_000 }),
+      ).rejects.toThrow(/INVALID_TIMESTAMP/);
+      const [ok] = await producer.sendBatch([{ topic: 'clocked', value: 'now' }]);
+      expect(ok!.offset).toBe(0);
+      await producer.close();
+      const [described] = await admin.describeConfigs([{ type: 'topic', name: 'clocked' }]);
+      const value = (name: string) => described!.entries.find((e) => e.name === name)?.value;
+      expect(value('preallocate')).toBe('true');
+      expect(value('message.timestamp.after.max.ms')).toBe('60000');
+      expect(value('remote.storage.enable')).toBe('false');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('looks offsets up by time, and seeks', async () => {
     const client = await open();
     try {

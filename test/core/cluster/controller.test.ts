@@ -286,6 +286,19 @@ describe('QuorumController', () => {
       resources: [{ type: 'topic', name: 't', configs: { 'retention.ms': '5' } }],
     });
     expect(h.sm.image().topicByName('t')!.configs.get('retention.ms')).toBe('5');
+    // The same topic configs and checks as a single node: Kafka's no-effect configs are kept,
+    // values are checked by the log's rules, tiered storage is refused.
+    const mixed = await h.controller.call('alterConfigs', {
+      resources: [{ type: 'topic', name: 't', configs: { preallocate: 'true', 'segment.jitter.ms': '10' } }],
+    });
+    expect(mixed.resources[0]!.error).toBeNull();
+    expect(h.sm.image().topicByName('t')!.configs.get('preallocate')).toBe('true');
+    for (const configs of [{ 'remote.storage.enable': 'true' }, { 'compression.gzip.level': '12' }]) {
+      const refused = await h.controller.call('alterConfigs', {
+        resources: [{ type: 'topic', name: 't', configs }],
+      });
+      expect(refused.resources[0]!.error).toBe('INVALID_CONFIG');
+    }
     const grow = await h.controller.call('createPartitions', { topics: [{ name: 't', count: 3 }] });
     expect(grow.topics[0]!.error).toBeNull();
     expect(h.sm.image().topicByName('t')!.partitions.size).toBe(3);
