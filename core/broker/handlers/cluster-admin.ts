@@ -67,13 +67,24 @@ function itemAnswer<R extends AdminItemResult>(
 
 // --- topics ------------------------------------------------------------------------------------
 
-export async function clusterDeleteTopics(
+type DeleteRow = NonNullable<Res<'DeleteTopics'>['responses']>[number];
+
+/**
+ * The checks of a DeleteTopics request that need no controller, shared by a single node and a
+ * cluster (Kafka's order): a name and an id together, neither, a name or id given twice (refused
+ * for every occurrence, none deleted), deletion disabled, an unknown name. Returns the rows
+ * answered already and the deletions to carry out, by name or by id.
+ */
+export function planTopicDeletions(
   node: NodeParts,
   ctx: CallContext,
   req: Req<'DeleteTopics'>,
-  view: ClusterView,
-): Promise<Res<'DeleteTopics'>> {
-  const topics = [...view.topics()];
+  topics: readonly { name: string; topicId: string }[],
+): {
+  rows: DeleteRow[];
+  send: { index: number; item: string | { topicId: string } }[];
+  row: (i: number, errorCode: number, errorMessage: string | null) => DeleteRow;
+} {
   const nameOf = new Map(topics.map((t) => [t.topicId, t.name]));
   const idOf = new Map(topics.map((t) => [t.name, t.topicId]));
   // v6 names a topic by name or by id; before, by name
@@ -81,9 +92,8 @@ export async function clusterDeleteTopics(
     ctx.apiVersion >= 6
       ? req.topics.map((t) => ({ name: t.name ?? null, topicId: t.topicId === ZERO_UUID ? null : t.topicId }))
       : req.topicNames.map((name) => ({ name, topicId: null }));
-  type Row = NonNullable<Res<'DeleteTopics'>['responses']>[number];
-  const rows: Row[] = new Array(wanted.length);
-  const row = (i: number, errorCode: number, errorMessage: string | null): Row => {
+  const rows: DeleteRow[] = new Array(wanted.length);
+  const row = (i: number, errorCode: number, errorMessage: string | null): DeleteRow => {
     const { name, topicId } = wanted[i]!;
     return {
       name: name ?? (topicId === null ? null : (nameOf.get(topicId) ?? null)),
@@ -126,6 +136,16 @@ export async function clusterDeleteTopics(
       send.push({ index, item: name !== null ? name : { topicId: topicId! } });
     }
   });
+  return { rows, send, row };
+}
+
+export async function clusterDeleteTopics(
+  node: NodeParts,
+  ctx: CallContext,
+  req: Req<'DeleteTopics'>,
+  view: ClusterView,
+): Promise<Res<'DeleteTopics'>> {
+  const { rows, send, row } = planTopicDeletions(node, ctx, req, [...view.topics()]);
   if (send.length > 0) {
     const outcome = await callAdmin(view, (admin) =>
       admin.deleteTopics(

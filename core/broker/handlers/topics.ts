@@ -15,7 +15,7 @@ import type { MetadataRequestData, MetadataResponse } from '../../protocol/messa
 import type { InferInput } from '../../protocol/schema.js';
 import { errorAnswer } from '../kafka-errors.js';
 import { clusterCreateTopics, clusterMetadata } from '../replication/cluster-topics.js';
-import { clusterCreatePartitions, clusterDeleteTopics } from './cluster-admin.js';
+import { clusterCreatePartitions, clusterDeleteTopics, planTopicDeletions } from './cluster-admin.js';
 import type { CallContext, NodeParts } from './context.js';
 
 type MetadataTopic = NonNullable<InferInput<typeof MetadataResponse>['topics']>[number];
@@ -163,39 +163,23 @@ export function handleDeleteTopics(
 ): InferInput<typeof DeleteTopicsResponse> | Promise<InferInput<typeof DeleteTopicsResponse>> {
   if (node.replicas.replication !== null)
     return clusterDeleteTopics(node, ctx, req, node.replicas.replication.view);
+  const { rows, send, row } = planTopicDeletions(node, ctx, req, node.logs.topics());
   const byId = new Map(node.logs.topics().map((t) => [t.topicId, t.name]));
-  const wanted =
-    ctx.apiVersion >= 6
-      ? req.topics.map((t) => ({ name: t.name ?? byId.get(t.topicId) ?? null, topicId: t.topicId }))
-      : req.topicNames.map((name) => ({ name, topicId: undefined }));
-  const responses = wanted.map(({ name, topicId }) => {
-    if (name === null) {
-      return {
-        name: null,
-        topicId,
-        errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-        errorMessage: 'no topic has that id',
-      };
-    }
-    if (node.config['delete.topic.enable'] !== true) {
-      return {
-        name,
-        topicId,
-        errorCode: ErrorCode.TOPIC_DELETION_DISABLED,
-        errorMessage: 'topic deletion is disabled (delete.topic.enable=false)',
-      };
+  for (const { index, item } of send) {
+    const name = typeof item === 'string' ? item : byId.get(item.topicId);
+    if (name === undefined) {
+      rows[index] = row(index, ErrorCode.UNKNOWN_TOPIC_ID, 'no topic has that id');
+      continue;
     }
     try {
-      const info = node.logs.topic(name);
-      if (!info) throw new LogError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
       node.logs.deleteTopic(name);
-      return { name, topicId: info.topicId, errorCode: 0, errorMessage: null };
+      rows[index] = { ...row(index, 0, null), name };
     } catch (err) {
       const a = errorAnswer(err);
-      return { name, topicId, errorCode: a.errorCode, errorMessage: a.errorMessage };
+      rows[index] = { ...row(index, a.errorCode, a.errorMessage), name };
     }
-  });
-  return { responses };
+  }
+  return { responses: rows };
 }
 
 export function handleCreatePartitions(

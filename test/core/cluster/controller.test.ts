@@ -293,7 +293,11 @@ describe('QuorumController', () => {
     });
     expect(mixed.resources[0]!.error).toBeNull();
     expect(h.sm.image().topicByName('t')!.configs.get('preallocate')).toBe('true');
-    for (const configs of [{ 'remote.storage.enable': 'true' }, { 'compression.gzip.level': '12' }]) {
+    const refusedConfigs: Record<string, string>[] = [
+      { 'remote.storage.enable': 'true' },
+      { 'compression.gzip.level': '12' },
+    ];
+    for (const configs of refusedConfigs) {
       const refused = await h.controller.call('alterConfigs', {
         resources: [{ type: 'topic', name: 't', configs }],
       });
