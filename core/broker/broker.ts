@@ -250,6 +250,10 @@ export class Broker implements NodeParts {
     return this.self.nodeId;
   }
 
+  clusterId(): string {
+    return this.view?.clusterId?.() ?? this.logs.clusterId;
+  }
+
   /** Whether the handler table has the API (the server closes the connection otherwise). */
   handles(apiKey: number): boolean {
     return Object.hasOwn(this.handlers, apiKey);

@@ -168,6 +168,11 @@ export interface ClusterView {
   caughtUp?(): boolean;
   /** The other admin requests, through the controller (optional: without it a cluster broker refuses them). */
   readonly admin?: ClusterAdmin;
+  /**
+   * The cluster's id, the same on every broker (optional; null until the controller wrote it, and
+   * absent in views without one: the broker then reports its data directory's).
+   */
+  clusterId?(): string | null;
   /** The broker is closing: refuse further ISR changes at once (optional). */
   close?(): void;
 }

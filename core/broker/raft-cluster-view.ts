@@ -99,6 +99,10 @@ export class RaftClusterView implements ClusterView, ClusterAdmin, ProducerIdBlo
   }
 
   /** True once the image holds this broker's current registration: it is then no older than the join. */
+  clusterId(): string | null {
+    return this.opts.metadata.image().clusterId;
+  }
+
   caughtUp(): boolean {
     const epoch = this.opts.brokerEpoch();
     return epoch >= 0 && this.opts.metadata.image().brokers.get(this.opts.brokerId)?.epoch === epoch;

@@ -211,6 +211,7 @@ async function runClusterBroker(o: ClusterBrokerOptions): Promise<number> {
     ...(controllerListen ? { controllerListen } : {}),
     ...(electionTimeoutMs === undefined ? {} : { raft: { electionTimeoutMs } }),
     controller,
+    ...(typeof o.config['cluster.id'] === 'string' ? { clusterId: o.config['cluster.id'] } : {}),
     logger: o.log,
     onFatal: (err) => o.log(`metadata quorum stopped: ${(err as Error)?.stack ?? err}`),
   });

@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type KafkaClient } from '../../core/client/index.js';
+import { NetworkConnection } from '../../core/client/network/connection.js';
+import { ApiKey } from '../../core/protocol/api-keys.js';
 import {
   killNode as kill,
   startNode as start,
@@ -85,6 +87,32 @@ describe('three trib broker processes', () => {
         10_000,
       );
       expect([...described.replicas].sort()).toEqual([1, 2, 3]);
+
+      // One cluster, one id: every broker reports the id the controller wrote to the metadata
+      // (each data directory has its own in meta.properties).
+      const ids: string[] = [];
+      for (const n of c.nodes) {
+        const port = Number(n.args[n.args.indexOf('--listen') + 1]!.split(':')[1]);
+        const conn = await NetworkConnection.connect({
+          host: '127.0.0.1',
+          port,
+          clientId: 'cluster-id-check',
+          connectTimeoutMs: 5000,
+          requestTimeoutMs: 5000,
+        });
+        try {
+          const [metadata, cluster] = await Promise.all([
+            conn.request(ApiKey.Metadata, { topics: [], allowAutoTopicCreation: false }),
+            conn.request(ApiKey.DescribeCluster, { includeClusterAuthorizedOperations: false }),
+          ]);
+          expect(cluster.clusterId).toBe(metadata.clusterId);
+          ids.push(cluster.clusterId);
+        } finally {
+          conn.close();
+        }
+      }
+      expect(new Set(ids).size).toBe(1);
+      expect(ids[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
 
       const producer = k.producer({ acks: 'all', 'linger.ms': 1 });
       const acked: string[] = [];

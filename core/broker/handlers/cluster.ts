@@ -17,7 +17,7 @@ export function handleDescribeCluster(node: NodeParts): Res<'DescribeCluster'> {
   return {
     errorCode: 0,
     errorMessage: null,
-    clusterId: node.logs.clusterId,
+    clusterId: node.clusterId(),
     controllerId: node.controllerId(),
     brokers: node.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
   };

@@ -28,6 +28,8 @@ export interface NodeParts {
   /** Every broker of the cluster (one, until replication). */
   brokers(): Endpoint[];
   controllerId(): number;
+  /** The cluster's id: the metadata's in a multi-node cluster, else the data directory's. */
+  clusterId(): string;
 }
 
 export interface CallContext {

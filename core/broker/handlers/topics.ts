@@ -82,7 +82,7 @@ export function handleMetadata(
   }
   return {
     brokers: node.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-    clusterId: logs.clusterId,
+    clusterId: node.clusterId(),
     controllerId: node.controllerId(),
     topics,
   };

@@ -79,7 +79,7 @@ export function clusterMetadata(
   });
   return {
     brokers: node.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-    clusterId: node.logs.clusterId,
+    clusterId: node.clusterId(),
     controllerId: node.controllerId(),
     topics,
   };

@@ -18,6 +18,7 @@ import { encodeRecords, recordBytes } from '../metadata/codec.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataSource } from '../metadata/listener.js';
 import type { MetadataRecord } from '../metadata/records.js';
+import { newTopicId } from '../metadata/uuid.js';
 import { isRaftError } from '../raft/errors.js';
 import type { ProposeResult, RaftStatus } from '../raft/types.js';
 import { checkRegistration, heartbeatAction, registrationRecords } from './broker-ops.js';
@@ -51,6 +52,11 @@ export interface QuorumControllerOptions {
   readonly clock: Clock;
   readonly random: Random;
   readonly config?: ControllerConfigInput;
+  /**
+   * The cluster id the first active controller writes (ClusterIdRecord) when the metadata has
+   * none yet: the node's `cluster.id` when set, else a new random one. Ignored once written.
+   */
+  readonly clusterId?: string;
   /** Diagnostics (fencing, elections); default: nothing. */
   readonly logger?: (line: string) => void;
 }
@@ -149,6 +155,17 @@ export class QuorumController implements ControllerChannel {
     for (const b of this.image().brokers.values()) this.sessions.restart(b.id, b.epoch, now);
     this.log(`controller ${this.opts.log.status().id} active at offset ${this.image().offset}`);
     this.scheduleCheck();
+    if (this.image().clusterId === null) void this.writeClusterId().catch(() => undefined);
+  }
+
+  /** The first active controller of a cluster gives it its id (retried by the next one on failure). */
+  private writeClusterId(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.image().clusterId !== null) return;
+      const clusterId = this.opts.clusterId ?? newTopicId(this.opts.random);
+      await this.propose([{ type: 'clusterId', clusterId }]);
+      this.log(`controller ${this.opts.log.status().id} gave the cluster its id ${clusterId}`);
+    });
   }
 
   private deactivate(): void {

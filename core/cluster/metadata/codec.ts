@@ -34,6 +34,7 @@ const CODES: Readonly<Record<MetadataRecordType, number>> = {
   config: 7,
   removeTopic: 8,
   producerIds: 9,
+  clusterId: 10,
 };
 
 function str(w: ByteWriter, s: string | null): void {
@@ -104,6 +105,9 @@ function writeRecord(w: ByteWriter, r: MetadataRecord): void {
       break;
     case 'removeTopic':
       w.raw(topicIdToBytes(r.topicId));
+      break;
+    case 'clusterId':
+      str(w, r.clusterId);
       break;
     case 'producerIds':
       w.i32(r.brokerId).u64(r.brokerEpoch).u64(r.nextProducerId);
@@ -208,6 +212,8 @@ function readRecord(rd: Reader): MetadataRecord {
       return { type: 'removeTopic', topicId: rd.topicId() };
     case CODES.producerIds:
       return { type: 'producerIds', brokerId: r.i32(), brokerEpoch: r.u64(), nextProducerId: r.u64() };
+    case CODES.clusterId:
+      return { type: 'clusterId', clusterId: rd.reqStr('cluster id') };
     default:
       throw new MetadataError('UNSUPPORTED_VERSION', `unknown metadata record type ${code}`);
   }

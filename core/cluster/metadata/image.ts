@@ -61,7 +61,7 @@ export interface ApplyResult {
 }
 
 export class MetadataImage {
-  static readonly EMPTY = new MetadataImage(0, new Map(), new Map(), new Map(), new Map(), 0);
+  static readonly EMPTY = new MetadataImage(0, new Map(), new Map(), new Map(), new Map(), 0, null);
 
   private constructor(
     /** The metadata log index of the last record applied (0 = none). */
@@ -75,6 +75,8 @@ export class MetadataImage {
     readonly brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>,
     /** The first producer id no broker has been given yet (producer id blocks, ProducerIdsRecord). */
     readonly nextProducerId: number,
+    /** The cluster's id (ClusterIdRecord); null until the first active controller wrote it. */
+    readonly clusterId: string | null,
   ) {}
 
   topicByName(name: string): TopicImage | undefined {
@@ -111,6 +113,7 @@ export class MetadataImage {
   /** The records that rebuild this image from empty (for snapshots). */
   toRecords(): MetadataRecord[] {
     const out: MetadataRecord[] = [];
+    if (this.clusterId !== null) out.push({ type: 'clusterId', clusterId: this.clusterId });
     for (const br of this.brokers.values()) {
       out.push({
         type: 'registerBroker',
@@ -159,8 +162,9 @@ export class MetadataImage {
     topicIds: ReadonlyMap<string, string>,
     brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>,
     nextProducerId: number,
+    clusterId: string | null,
   ): MetadataImage {
-    return new MetadataImage(offset, brokers, topics, topicIds, brokerConfigs, nextProducerId);
+    return new MetadataImage(offset, brokers, topics, topicIds, brokerConfigs, nextProducerId, clusterId);
   }
 }
 
@@ -177,6 +181,7 @@ class ImageBuilder {
   private topicIds: Map<string, string> | null = null;
   private brokerConfigs: Map<string, ReadonlyMap<string, string>> | null = null;
   private nextProducerId: number;
+  private clusterId: string | null;
   private readonly copied = new Set<string>();
   readonly touched = new Set<string>();
   readonly configsChanged = new Set<string>();
@@ -185,6 +190,7 @@ class ImageBuilder {
 
   constructor(private readonly base: MetadataImage) {
     this.nextProducerId = base.nextProducerId;
+    this.clusterId = base.clusterId;
   }
 
   private brokersW(): Map<number, BrokerRegistration> {
@@ -281,6 +287,15 @@ class ImageBuilder {
       case 'config':
         this.config(r.resourceType, r.resourceName, r.name, r.value);
         return;
+      case 'clusterId':
+        // written once; a cluster's id never changes (a second record is skipped)
+        if (this.clusterId !== null) {
+          this.skip();
+          return;
+        }
+        this.clusterId = r.clusterId;
+        this.brokersChanged = true;
+        return;
       case 'producerIds':
         // blocks only ever move up: an older high mark (never proposed by a correct controller) is skipped
         if (r.nextProducerId <= this.nextProducerId) {
@@ -361,6 +376,7 @@ class ImageBuilder {
       this.topicIds ?? this.base.topicIds,
       this.brokerConfigs ?? this.base.brokerConfigs,
       this.nextProducerId,
+      this.clusterId,
     );
     return {
       image,

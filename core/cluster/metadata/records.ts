@@ -97,7 +97,18 @@ export interface ProducerIdsRecord {
   readonly nextProducerId: number;
 }
 
+/**
+ * The cluster's id (Kafka's `cluster.id`, 22 characters of base64url), written once by the first
+ * active controller; every broker of the cluster reports it in Metadata and DescribeCluster.
+ * A later record with another id is skipped: a cluster's id never changes.
+ */
+export interface ClusterIdRecord {
+  readonly type: 'clusterId';
+  readonly clusterId: string;
+}
+
 export type MetadataRecord =
+  | ClusterIdRecord
   | RegisterBrokerRecord
   | FenceBrokerRecord
   | UnfenceBrokerRecord

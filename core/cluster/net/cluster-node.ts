@@ -45,6 +45,8 @@ export interface ClusterNodeOptions {
   readonly broker?: { readonly host: string; readonly port: number; readonly rack?: string | null } | null;
   readonly raft?: Omit<RaftConfigInput, 'voters'>;
   readonly controller?: ControllerConfigInput;
+  /** The id this node's controller gives the cluster if it is the first active one (`cluster.id`). */
+  readonly clusterId?: string;
   readonly fs?: FileSystem;
   readonly clock?: Clock;
   readonly random?: Random;
@@ -120,6 +122,7 @@ export class ClusterNode {
         clock,
         random,
         config: opts.controller,
+        ...(opts.clusterId === undefined ? {} : { clusterId: opts.clusterId }),
         logger: opts.logger,
       });
     }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assignReplicas, isControllerError } from '../../../core/cluster/controller/index.js';
+import {
+  assignReplicas,
+  isControllerError,
+  QuorumController,
+} from '../../../core/cluster/controller/index.js';
+import { MetadataStateMachine } from '../../../core/cluster/metadata/index.js';
+import { SimClock } from '../../../core/cluster/sim/sim-clock.js';
 import { SeededRandom } from '../../../core/env/random.js';
-import { harness } from './controller-helpers.js';
+import { flush, harness, InstantLog } from './controller-helpers.js';
 
 describe('replica assignment', () => {
   it('spreads leaders and replicas evenly without racks', () => {
@@ -43,6 +49,27 @@ describe('replica assignment', () => {
 });
 
 describe('QuorumController', () => {
+  it('gives the cluster an id once, on first activation: the configured one, else a new one', async () => {
+    const h = await harness();
+    const id = h.sm.image().clusterId;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await h.register(1);
+    expect(h.sm.image().clusterId).toBe(id);
+
+    const sm = new MetadataStateMachine();
+    const log = new InstantLog(sm);
+    const opts = { log, metadata: sm, clock: new SimClock(), random: new SeededRandom(1) };
+    const configured = new QuorumController({ ...opts, clusterId: 'my-cluster' });
+    configured.onRaftStateChange(log.status());
+    await flush();
+    expect(sm.image().clusterId).toBe('my-cluster');
+    // A later controller (another id configured) keeps the cluster's.
+    const next = new QuorumController({ ...opts, clusterId: 'other' });
+    next.onRaftStateChange(log.status());
+    await flush();
+    expect(sm.image().clusterId).toBe('my-cluster');
+  });
+
   it('registers brokers fenced, unfences them on a caught-up heartbeat', async () => {
     const h = await harness();
     const r = await h.register(1);

@@ -57,6 +57,7 @@ describe('metadata records codec', () => {
     const extra: MetadataRecord[] = [
       { type: 'fenceBroker', brokerId: 2, brokerEpoch: 6 },
       { type: 'removeTopic', topicId: T },
+      { type: 'clusterId', clusterId: 'MkU3OEVBNTcwNTJENDM2Qg' },
       {
         type: 'partitionChange',
         topicId: T,
@@ -151,6 +152,20 @@ describe('MetadataImage', () => {
     expect(other.image().toRecords()).toEqual(sm.image().toRecords());
     expect(other.image().offset).toBe(12);
     expect(other.image().partition(T, 0)).toEqual(sm.image().partition(T, 0));
+  });
+
+  it('takes the cluster id once: a later one is skipped, snapshots keep it', () => {
+    const first = MetadataImage.EMPTY.apply([{ type: 'clusterId', clusterId: 'first-id' }], 1);
+    expect(first.image.clusterId).toBe('first-id');
+    expect(first.brokersChanged).toBe(true);
+    const again = first.image.apply([{ type: 'clusterId', clusterId: 'second-id' }], 2);
+    expect(again.skipped).toBe(1);
+    expect(again.image.clusterId).toBe('first-id');
+    const sm = new MetadataStateMachine();
+    sm.apply(encodeRecords([{ type: 'clusterId', clusterId: 'first-id' }, ...sample]), 5, 1);
+    const other = new MetadataStateMachine();
+    other.restore(sm.snapshot());
+    expect(other.image().clusterId).toBe('first-id');
   });
 });
 

@@ -142,6 +142,7 @@ export class SimBroker {
       endpoint: () => endpointOf(this.id),
       brokers: () => view.brokers(),
       controllerId: () => CONTROLLER_ID,
+      clusterId: () => logs.clusterId,
     };
     inc = { clock, nodeNet, view, logs, replicas, repl, parts, alive: true };
     this.cur = inc;
