@@ -22,7 +22,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import type { SinkRecord } from '../connect/sdk.js';
 import { S3SinkTask } from '../connectors/s3-sink/index.js';
 import type { BenchResult } from './types.js';
-import { exited, nowMs, progress, REPO_ROOT, tempDir } from './util.js';
+import { exited, nowMs, procCpuMs, progress, REPO_ROOT, selfCpuMs, tempDir } from './util.js';
 
 /** s3rver in its own process (as S3 is remote), so its CPU does not compete with what is measured. */
 const S3RVER = `
@@ -34,7 +34,9 @@ process.stdout.write('port ' + port + '\\n');
 process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
 `;
 
-async function startS3rverProcess(directory: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function startS3rverProcess(
+  directory: string,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     ['--input-type=module', '-e', S3RVER, directory, createRequire(import.meta.url).resolve('s3rver')],
@@ -52,6 +54,7 @@ async function startS3rverProcess(directory: string): Promise<{ url: string; sto
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     async stop() {
       const done = exited(child);
       child.kill('SIGTERM');
@@ -67,6 +70,12 @@ const BATCH = 500;
 const CREDS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 /** Uploads at once tried by the direct baseline (PARTITIONS is the sink's one-per-partition). */
 const CONCURRENCY = [2, PARTITIONS, 2 * PARTITIONS];
+
+interface Run {
+  rate: number;
+  selfCpuMs: number;
+  serverCpuMs: number;
+}
 
 function records(total: number): SinkRecord[] {
   const pad = 'x'.repeat(RECORD_FIELDS_BYTES);
@@ -140,27 +149,33 @@ export async function runS3Bench(opts: { quick?: boolean } = {}): Promise<BenchR
       list.map((o, i) => ({ o, at: i * PARTITIONS + p })),
     );
     queue.sort((x, y) => x.at - y.at);
-    const runDirect = async (concurrency: number, round: number): Promise<number> => {
-      const t0 = nowMs();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < queue.length) {
-            const { o } = queue[next++]!;
-            await client.send(
-              new PutObjectCommand({
-                Bucket: 'bench',
-                Key: `direct${round}-${concurrency}/${o.key}`,
-                Body: o.body,
-                ContentLength: o.body.length,
-              }),
-            );
-          }
-        }),
-      );
-      return mb / ((nowMs() - t0) / 1000);
+    /** A run's rate, and the CPU time it took in this process and in s3rver's. */
+    const measured = async (run: () => Promise<void>): Promise<Run> => {
+      const [t0, self0, server0] = [nowMs(), selfCpuMs(), procCpuMs(server.pid)];
+      await run();
+      const [t1, self1, server1] = [nowMs(), selfCpuMs(), procCpuMs(server.pid)];
+      return { rate: mb / ((t1 - t0) / 1000), selfCpuMs: self1 - self0, serverCpuMs: server1 - server0 };
     };
-    const runSink = async (round: number): Promise<number> => {
+    const runDirect = (concurrency: number, round: number): Promise<Run> =>
+      measured(async () => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (next < queue.length) {
+              const { o } = queue[next++]!;
+              await client.send(
+                new PutObjectCommand({
+                  Bucket: 'bench',
+                  Key: `direct${round}-${concurrency}/${o.key}`,
+                  Body: o.body,
+                  ContentLength: o.body.length,
+                }),
+              );
+            }
+          }),
+        );
+      });
+    const runSink = async (round: number): Promise<Run> => {
       const task = new S3SinkTask();
       task.start({
         's3.bucket.name': 'bench',
@@ -172,32 +187,38 @@ export async function runS3Bench(opts: { quick?: boolean } = {}): Promise<BenchR
         'flush.size': String(FILE_RECORDS),
         'topics.dir': `sink${round}`,
       });
-      const t0 = nowMs();
-      for (let at = 0; at < recs.length; at += BATCH) {
-        await task.put(recs.slice(at, at + BATCH));
-        // As the runtime's sink loop does after every put: a put that completes without I/O must
-        // not keep the event loop (and so the uploads in flight) waiting.
-        await yieldToEventLoop();
-      }
-      await task.preCommit(new Map()); // waits for the uploads still in flight
-      const rate = mb / ((nowMs() - t0) / 1000);
+      const run = await measured(async () => {
+        for (let at = 0; at < recs.length; at += BATCH) {
+          await task.put(recs.slice(at, at + BATCH));
+          // As the runtime's sink loop does after every put: a put that completes without I/O must
+          // not keep the event loop (and so the uploads in flight) waiting.
+          await yieldToEventLoop();
+        }
+        await task.preCommit(new Map()); // waits for the uploads still in flight
+      });
       await task.stop();
-      return rate;
+      return run;
     };
     progress(`s3: ${total} records, ${mb.toFixed(1)} MB of JSON in ${total / FILE_RECORDS} objects`);
-    const best = new Map<number, number>();
-    let bestSink = 0;
+    const best = new Map<number, Run>();
+    let sink: Run | null = null;
+    const better = (a: Run | null | undefined, b: Run): Run => (a && a.rate >= b.rate ? a : b);
     for (let round = 0; round < (opts.quick ? 2 : 3); round++) {
-      for (const c of CONCURRENCY) best.set(c, Math.max(best.get(c) ?? 0, await runDirect(c, round)));
-      bestSink = Math.max(bestSink, await runSink(round));
+      for (const c of CONCURRENCY) best.set(c, better(best.get(c), await runDirect(c, round)));
+      sink = better(sink, await runSink(round));
     }
-    const [bestConcurrency, bestDirect] = [...best].sort((x, y) => y[1] - x[1])[0]!;
+    const [bestConcurrency, direct0] = [...best].sort((x, y) => y[1].rate - x[1].rate)[0]!;
+    const bestDirect = direct0.rate;
+    const bestSink = sink!.rate;
+    /** CPU per record of a run: this process's, s3rver's. */
+    const cpu = (r: Run): string =>
+      `CPU/record: ${((r.selfCpuMs * 1000) / total).toFixed(1)} µs here, ${((r.serverCpuMs * 1000) / total).toFixed(1)} µs s3rver`;
     return [
       {
         name: 'PutObject directly (@aws-sdk/client-s3), same objects',
         value: bestDirect,
         unit: 'MB/s',
-        note: `best of ${CONCURRENCY.join(', ')} uploads at once: ${bestConcurrency}; ${CONCURRENCY.map((c) => `${c}: ${best.get(c)!.toFixed(0)} MB/s`).join(', ')}`,
+        note: `best of ${CONCURRENCY.join(', ')} uploads at once: ${bestConcurrency}; ${CONCURRENCY.map((c) => `${c}: ${best.get(c)!.rate.toFixed(0)} MB/s`).join(', ')}; ${cpu(direct0)}`,
       },
       {
         name: 'S3 sink task, JSON, DefaultPartitioner',
@@ -205,7 +226,7 @@ export async function runS3Bench(opts: { quick?: boolean } = {}): Promise<BenchR
         unit: 'MB/s',
         ratio: { of: 'PutObject directly', value: bestSink / bestDirect },
         goal: { value: 0.7, of: 'ratio' },
-        note: `${PARTITIONS} partitions, flush.size=${FILE_RECORDS}, ~1 KB records, s3rver on 127.0.0.1; best of rounds`,
+        note: `${PARTITIONS} partitions, flush.size=${FILE_RECORDS}, ~1 KB records, s3rver on 127.0.0.1; best of rounds; ${cpu(sink!)}`,
       },
     ];
   } finally {
