@@ -187,17 +187,34 @@ export class S3ObjectStore implements ObjectStore {
 
 /** Buffers kept for reuse (not counted as used) are at most this many bytes, or an eighth of the limit. */
 const POOL_MAX_BYTES = 32 * 1024 * 1024;
+/** Buffers are made in sizes of powers of two from 64 KiB to 1 MiB, then whole MiBs, so they fit the next request. */
+const SIZE_CLASS_MIN_BYTES = 64 * 1024;
+const SIZE_CLASS_STEP_BYTES = 1024 * 1024;
+
+/** The size a new buffer of at least `size` bytes is made with: at most twice `size`. */
+function sizeClass(size: number): number {
+  if (size >= SIZE_CLASS_STEP_BYTES) return Math.ceil(size / SIZE_CLASS_STEP_BYTES) * SIZE_CLASS_STEP_BYTES;
+  let c = SIZE_CLASS_MIN_BYTES;
+  while (c < size) c *= 2;
+  return c;
+}
 
 /**
  * Bytes buffered by all open files of a task, and a small pool of buffers whose uploads finished,
- * reused for the next files: the sink then allocates almost nothing in a steady state.
+ * reused for the next files: the sink then allocates almost nothing in a steady state. New memory
+ * is dear (every page is faulted in and zeroed by the kernel, and large buffers push V8 into
+ * collections), so a buffer is made a little larger than asked (see sizeClass) to fit the next
+ * file of a similar size, and a full pool drops its oldest buffers for the one given back.
  */
 export class MemoryAccount {
   usedBytes = 0;
   peakBytes = 0;
-  private readonly free: Buffer[] = [];
+  /** Oldest first. */
+  private free: Buffer[] = [];
   private freeBytes = 0;
   private readonly poolMaxBytes: number;
+  /** Buffers made because none in the pool fit (for tests and metrics). */
+  misses = 0;
 
   constructor(readonly limitBytes: number) {
     this.poolMaxBytes = Math.min(POOL_MAX_BYTES, Math.floor(limitBytes / 8));
@@ -222,12 +239,16 @@ export class MemoryAccount {
         return b;
       }
     }
-    return Buffer.allocUnsafe(size);
+    this.misses++;
+    return Buffer.allocUnsafeSlow(sizeClass(size));
   }
 
   /** Gives back a buffer from allocate() that nothing refers to any more. */
   recycle(b: Buffer): void {
-    if (this.freeBytes + b.length > this.poolMaxBytes) return;
+    if (b.length > this.poolMaxBytes) return;
+    let drop = 0;
+    while (this.freeBytes + b.length > this.poolMaxBytes) this.freeBytes -= this.free[drop++]!.length;
+    if (drop > 0) this.free = this.free.slice(drop);
     this.free.push(b);
     this.freeBytes += b.length;
   }
@@ -236,7 +257,8 @@ export class MemoryAccount {
 /**
  * Lines of text are encoded (UTF-8) straight into buffers: no intermediate strings or Buffers per
  * record. The buffer being filled is counted whole in the memory account; it is as large as the
- * object is expected to be (the size of the partition's previous object), else this size.
+ * object is expected to be (the size of the partition's previous object, or, for a first object,
+ * the lines it expects at the size of those of its first buffer), else this size.
  */
 const TEXT_CHUNK_BYTES = 64 * 1024;
 
@@ -250,6 +272,8 @@ export class S3OutputFile {
   /** Buffers from the pool behind `chunks`, given back once their bytes are copied or uploaded. */
   private pooled: Buffer[] = [];
   private sizeHint: number;
+  /** Lines written so far. */
+  private lines = 0;
   private uploadId: string | null = null;
   private readonly parts: { partNumber: number; etag: string }[] = [];
   /** Bytes of the object so far (uploaded parts and buffer). */
@@ -262,6 +286,8 @@ export class S3OutputFile {
     private readonly memory: MemoryAccount,
     /** Bytes this object is expected to reach (0: unknown). */
     sizeHint = 0,
+    /** Lines this object is expected to reach at most (flush.size; 0: unknown). */
+    private readonly expectedLines = 0,
   ) {
     this.sizeHint = sizeHint;
   }
@@ -285,8 +311,15 @@ export class S3OutputFile {
       if (this.textPos + Buffer.byteLength(text, 'utf8') + 1 > this.textCap) this.flushText();
     }
     if (this.textChunk === null) {
+      if (this.sizeHint === 0 && this.lines > 0 && this.expectedLines > this.lines) {
+        // The lines so far say how large the rest is likely to be.
+        this.sizeHint = this.size + Math.ceil((this.size / this.lines) * (this.expectedLines - this.lines));
+      }
       const cap = Math.max(TEXT_CHUNK_BYTES, this.takeHint());
-      if (most > cap) return this.append(Buffer.from(`${text}\n`, 'utf8'));
+      if (most > cap) {
+        this.lines++;
+        return this.append(Buffer.from(`${text}\n`, 'utf8'));
+      }
       this.textChunk = this.memory.allocate(cap);
       this.textCap = cap;
       this.memory.add(cap);
@@ -296,6 +329,7 @@ export class S3OutputFile {
     chunk[this.textPos + n] = 0x0a;
     this.textPos += n + 1;
     this.size += n + 1;
+    this.lines++;
     return this.buffered + this.textPos >= this.partSizeBytes ? this.uploadBuffered() : undefined;
   }
 

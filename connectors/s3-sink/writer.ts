@@ -140,6 +140,7 @@ export class TopicPartitionWriter {
           cfg.partSizeBytes,
           this.deps.memory,
           this.lastSizes.get(encoded) ?? 0,
+          cfg.flushSize,
         ),
         encoder: this.deps.format.open(key, record),
         first: record,

@@ -445,6 +445,34 @@ describe('S3 sink rotation, multipart and memory', () => {
     }
   });
 
+  it('writes each file into one buffer sized from its first lines or the previous file, reused for the next files', async () => {
+    n++;
+    const bucket = `bucket-${n}`;
+    await s3.createBucket(bucket);
+    const task = new S3SinkTask();
+    task.start({ ...s3.sinkProps(bucket), 'format.class': 'JsonFormat', 'flush.size': '1000' });
+    const pad = 'p'.repeat(1000);
+    // Eight files of ~1 MB, one at a time (a put waits for the file before it when it must).
+    for (let i = 0; i < 8000; i += 250) {
+      await task.put(Array.from({ length: 250 }, (_, j) => record('reuse', 0, i + j, { i: i + j, pad })));
+      await task.preCommit(new Map());
+    }
+    // The first file: one 64 KiB buffer, then one for the rest estimated from its lines, then
+    // one for the whole body; later files each reuse a buffer one before them gave back.
+    expect(task.memory!.misses).toBeLessThanOrEqual(5);
+    expect(task.memory!.usedBytes).toBe(0);
+    await task.stop();
+    const keys = await s3.list(bucket);
+    expect(keys).toHaveLength(8);
+    for (const [f, key] of keys.entries()) {
+      const want = Array.from(
+        { length: 1000 },
+        (_, j) => `${JSON.stringify({ i: f * 1000 + j, pad })}\n`,
+      ).join('');
+      expect(await text(bucket, key)).toBe(want);
+    }
+  });
+
   it('keeps buffers within s3.buffer.memory.bytes by uploading the largest as parts early', async () => {
     n++;
     const bucket = `bucket-${n}`;
