@@ -254,6 +254,17 @@ export class MemoryAccount {
   }
 }
 
+/** An item's line of text, written straight into a buffer (FileEncoder.lines in format.ts). */
+export interface LineEncoder<T> {
+  /**
+   * Writes the item's line, newline included, into `buf` from `pos`, before `end`: the position
+   * after it, or a negative number when it does not fit (the bytes past `pos` then mean nothing).
+   */
+  encodeInto(item: T, buf: Buffer, pos: number, end: number): number;
+  /** The same line as a string, without the newline (for a line larger than a buffer). */
+  line(item: T): string;
+}
+
 /**
  * Lines of text are encoded (UTF-8) straight into buffers: no intermediate strings or Buffers per
  * record. The buffer being filled is counted whole in the memory account; it is as large as the
@@ -311,26 +322,56 @@ export class S3OutputFile {
       if (this.textPos + Buffer.byteLength(text, 'utf8') + 1 > this.textCap) this.flushText();
     }
     if (this.textChunk === null) {
-      if (this.sizeHint === 0 && this.lines > 0 && this.expectedLines > this.lines) {
-        // The lines so far say how large the rest is likely to be.
-        this.sizeHint = this.size + Math.ceil((this.size / this.lines) * (this.expectedLines - this.lines));
-      }
-      const cap = Math.max(TEXT_CHUNK_BYTES, this.takeHint());
+      const cap = this.textChunkSize();
       if (most > cap) {
         this.lines++;
         return this.append(Buffer.from(`${text}\n`, 'utf8'));
       }
-      this.textChunk = this.memory.allocate(cap);
-      this.textCap = cap;
-      this.memory.add(cap);
+      this.openTextChunk(cap);
     }
-    const chunk = this.textChunk;
+    const chunk = this.textChunk!;
     const n = chunk.write(text, this.textPos, 'utf8');
     chunk[this.textPos + n] = 0x0a;
-    this.textPos += n + 1;
-    this.size += n + 1;
+    return this.addedLine(n + 1);
+  }
+
+  /**
+   * Appends the line `encoder` writes for `item` straight into the buffer (when it fits in no
+   * buffer, as writeLine does). Returns a promise only when a full part goes up.
+   */
+  writeEncoded<T>(encoder: LineEncoder<T>, item: T): Promise<void> | undefined {
+    if (this.textChunk === null) this.openTextChunk(this.textChunkSize());
+    let at = encoder.encodeInto(item, this.textChunk!, this.textPos, this.textCap);
+    if (at < 0 && this.textPos > 0) {
+      // Past the end of this buffer: into a fresh one.
+      this.flushText();
+      this.openTextChunk(this.textChunkSize());
+      at = encoder.encodeInto(item, this.textChunk!, this.textPos, this.textCap);
+    }
+    if (at < 0) return this.writeLine(encoder.line(item)); // larger than a buffer
+    return this.addedLine(at - this.textPos);
+  }
+
+  private addedLine(bytes: number): Promise<void> | undefined {
+    this.textPos += bytes;
+    this.size += bytes;
     this.lines++;
     return this.buffered + this.textPos >= this.partSizeBytes ? this.uploadBuffered() : undefined;
+  }
+
+  /** The size of the next buffer for text: the rest of the object expected, else TEXT_CHUNK_BYTES. */
+  private textChunkSize(): number {
+    if (this.sizeHint === 0 && this.lines > 0 && this.expectedLines > this.lines) {
+      // The lines so far say how large the rest is likely to be.
+      this.sizeHint = this.size + Math.ceil((this.size / this.lines) * (this.expectedLines - this.lines));
+    }
+    return Math.max(TEXT_CHUNK_BYTES, this.takeHint());
+  }
+
+  private openTextChunk(cap: number): void {
+    this.textChunk = this.memory.allocate(cap);
+    this.textCap = cap;
+    this.memory.add(cap);
   }
 
   /** The expected size of the rest of the object, once, if the task has room for it. */

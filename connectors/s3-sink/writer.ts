@@ -148,18 +148,19 @@ export class TopicPartitionWriter {
       this.files.set(encoded, open);
     }
     this.currentEncoded = encoded;
-    const bytes = open.encoder.write(record);
-    const uploading =
-      bytes === null
-        ? undefined
-        : typeof bytes === 'string'
-          ? open.file.writeLine(bytes)
-          : open.file.write(bytes);
+    const lines = open.encoder.lines;
+    const uploading = lines ? open.file.writeEncoded(lines, record) : this.writeBytes(open, record);
     this.recordCount++;
     this.nextOffset = record.kafkaOffset + 1;
     if (this.recordCount >= cfg.flushSize)
       return uploading ? uploading.then(() => this.commit()) : this.commit();
     return uploading;
+  }
+
+  private writeBytes(open: OpenFile, record: SinkRecord): Promise<void> | undefined {
+    const bytes = open.encoder.write(record);
+    if (bytes === null) return undefined;
+    return typeof bytes === 'string' ? open.file.writeLine(bytes) : open.file.write(bytes);
   }
 
   /** `<topics.dir>/<topic>/<encoded partition>/<topic>+<partition>+<start offset>.<ext>` */
