@@ -11,8 +11,8 @@
  *
  * Strings of printable ASCII without `"` or `\` (most text in records, and all of base64 and
  * decimal) are copied as they are; any other string is escaped by JSON.stringify itself. Long
- * strings are checked with one regular expression and copied natively, which is what makes this
- * faster than JSON.stringify for records with long text fields.
+ * strings are checked and copied natively, which is what makes this faster than JSON.stringify
+ * for records with long text fields.
  */
 
 /** The value is not plain JSON data (nothing useful was written). */
@@ -21,10 +21,11 @@ export const NOT_PLAIN = -2;
 export const NO_ROOM = -1;
 
 const MAX_DEPTH = 64;
-/** Strings at least this long are checked with NEEDS_ESCAPE and copied natively; shorter ones in a loop. */
+/** Strings at least this long are checked and copied natively; shorter ones in a loop. */
 const LONG_STRING = 48;
-/** A character that is not printable ASCII, or is `"` or `\`: the string needs JSON.stringify's escaping or UTF-8. */
-const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7f]/;
+/** A control character (JSON.stringify escapes them). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL = /[\x00-\x1f]/;
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -135,7 +136,15 @@ function writeString(s: string, buf: Buffer, pos: number, end: number): number {
       buf[pos++] = c;
     }
   } else {
-    if (NEEDS_ESCAPE.test(s)) return writeEscaped(s, buf, start, end);
+    // ASCII (as many UTF-8 bytes as units), no quote or backslash, no control character: four
+    // native scans, together faster than one regular expression for the characters to escape.
+    if (
+      Buffer.byteLength(s, 'utf8') !== n ||
+      s.indexOf('"') !== -1 ||
+      s.indexOf('\\') !== -1 ||
+      CONTROL.test(s)
+    )
+      return writeEscaped(s, buf, start, end);
     pos += buf.write(s, pos, n, 'latin1');
   }
   buf[pos++] = QUOTE;
