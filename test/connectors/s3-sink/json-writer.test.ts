@@ -123,6 +123,16 @@ describe('S3 sink JSON writer', () => {
     }
   });
 
+  it('escapes one special character anywhere in short and long ASCII strings', () => {
+    const r = rng(5);
+    for (const special of ['"', '\\', '\n', '\x00', '\x1f', '\x7f', 'é', '😀', '\ud800', '\udc00'])
+      for (const length of [1, 47, 48, 49, 100, 1000]) {
+        const at = Math.floor(r() * length);
+        const s = `${'a'.repeat(at)}${special}${'b'.repeat(length - at)}`;
+        expect(written({ s }, 4 * length + 20)).toBe(JSON.stringify({ s }));
+      }
+  });
+
   it('answers NO_ROOM exactly when the value does not fit', () => {
     const r = rng(11);
     for (let i = 0; i < 500; i++) {
