@@ -268,8 +268,8 @@ export interface LineEncoder<T> {
 /**
  * Lines of text are encoded (UTF-8) straight into buffers: no intermediate strings or Buffers per
  * record. The buffer being filled is counted whole in the memory account; it is as large as the
- * object is expected to be (the size of the partition's previous object, or, for a first object,
- * the lines it expects at the size of those of its first buffer), else this size.
+ * object is expected to be (the size of the partition's previous object, or, for a first object
+ * told how many lines to expect, that many at the size of those of its first buffer), else this size.
  */
 const TEXT_CHUNK_BYTES = 64 * 1024;
 

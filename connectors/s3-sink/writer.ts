@@ -140,7 +140,8 @@ export class TopicPartitionWriter {
           cfg.partSizeBytes,
           this.deps.memory,
           this.lastSizes.get(encoded) ?? 0,
-          cfg.flushSize,
+          // flush.size bounds one file's records, and likely fills it, when a batch is one file.
+          cfg.partitioner === 'default' ? cfg.flushSize : 0,
         ),
         encoder: this.deps.format.open(key, record),
         first: record,
