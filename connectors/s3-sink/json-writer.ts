@@ -160,12 +160,34 @@ function writeEscaped(s: string, buf: Buffer, pos: number, end: number): number 
 
 function writeNumber(v: number, buf: Buffer, pos: number, end: number): number {
   if (v >= 0 && v < 1e9 && Number.isInteger(v)) {
-    // Small non-negative integers (-0 included, written "0" as JSON.stringify does): the digits.
-    let digits = 1;
-    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+    // Small non-negative integers (-0 included, written "0" as JSON.stringify does): the digits,
+    // in 32-bit integer arithmetic.
+    let x = v | 0;
+    const digits =
+      x < 10
+        ? 1
+        : x < 100
+          ? 2
+          : x < 1e4
+            ? x < 1e3
+              ? 3
+              : 4
+            : x < 1e6
+              ? x < 1e5
+                ? 5
+                : 6
+              : x < 1e7
+                ? 7
+                : x < 1e8
+                  ? 8
+                  : 9;
     if (pos + digits > end) return NO_ROOM;
-    let at = pos + digits;
-    for (let x = v; at > pos; x = Math.floor(x / 10)) buf[--at] = ZERO + (x % 10);
+    for (let at = pos + digits - 1; at > pos; at--) {
+      const q = (x / 10) | 0;
+      buf[at] = ZERO + x - q * 10;
+      x = q;
+    }
+    buf[pos] = ZERO + x;
     return pos + digits;
   }
   return writeAscii(Number.isFinite(v) ? String(v) : 'null', buf, pos, end);
