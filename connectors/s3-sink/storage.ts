@@ -187,12 +187,16 @@ export class S3ObjectStore implements ObjectStore {
 
 /** Buffers kept for reuse (not counted as used) are at most this many bytes, or an eighth of the limit. */
 const POOL_MAX_BYTES = 32 * 1024 * 1024;
-/** Buffers are made in sizes of powers of two from 64 KiB to 1 MiB, then whole MiBs, so they fit the next request. */
+/**
+ * Buffers from 64 KiB are made in sizes of powers of two up to 1 MiB, then whole MiBs, so they fit
+ * the next request of a similar size; smaller ones as asked.
+ */
 const SIZE_CLASS_MIN_BYTES = 64 * 1024;
 const SIZE_CLASS_STEP_BYTES = 1024 * 1024;
 
 /** The size a new buffer of at least `size` bytes is made with: at most twice `size`. */
 function sizeClass(size: number): number {
+  if (size <= SIZE_CLASS_MIN_BYTES) return size;
   if (size >= SIZE_CLASS_STEP_BYTES) return Math.ceil(size / SIZE_CLASS_STEP_BYTES) * SIZE_CLASS_STEP_BYTES;
   let c = SIZE_CLASS_MIN_BYTES;
   while (c < size) c *= 2;
@@ -240,7 +244,7 @@ export class MemoryAccount {
       }
     }
     this.misses++;
-    return Buffer.allocUnsafeSlow(sizeClass(size));
+    return size < SIZE_CLASS_MIN_BYTES ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(sizeClass(size));
   }
 
   /** Gives back a buffer from allocate() that nothing refers to any more. */
