@@ -86,15 +86,15 @@ export function createFormat(cfg: S3SinkConfig): RecordFormat {
 /** JSON lines: holds nothing between records, so one serves every file. */
 const JSON_LINES: FileEncoder = {
   bufferedBytes: 0,
-  write: (r) => jsonText(r.value),
+  write: (r) => recordJson(r, jsonText),
   finish: () => null,
   lines: {
-    line: (r) => jsonText(r.value),
+    line: (r) => recordJson(r, jsonText),
     encodeInto: (r, buf, pos, end) => {
       // end - 1: room for the newline.
       let at = writeJson(r.value, buf, pos, end - 1);
       if (at === NOT_PLAIN) {
-        const text = JSON.stringify(r.value, jsonReplacer) ?? 'null';
+        const text = recordJson(r, (v) => JSON.stringify(v, jsonReplacer) ?? 'null');
         if (pos + text.length * 3 >= end && pos + Buffer.byteLength(text, 'utf8') >= end) return NO_ROOM;
         at = pos + buf.write(text, pos, 'utf8');
       }
@@ -104,6 +104,18 @@ const JSON_LINES: FileEncoder = {
     },
   },
 };
+
+/** The record's value as JSON text by `text`; a value JSON cannot hold (a cycle) fails naming the record. */
+function recordJson(r: SinkRecord, text: (v: unknown) => string): string {
+  try {
+    return text(r.value);
+  } catch (err) {
+    throw new DataException(
+      `record ${r.topic}-${r.kafkaPartition}@${r.kafkaOffset} has a value JsonFormat cannot write: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+}
 
 /**
  * A Connect value as JSON text, as JsonConverter (schemas.enable=false) writes it: bytes in base64,

@@ -4,7 +4,7 @@
  * not fit, NOT_PLAIN for what it leaves to the general path.
  */
 import { describe, expect, it } from 'vitest';
-import type { SinkRecord } from '../../../connect/sdk.js';
+import { DataException, type SinkRecord } from '../../../connect/sdk.js';
 import { parseS3SinkConfig } from '../../../connectors/s3-sink/config.js';
 import { createFormat, jsonText } from '../../../connectors/s3-sink/format.js';
 import { NO_ROOM, NOT_PLAIN, writeJson } from '../../../connectors/s3-sink/json-writer.js';
@@ -204,5 +204,21 @@ describe('S3 sink JSON writer', () => {
       expect(lines.encodeInto(record, buf, 2, 1 + bytes)).toBe(NO_ROOM);
       expect(lines.line(record)).toBe(jsonText(value));
     }
+  });
+
+  it('JsonFormat: a value with a cycle fails with a DataException naming the record', () => {
+    const cfg = parseS3SinkConfig({
+      's3.bucket.name': 'b',
+      's3.region': 'us-east-1',
+      'flush.size': '10',
+      'format.class': 'JsonFormat',
+    });
+    const value: Record<string, unknown> = { a: 1 };
+    value.self = value;
+    const record = { topic: 't', kafkaPartition: 3, kafkaOffset: 42, value } as SinkRecord;
+    const lines = createFormat(cfg).open('k', record).lines!;
+    expect(() => lines.encodeInto(record, Buffer.alloc(1000), 0, 1000)).toThrow(DataException);
+    expect(() => lines.encodeInto(record, Buffer.alloc(1000), 0, 1000)).toThrow(/t-3@42.*circular/);
+    expect(() => lines.line(record)).toThrow(/t-3@42.*circular/);
   });
 });
