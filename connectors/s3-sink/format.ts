@@ -9,13 +9,16 @@
  * - Bytes (`.bin` or `format.bytearray.extension`): the raw value bytes, each followed by
  *   `format.bytearray.separator`.
  *
- * An encoder hands back bytes as soon as they are final, so what it holds itself stays small.
+ * An encoder hands back bytes as soon as they are final, so what it holds itself stays small. The
+ * JSON format writes each line straight into the file's buffer (json-writer.ts).
  */
 import { createHash } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import { DataException, LOGICAL, type Schema, type SinkRecord } from '../../connect/sdk.js';
 import type { S3SinkConfig } from './config.js';
+import { NO_ROOM, NOT_PLAIN, writeJson } from './json-writer.js';
+import type { LineEncoder } from './storage.js';
 
 const AVRO_BLOCK_BYTES = 64 * 1024;
 const AVRO_MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
@@ -26,6 +29,8 @@ export interface FileEncoder {
    * possibly nothing yet (Avro collects a block).
    */
   write(record: SinkRecord): Buffer | string | null;
+  /** A format of lines may write them straight into the file's buffer instead of write(). */
+  readonly lines?: LineEncoder<SinkRecord>;
   /** The file's remaining bytes. */
   finish(): Buffer | null;
   /** Bytes held inside the encoder (an Avro block being built). */
@@ -43,14 +48,7 @@ export interface RecordFormat {
 export function createFormat(cfg: S3SinkConfig): RecordFormat {
   switch (cfg.format) {
     case 'json':
-      return {
-        extension: '.json',
-        open: () => ({
-          bufferedBytes: 0,
-          write: (r) => jsonText(r.value),
-          finish: () => null,
-        }),
-      };
+      return { extension: '.json', open: () => JSON_LINES };
     case 'bytes':
       return {
         extension: cfg.bytesExtension,
@@ -85,6 +83,40 @@ export function createFormat(cfg: S3SinkConfig): RecordFormat {
   }
 }
 
+/** JSON lines: holds nothing between records, so one serves every file. */
+const JSON_LINES: FileEncoder = {
+  bufferedBytes: 0,
+  write: (r) => recordJson(r, jsonText),
+  finish: () => null,
+  lines: {
+    line: (r) => recordJson(r, jsonText),
+    encodeInto: (r, buf, pos, end) => {
+      // end - 1: room for the newline.
+      let at = writeJson(r.value, buf, pos, end - 1);
+      if (at === NOT_PLAIN) {
+        const text = recordJson(r, (v) => JSON.stringify(v, jsonReplacer) ?? 'null');
+        if (pos + text.length * 3 >= end && pos + Buffer.byteLength(text, 'utf8') >= end) return NO_ROOM;
+        at = pos + buf.write(text, pos, 'utf8');
+      }
+      if (at < 0) return NO_ROOM;
+      buf[at] = 0x0a;
+      return at + 1;
+    },
+  },
+};
+
+/** The record's value as JSON text by `text`; a value JSON cannot hold (a cycle) fails naming the record. */
+function recordJson(r: SinkRecord, text: (v: unknown) => string): string {
+  try {
+    return text(r.value);
+  } catch (err) {
+    throw new DataException(
+      `record ${r.topic}-${r.kafkaPartition}@${r.kafkaOffset} has a value JsonFormat cannot write: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+}
+
 /**
  * A Connect value as JSON text, as JsonConverter (schemas.enable=false) writes it: bytes in base64,
  * dates as epoch ms, maps as objects. The replacer sees each raw value through `this[key]` (before
@@ -96,16 +128,20 @@ export function jsonText(v: unknown): string {
   return (plainJson(v) ? JSON.stringify(v) : JSON.stringify(v, jsonReplacer)) ?? 'null';
 }
 
-/** True when `v` holds only what JSON.stringify writes as the replacer would: primitives, arrays, plain objects. */
-function plainJson(v: unknown): boolean {
+/**
+ * True when `v` holds only what JSON.stringify writes as the replacer would: primitives, arrays,
+ * plain objects (to a depth past which the replacer's stringify reports a cycle clearly).
+ */
+function plainJson(v: unknown, depth = 0): boolean {
   if (v === null || typeof v !== 'object') return typeof v !== 'bigint';
+  if (depth >= 64) return false;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!plainJson(v[i])) return false;
+    for (let i = 0; i < v.length; i++) if (!plainJson(v[i], depth + 1)) return false;
     return true;
   }
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
-  for (const k in v) if (!plainJson((v as Record<string, unknown>)[k])) return false;
+  for (const k in v) if (!plainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
   return true;
 }
 

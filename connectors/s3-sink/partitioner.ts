@@ -67,8 +67,20 @@ export function lookup(value: unknown, path: string): unknown {
 
 export function createPartitioner(cfg: S3SinkConfig, nowMs: () => number): Partitioner {
   switch (cfg.partitioner) {
-    case 'default':
-      return { encodePartition: (r) => `partition=${r.kafkaPartition}` };
+    case 'default': {
+      // The same string object for every record of a partition: the writer's lookups by it hash it once.
+      const names: string[] = [];
+      return {
+        encodePartition: (r) => {
+          const p = r.kafkaPartition;
+          const known = names[p];
+          if (known !== undefined) return known;
+          const name = `partition=${p}`;
+          if (p >= 0 && p < 65_536) names[p] = name;
+          return name;
+        },
+      };
+    }
     case 'field':
       return {
         encodePartition: (r) =>

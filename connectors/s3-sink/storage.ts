@@ -187,17 +187,38 @@ export class S3ObjectStore implements ObjectStore {
 
 /** Buffers kept for reuse (not counted as used) are at most this many bytes, or an eighth of the limit. */
 const POOL_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * Buffers from 64 KiB are made in sizes of powers of two up to 1 MiB, then whole MiBs, so they fit
+ * the next request of a similar size; smaller ones as asked.
+ */
+const SIZE_CLASS_MIN_BYTES = 64 * 1024;
+const SIZE_CLASS_STEP_BYTES = 1024 * 1024;
+
+/** The size a new buffer of at least `size` bytes is made with: at most twice `size`. */
+function sizeClass(size: number): number {
+  if (size <= SIZE_CLASS_MIN_BYTES) return size;
+  if (size >= SIZE_CLASS_STEP_BYTES) return Math.ceil(size / SIZE_CLASS_STEP_BYTES) * SIZE_CLASS_STEP_BYTES;
+  let c = SIZE_CLASS_MIN_BYTES;
+  while (c < size) c *= 2;
+  return c;
+}
 
 /**
  * Bytes buffered by all open files of a task, and a small pool of buffers whose uploads finished,
- * reused for the next files: the sink then allocates almost nothing in a steady state.
+ * reused for the next files: the sink then allocates almost nothing in a steady state. New memory
+ * is dear (every page is faulted in and zeroed by the kernel, and large buffers push V8 into
+ * collections), so a buffer is made a little larger than asked (see sizeClass) to fit the next
+ * file of a similar size, and a full pool drops its oldest buffers for the one given back.
  */
 export class MemoryAccount {
   usedBytes = 0;
   peakBytes = 0;
-  private readonly free: Buffer[] = [];
+  /** Oldest first. */
+  private free: Buffer[] = [];
   private freeBytes = 0;
   private readonly poolMaxBytes: number;
+  /** Buffers made because none in the pool fit (for tests and metrics). */
+  misses = 0;
 
   constructor(readonly limitBytes: number) {
     this.poolMaxBytes = Math.min(POOL_MAX_BYTES, Math.floor(limitBytes / 8));
@@ -222,21 +243,37 @@ export class MemoryAccount {
         return b;
       }
     }
-    return Buffer.allocUnsafe(size);
+    this.misses++;
+    return size < SIZE_CLASS_MIN_BYTES ? Buffer.allocUnsafe(size) : Buffer.allocUnsafeSlow(sizeClass(size));
   }
 
   /** Gives back a buffer from allocate() that nothing refers to any more. */
   recycle(b: Buffer): void {
-    if (this.freeBytes + b.length > this.poolMaxBytes) return;
+    if (b.length > this.poolMaxBytes) return;
+    let drop = 0;
+    while (this.freeBytes + b.length > this.poolMaxBytes) this.freeBytes -= this.free[drop++]!.length;
+    if (drop > 0) this.free = this.free.slice(drop);
     this.free.push(b);
     this.freeBytes += b.length;
   }
 }
 
+/** An item's line of text, written straight into a buffer (FileEncoder.lines in format.ts). */
+export interface LineEncoder<T> {
+  /**
+   * Writes the item's line, newline included, into `buf` from `pos`, before `end`: the position
+   * after it, or a negative number when it does not fit (the bytes past `pos` then mean nothing).
+   */
+  encodeInto(item: T, buf: Buffer, pos: number, end: number): number;
+  /** The same line as a string, without the newline (for a line larger than a buffer). */
+  line(item: T): string;
+}
+
 /**
  * Lines of text are encoded (UTF-8) straight into buffers: no intermediate strings or Buffers per
  * record. The buffer being filled is counted whole in the memory account; it is as large as the
- * object is expected to be (the size of the partition's previous object), else this size.
+ * object is expected to be (the size of the partition's previous object, or, for a first object
+ * told how many lines to expect, that many at the size of those of its first buffer), else this size.
  */
 const TEXT_CHUNK_BYTES = 64 * 1024;
 
@@ -250,6 +287,8 @@ export class S3OutputFile {
   /** Buffers from the pool behind `chunks`, given back once their bytes are copied or uploaded. */
   private pooled: Buffer[] = [];
   private sizeHint: number;
+  /** Lines written so far. */
+  private lines = 0;
   private uploadId: string | null = null;
   private readonly parts: { partNumber: number; etag: string }[] = [];
   /** Bytes of the object so far (uploaded parts and buffer). */
@@ -262,6 +301,8 @@ export class S3OutputFile {
     private readonly memory: MemoryAccount,
     /** Bytes this object is expected to reach (0: unknown). */
     sizeHint = 0,
+    /** Lines this object is expected to reach at most (flush.size; 0: unknown). */
+    private readonly expectedLines = 0,
   ) {
     this.sizeHint = sizeHint;
   }
@@ -285,18 +326,56 @@ export class S3OutputFile {
       if (this.textPos + Buffer.byteLength(text, 'utf8') + 1 > this.textCap) this.flushText();
     }
     if (this.textChunk === null) {
-      const cap = Math.max(TEXT_CHUNK_BYTES, this.takeHint());
-      if (most > cap) return this.append(Buffer.from(`${text}\n`, 'utf8'));
-      this.textChunk = this.memory.allocate(cap);
-      this.textCap = cap;
-      this.memory.add(cap);
+      const cap = this.textChunkSize();
+      if (most > cap) {
+        this.lines++;
+        return this.append(Buffer.from(`${text}\n`, 'utf8'));
+      }
+      this.openTextChunk(cap);
     }
-    const chunk = this.textChunk;
+    const chunk = this.textChunk!;
     const n = chunk.write(text, this.textPos, 'utf8');
     chunk[this.textPos + n] = 0x0a;
-    this.textPos += n + 1;
-    this.size += n + 1;
+    return this.addedLine(n + 1);
+  }
+
+  /**
+   * Appends the line `encoder` writes for `item` straight into the buffer (when it fits in no
+   * buffer, as writeLine does). Returns a promise only when a full part goes up.
+   */
+  writeEncoded<T>(encoder: LineEncoder<T>, item: T): Promise<void> | undefined {
+    if (this.textChunk === null) this.openTextChunk(this.textChunkSize());
+    let at = encoder.encodeInto(item, this.textChunk!, this.textPos, this.textCap);
+    if (at < 0 && this.textPos > 0) {
+      // Past the end of this buffer: into a fresh one.
+      this.flushText();
+      this.openTextChunk(this.textChunkSize());
+      at = encoder.encodeInto(item, this.textChunk!, this.textPos, this.textCap);
+    }
+    if (at < 0) return this.writeLine(encoder.line(item)); // larger than a buffer
+    return this.addedLine(at - this.textPos);
+  }
+
+  private addedLine(bytes: number): Promise<void> | undefined {
+    this.textPos += bytes;
+    this.size += bytes;
+    this.lines++;
     return this.buffered + this.textPos >= this.partSizeBytes ? this.uploadBuffered() : undefined;
+  }
+
+  /** The size of the next buffer for text: the rest of the object expected, else TEXT_CHUNK_BYTES. */
+  private textChunkSize(): number {
+    if (this.sizeHint === 0 && this.lines > 0 && this.expectedLines > this.lines) {
+      // The lines so far say how large the rest is likely to be.
+      this.sizeHint = this.size + Math.ceil((this.size / this.lines) * (this.expectedLines - this.lines));
+    }
+    return Math.max(TEXT_CHUNK_BYTES, this.takeHint());
+  }
+
+  private openTextChunk(cap: number): void {
+    this.textChunk = this.memory.allocate(cap);
+    this.textCap = cap;
+    this.memory.add(cap);
   }
 
   /** The expected size of the rest of the object, once, if the task has room for it. */

@@ -31,6 +31,8 @@ export interface S3SinkTaskOptions {
 export class S3SinkTask implements SinkTask {
   private deps: WriterDeps | null = null;
   private readonly writers = new Map<string, TopicPartitionWriter>();
+  /** The writers again, by topic and partition number (forgotten with them). */
+  private readonly byTopic = new Map<string, (TopicPartitionWriter | undefined)[]>();
 
   constructor(private readonly opts: S3SinkTaskOptions = {}) {}
 
@@ -62,12 +64,20 @@ export class S3SinkTask implements SinkTask {
   }
 
   private writer(topic: string, partition: number): TopicPartitionWriter {
+    // By topic, then partition number: no key string to build for every record.
+    const cached = this.byTopic.get(topic)?.[partition];
+    if (cached) return cached;
     const k = tpKey(topic, partition);
     let w = this.writers.get(k);
     if (!w) {
       if (!this.deps) throw new Error('S3SinkTask used before start()');
       w = new TopicPartitionWriter(topic, partition, this.deps);
       this.writers.set(k, w);
+    }
+    if (partition >= 0 && partition < 65_536) {
+      const list = this.byTopic.get(topic) ?? [];
+      list[partition] = w;
+      this.byTopic.set(topic, list);
     }
     return w;
   }
@@ -117,6 +127,8 @@ export class S3SinkTask implements SinkTask {
         const k = tpKey(tp.topic, tp.partition);
         const w = this.writers.get(k);
         this.writers.delete(k);
+        const list = this.byTopic.get(tp.topic);
+        if (list && tp.partition < list.length) list[tp.partition] = undefined;
         await w?.abort();
       }),
     );
@@ -125,6 +137,7 @@ export class S3SinkTask implements SinkTask {
   async stop(): Promise<void> {
     const all = [...this.writers.values()];
     this.writers.clear();
+    this.byTopic.clear();
     await Promise.all(all.map((w) => w.abort()));
     await Promise.all(all.map((w) => w.settle().catch(() => {})));
     this.deps?.store.close();

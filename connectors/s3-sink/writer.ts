@@ -140,6 +140,8 @@ export class TopicPartitionWriter {
           cfg.partSizeBytes,
           this.deps.memory,
           this.lastSizes.get(encoded) ?? 0,
+          // flush.size bounds one file's records, and likely fills it, when a batch is one file.
+          cfg.partitioner === 'default' ? cfg.flushSize : 0,
         ),
         encoder: this.deps.format.open(key, record),
         first: record,
@@ -147,18 +149,19 @@ export class TopicPartitionWriter {
       this.files.set(encoded, open);
     }
     this.currentEncoded = encoded;
-    const bytes = open.encoder.write(record);
-    const uploading =
-      bytes === null
-        ? undefined
-        : typeof bytes === 'string'
-          ? open.file.writeLine(bytes)
-          : open.file.write(bytes);
+    const lines = open.encoder.lines;
+    const uploading = lines ? open.file.writeEncoded(lines, record) : this.writeBytes(open, record);
     this.recordCount++;
     this.nextOffset = record.kafkaOffset + 1;
     if (this.recordCount >= cfg.flushSize)
       return uploading ? uploading.then(() => this.commit()) : this.commit();
     return uploading;
+  }
+
+  private writeBytes(open: OpenFile, record: SinkRecord): Promise<void> | undefined {
+    const bytes = open.encoder.write(record);
+    if (bytes === null) return undefined;
+    return typeof bytes === 'string' ? open.file.writeLine(bytes) : open.file.write(bytes);
   }
 
   /** `<topics.dir>/<topic>/<encoded partition>/<topic>+<partition>+<start offset>.<ext>` */

@@ -445,6 +445,59 @@ describe('S3 sink rotation, multipart and memory', () => {
     }
   });
 
+  it('writes each file into one buffer sized from its first lines or the previous file, reused for the next files', async () => {
+    n++;
+    const bucket = `bucket-${n}`;
+    await s3.createBucket(bucket);
+    const task = new S3SinkTask();
+    task.start({ ...s3.sinkProps(bucket), 'format.class': 'JsonFormat', 'flush.size': '1000' });
+    const pad = 'p'.repeat(1000);
+    // Eight files of ~1 MB, one at a time (a put waits for the file before it when it must).
+    for (let i = 0; i < 8000; i += 250) {
+      await task.put(Array.from({ length: 250 }, (_, j) => record('reuse', 0, i + j, { i: i + j, pad })));
+      await task.preCommit(new Map());
+    }
+    // The first file: one 64 KiB buffer, then one for the rest estimated from its lines, then
+    // one for the whole body; later files each reuse a buffer one before them gave back.
+    expect(task.memory!.misses).toBeLessThanOrEqual(5);
+    expect(task.memory!.usedBytes).toBe(0);
+    await task.stop();
+    const keys = await s3.list(bucket);
+    expect(keys).toHaveLength(8);
+    for (const [f, key] of keys.entries()) {
+      const want = Array.from(
+        { length: 1000 },
+        (_, j) => `${JSON.stringify({ i: f * 1000 + j, pad })}\n`,
+      ).join('');
+      expect(await text(bucket, key)).toBe(want);
+    }
+  });
+
+  it('close() drops a partition open batch; given the partition again, the task writes it anew', async () => {
+    n++;
+    const bucket = `bucket-${n}`;
+    await s3.createBucket(bucket);
+    const task = new S3SinkTask();
+    task.start({ ...s3.sinkProps(bucket), 'format.class': 'JsonFormat', 'flush.size': '10' });
+    const recs = Array.from({ length: 10 }, (_, i) => record('moved', 0, i, { i }));
+    await task.put(recs.slice(0, 5));
+    const before = task.partitionWriters[0];
+    await task.close([{ topic: 'moved', partition: 0 }]);
+    expect(task.partitionWriters).toHaveLength(0);
+    // Assigned back after a rebalance: the records come again from the committed offset.
+    task.open([{ topic: 'moved', partition: 0 }]);
+    await task.put(recs);
+    expect(task.partitionWriters).toHaveLength(1);
+    expect(task.partitionWriters[0]).not.toBe(before);
+    const offsets = await task.preCommit(
+      new Map([['moved-0', { topic: 'moved', partition: 0, offset: 10 }]]),
+    );
+    expect(offsets.get('moved-0')?.offset).toBe(10);
+    expect(task.partitionWriters[0]!.committedFiles).toBe(1);
+    await task.stop();
+    expect(await s3.list(bucket)).toEqual(['topics/moved/partition=0/moved+0+0000000000.json']);
+  });
+
   it('keeps buffers within s3.buffer.memory.bytes by uploading the largest as parts early', async () => {
     n++;
     const bucket = `bucket-${n}`;
