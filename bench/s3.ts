@@ -30,7 +30,7 @@ import { S3SinkTask } from '../connectors/s3-sink/index.js';
 import type { BenchResult } from './types.js';
 import { exited, nowMs, procCpuMs, progress, REPO_ROOT, selfCpuMs, tempDir } from './util.js';
 
-/** s3rver in its own process (as S3 is remote), so its CPU does not compete with what is measured. */
+/** s3rver in its own process (as S3 is remote); on two cores its CPU still competes with ours (see above), for the baseline and the sink alike. */
 const S3RVER = `
 const { createRequire } = await import('node:module');
 const S3rver = createRequire(process.argv[2])(process.argv[2]);
