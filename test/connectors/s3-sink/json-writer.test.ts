@@ -8,18 +8,7 @@ import { DataException, type SinkRecord } from '../../../connect/sdk.js';
 import { parseS3SinkConfig } from '../../../connectors/s3-sink/config.js';
 import { createFormat, jsonText } from '../../../connectors/s3-sink/format.js';
 import { NO_ROOM, NOT_PLAIN, writeJson } from '../../../connectors/s3-sink/json-writer.js';
-
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/prng.js';
 
 const PIECES = [
   'a',
@@ -129,7 +118,7 @@ function written(v: unknown, room: number): string | number {
 
 describe('S3 sink JSON writer', () => {
   it('writes what jsonText writes, for random values of every kind', () => {
-    const r = rng(9);
+    const r = prng(9);
     for (let i = 0; i < 3000; i++) {
       const v = randomValue(r, 0);
       const want = jsonText(v);
@@ -139,7 +128,7 @@ describe('S3 sink JSON writer', () => {
   });
 
   it('escapes one special character anywhere in short and long ASCII strings', () => {
-    const r = rng(5);
+    const r = prng(5);
     for (const special of ['"', '\\', '\n', '\x00', '\x1f', '\x7f', 'é', '😀', '\ud800', '\udc00'])
       for (const length of [1, 47, 48, 49, 100, 1000]) {
         const at = Math.floor(r() * length);
@@ -149,7 +138,7 @@ describe('S3 sink JSON writer', () => {
   });
 
   it('answers NO_ROOM exactly when the value does not fit', () => {
-    const r = rng(11);
+    const r = prng(11);
     for (let i = 0; i < 500; i++) {
       const v = randomValue(r, 0);
       const want = jsonText(v);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DirectFrameReader, FrameSplitter, FramingError } from '../../../core/broker/framing.js';
-import { prng } from './helpers.js';
+import { prng } from '../../helpers/prng.js';
 
 function frame(body: Buffer): Buffer {
   const prefix = Buffer.alloc(4);

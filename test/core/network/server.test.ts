@@ -5,10 +5,10 @@ import { ErrorCode } from '../../../core/protocol/errors.js';
 import type { ApiVersionsResponseData } from '../../../core/protocol/messages/api-versions.js';
 import type { HeartbeatResponseData } from '../../../core/protocol/messages/heartbeat.js';
 import { advertisedApiVersions } from '../../../core/protocol/messages/index.js';
+import { prng } from '../../helpers/prng.js';
 import {
   connectClient,
   decodeResponse,
-  prng,
   RawClient,
   rawFrame,
   requestFrame,
