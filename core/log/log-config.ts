@@ -109,7 +109,8 @@ type Kind =
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'list'; values: readonly string[] }
-  | { type: 'string'; maxLength: number };
+  | { type: 'string'; maxLength: number; pattern?: RegExp; what?: string }
+  | { type: 'gzipLevel' };
 
 interface Spec {
   kind: Kind;
@@ -118,6 +119,14 @@ interface Spec {
 
 const long = (min: number, max = UNLIMITED): Kind => ({ type: 'long', min, max });
 const int = (min: number, max = INT32_MAX): Kind => ({ type: 'int', min, max });
+
+/** `*`, or partition:broker pairs separated by commas (Kafka's ThrottledReplicaListValidator). */
+const THROTTLED_REPLICAS: Kind = {
+  type: 'string',
+  maxLength: 4096,
+  pattern: /^(?:\*|\s*\d+\s*:\s*\d+\s*(?:,\s*\d+\s*:\s*\d+\s*)*)?$/,
+  what: '"*" or a comma-separated list of partition:broker',
+};
 
 const SPECS: Readonly<Record<keyof LogConfig, Spec>> = {
   'segment.bytes': {
@@ -210,11 +219,11 @@ const SPECS: Readonly<Record<keyof LogConfig, Spec>> = {
     kind: long(0),
     doc:
       'With message.timestamp.type=CreateTime, a batch holding a record whose timestamp is more than this ' +
-      'many ms after the broker clock is refused (INVALID_TIMESTAMP); default unlimited (Kafka 3.x).',
+      'many ms after the broker clock is refused (INVALID_TIMESTAMP); default unlimited, as Kafka 3.x (Kafka 4 defaults to 1 hour).',
   },
   'message.timestamp.difference.max.ms': {
     kind: long(0),
-    doc: "Kafka's older, deprecated form of both bounds above: it applies in each direction where it is tighter.",
+    doc: "Kafka's older, deprecated form of both bounds above (removed in Kafka 4): it bounds a side whose own config is unset.",
   },
   'segment.jitter.ms': {
     kind: long(0),
@@ -245,7 +254,7 @@ const SPECS: Readonly<Record<keyof LogConfig, Spec>> = {
     doc: 'Accepted for compatibility; no effect (tiered storage).',
   },
   'compression.gzip.level': {
-    kind: int(-1, 9),
+    kind: { type: 'gzipLevel' },
     doc: 'Accepted for compatibility; no effect yet: batches recompressed by the broker use the codec default level.',
   },
   'compression.lz4.level': {
@@ -257,11 +266,11 @@ const SPECS: Readonly<Record<keyof LogConfig, Spec>> = {
     doc: 'Accepted for compatibility; no effect yet: batches recompressed by the broker use the codec default level.',
   },
   'leader.replication.throttled.replicas': {
-    kind: { type: 'string', maxLength: 4096 },
+    kind: THROTTLED_REPLICAS,
     doc: 'Accepted for compatibility; no effect: Tributary does not throttle replication.',
   },
   'follower.replication.throttled.replicas': {
-    kind: { type: 'string', maxLength: 4096 },
+    kind: THROTTLED_REPLICAS,
     doc: 'Accepted for compatibility; no effect: Tributary does not throttle replication.',
   },
   'message.downconversion.enable': {
@@ -269,7 +278,12 @@ const SPECS: Readonly<Record<keyof LogConfig, Spec>> = {
     doc: 'Accepted for compatibility; no effect: Tributary serves record batch v2 only, never converted down.',
   },
   'message.format.version': {
-    kind: { type: 'string', maxLength: 32 },
+    kind: {
+      type: 'string',
+      maxLength: 32,
+      pattern: /^\d+\.\d+(\.\d+)?(-IV\d+)?$/,
+      what: 'a Kafka version such as 2.8, 3.0-IV1 or 0.10.2',
+    },
     doc: 'Accepted for compatibility (removed in Kafka 4); no effect: the log format is always record batch v2.',
   },
 };
@@ -290,7 +304,9 @@ function describeKind(k: Kind): string {
     case 'list':
       return `a comma-separated list of ${k.values.join(', ')}`;
     case 'string':
-      return `a string of at most ${k.maxLength} characters`;
+      return k.what ?? `a string of at most ${k.maxLength} characters`;
+    case 'gzipLevel':
+      return 'int: -1 (the codec default) or 1 to 9';
   }
 }
 
@@ -401,8 +417,19 @@ function parseValue(key: string, kind: Kind, raw: string | number | boolean): un
     }
     case 'string': {
       const s = String(raw).trim();
-      if (s.length > kind.maxLength) throw invalid(key, raw, kind);
+      if (s.length > kind.maxLength || (kind.pattern !== undefined && !kind.pattern.test(s)))
+        throw invalid(key, raw, kind);
       return s;
+    }
+    case 'gzipLevel': {
+      const n =
+        typeof raw === 'number'
+          ? raw
+          : /^\s*-?\d+\s*$/.test(String(raw))
+            ? Number(String(raw).trim())
+            : Number.NaN;
+      if (n !== -1 && !(Number.isInteger(n) && n >= 1 && n <= 9)) throw invalid(key, raw, kind);
+      return n;
     }
   }
 }

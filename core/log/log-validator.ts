@@ -212,7 +212,8 @@ export function checkTimestamps(
         records,
         pos,
         (r) => {
-          if (bad === null && (r.timestamp < low || r.timestamp > high))
+          // NO_TIMESTAMP (-1) is not checked, as in Kafka
+          if (bad === null && r.timestamp !== -1 && (r.timestamp < low || r.timestamp > high))
             bad = { index, timestamp: r.timestamp };
           index++;
         },
@@ -228,12 +229,18 @@ export function checkTimestamps(
       const past = timestamp < low;
       throw new LogError(
         'INVALID_TIMESTAMP',
-        `${ctx.where}: record ${at} of a batch has timestamp ${timestamp} (${new Date(timestamp).toISOString()}), ` +
+        `${ctx.where}: record ${at} of a batch has timestamp ${timestamp}${isoDate(timestamp)}, ` +
           `${past ? 'more than message.timestamp.before.max.ms' : 'more than message.timestamp.after.max.ms'} ` +
           `(${past ? ctx.beforeMaxMs : ctx.afterMaxMs} ms) ${past ? 'before' : 'after'} the broker clock ` +
-          `(${new Date(ctx.now).toISOString()}); fix the producer's clock or timestamps, or raise the topic config`,
+          `(${new Date(ctx.now).toISOString()}); fix the producer's clock or timestamps (milliseconds since the epoch), or raise the topic config`,
       );
     }
     pos += size;
   }
+}
+
+/** " (2026-11-24T…Z)" for a timestamp a Date can show; nothing for one it cannot (e.g. nanoseconds). */
+function isoDate(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? '' : ` (${d.toISOString()})`;
 }

@@ -26,6 +26,7 @@
 import * as path from 'node:path';
 import { type Clock, systemClock } from '../env/clock.js';
 import { type FileSystem, nodeFileSystem } from '../env/fs.js';
+import { type Random, systemRandom } from '../env/random.js';
 import { batchBaseOffset, batchLastOffsetDelta, LOG_OVERHEAD, validateBatch } from '../records/index.js';
 import { LogError } from './errors.js';
 import { logFileName } from './files.js';
@@ -89,6 +90,8 @@ export interface PartitionLogOptions {
   config: LogConfig;
   fs?: FileSystem;
   clock?: Clock;
+  /** Draws segment.jitter.ms per segment (default: the system's; simulations pass a seeded one). */
+  random?: Random;
   /**
    * The flushedOffset checkpointed by the log manager: everything below it was fsynced, so
    * recovery validates only from the batch holding it to the end. Absent: validate everything
@@ -117,6 +120,7 @@ export class PartitionLog {
   private cfg: LogConfig;
   private readonly fs: FileSystem;
   private readonly clock: Clock;
+  private readonly random: Random;
   private segments: LogSegment[];
   private startOffset: number;
   private endOffset: number;
@@ -146,6 +150,7 @@ export class PartitionLog {
     this.cfg = opts.config;
     this.fs = opts.fs ?? nodeFileSystem;
     this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? systemRandom;
     const loaded = loadLog({
       fs: this.fs,
       dir: this.dir,
@@ -254,9 +259,12 @@ export class PartitionLog {
       );
     }
     if (assign && this.cfg['message.timestamp.type'] === 'CreateTime') {
+      // Kafka: an explicit before/after bound wins; the deprecated difference fills a side left unset.
       const diff = this.cfg['message.timestamp.difference.max.ms'];
-      const beforeMaxMs = Math.min(this.cfg['message.timestamp.before.max.ms'], diff);
-      const afterMaxMs = Math.min(this.cfg['message.timestamp.after.max.ms'], diff);
+      const before = this.cfg['message.timestamp.before.max.ms'];
+      const after = this.cfg['message.timestamp.after.max.ms'];
+      const beforeMaxMs = before !== UNLIMITED_MS ? before : diff;
+      const afterMaxMs = after !== UNLIMITED_MS ? after : diff;
       if (beforeMaxMs < UNLIMITED_MS || afterMaxMs < UNLIMITED_MS) {
         checkTimestamps(records, { now, beforeMaxMs, afterMaxMs, where: `${this.topic}-${this.partition}` });
       }
@@ -346,9 +354,8 @@ export class PartitionLog {
     const max = Math.min(this.cfg['segment.jitter.ms'], this.cfg['segment.ms']);
     if (max <= 0) return 0;
     const base = this.active.baseOffset;
-    if (this.jitter.baseOffset !== base)
-      this.jitter = { baseOffset: base, ms: Math.floor(Math.random() * max) };
-    return Math.min(this.jitter.ms, max - 1);
+    if (this.jitter.baseOffset !== base) this.jitter = { baseOffset: base, ms: this.random.int(max) };
+    return this.jitter.ms;
   }
 
   /** Closes the active segment and starts a new one at logEndOffset. */

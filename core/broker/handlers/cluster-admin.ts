@@ -71,9 +71,10 @@ type DeleteRow = NonNullable<Res<'DeleteTopics'>['responses']>[number];
 
 /**
  * The checks of a DeleteTopics request that need no controller, shared by a single node and a
- * cluster (Kafka's order): a name and an id together, neither, a name or id given twice (refused
- * for every occurrence, none deleted), deletion disabled, an unknown name. Returns the rows
- * answered already and the deletions to carry out, by name or by id.
+ * cluster: deletion disabled (every row), a name and an id together, neither, a topic named twice
+ * — by name, by id, or by its name and its id — (refused for every occurrence, none deleted), an
+ * unknown name. Returns the rows answered already and the deletions to carry out, by name or by
+ * id. (Kafka answers a duplicate once; here every occurrence gets its row.)
  */
 export function planTopicDeletions(
   node: NodeParts,
@@ -102,14 +103,41 @@ export function planTopicDeletions(
       errorMessage,
     };
   };
-  // a name or id given twice is refused for every occurrence, and not deleted
-  const count = new Map<string, number>();
-  for (const w of wanted) {
-    if (w.name !== null) count.set(`n:${w.name}`, (count.get(`n:${w.name}`) ?? 0) + 1);
-    else if (w.topicId !== null) count.set(`i:${w.topicId}`, (count.get(`i:${w.topicId}`) ?? 0) + 1);
-  }
   const send: { index: number; item: string | { topicId: string } }[] = [];
-  wanted.forEach(({ name, topicId }, index) => {
+  if (node.config['delete.topic.enable'] !== true) {
+    // checked first, for every row (Kafka's order); TOPIC_DELETION_DISABLED exists from v3, older
+    // clients get INVALID_REQUEST (as Kafka answers)
+    for (let i = 0; i < wanted.length; i++) {
+      rows[i] = row(
+        i,
+        ctx.apiVersion >= 3 ? ErrorCode.TOPIC_DELETION_DISABLED : ErrorCode.INVALID_REQUEST,
+        'topic deletion is disabled (delete.topic.enable=false)',
+      );
+    }
+    return { rows, send, row };
+  }
+  // A topic named twice — by the same name, the same id, or by its name and its id — is refused
+  // for every occurrence, and not deleted.
+  const target = (w: { name: string | null; topicId: string | null }): string | null =>
+    w.topicId !== null
+      ? `i:${w.topicId}`
+      : w.name !== null
+        ? idOf.has(w.name)
+          ? `i:${idOf.get(w.name)}`
+          : `n:${w.name}`
+        : null;
+  const count = new Map<string, number>();
+  const names = new Map<string, number>();
+  const idsGiven = new Map<string, number>();
+  for (const w of wanted) {
+    if (w.name !== null && w.topicId !== null) continue;
+    const t = target(w);
+    if (t !== null) count.set(t, (count.get(t) ?? 0) + 1);
+    if (w.name !== null) names.set(w.name, (names.get(w.name) ?? 0) + 1);
+    else if (w.topicId !== null) idsGiven.set(w.topicId, (idsGiven.get(w.topicId) ?? 0) + 1);
+  }
+  wanted.forEach((w, index) => {
+    const { name, topicId } = w;
     if (name !== null && topicId !== null) {
       rows[index] = row(
         index,
@@ -118,17 +146,14 @@ export function planTopicDeletions(
       );
     } else if (name === null && topicId === null) {
       rows[index] = row(index, ErrorCode.INVALID_REQUEST, 'neither a topic name nor a topic id was given');
-    } else if (name !== null && count.get(`n:${name}`)! > 1) {
-      rows[index] = row(index, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
-    } else if (topicId !== null && count.get(`i:${topicId}`)! > 1) {
-      rows[index] = row(index, ErrorCode.INVALID_REQUEST, 'Duplicate topic id.');
-    } else if (node.config['delete.topic.enable'] !== true) {
-      // TOPIC_DELETION_DISABLED exists from v3; older clients get INVALID_REQUEST (as Kafka answers)
-      rows[index] = row(
-        index,
-        ctx.apiVersion >= 3 ? ErrorCode.TOPIC_DELETION_DISABLED : ErrorCode.INVALID_REQUEST,
-        'topic deletion is disabled (delete.topic.enable=false)',
-      );
+    } else if (count.get(target(w)!)! > 1) {
+      const message =
+        name !== null && names.get(name)! > 1
+          ? 'Duplicate topic name.'
+          : topicId !== null && idsGiven.get(topicId)! > 1
+            ? 'Duplicate topic id.'
+            : 'The provided topic name maps to an ID that was already supplied.';
+      rows[index] = row(index, ErrorCode.INVALID_REQUEST, message);
     } else if (name !== null && !idOf.has(name)) {
       rows[index] = row(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
     } else {

@@ -26,7 +26,8 @@ export function uncleanAllowed(image: MetadataImage, topic: TopicImage | undefin
   const v =
     topic?.configs.get('unclean.leader.election.enable') ??
     image.brokerConfigs.get('')?.get('unclean.leader.election.enable');
-  return v === 'true';
+  // read as the log reads booleans (trimmed, any case): the value was checked with its rules
+  return v?.trim().toLowerCase() === 'true';
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;

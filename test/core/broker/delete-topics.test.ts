@@ -72,6 +72,22 @@ describe('DeleteTopics on a single node', () => {
     expect(b.logs.topic('users')).toBeUndefined();
   });
 
+  it('refuses a topic given by its name and by its id in one request, deleting nothing', async () => {
+    const b = await broker();
+    const orders = b.logs.topic('orders')!;
+    const rows = await del(b, 6, {
+      topics: [
+        { name: 'orders', topicId: ZERO_UUID },
+        { name: null, topicId: orders.topicId },
+      ],
+    });
+    expect(rows.map((r) => [r.errorCode, r.errorMessage])).toEqual([
+      [ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.'],
+      [ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.'],
+    ]);
+    expect(b.logs.topic('orders')).toBeDefined();
+  });
+
   it('answers disabled deletion as Kafka does for old and new versions', async () => {
     const b = await broker({ 'delete.topic.enable': false });
     expect((await del(b, 2, { topicNames: ['orders'] }))[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
@@ -79,6 +95,12 @@ describe('DeleteTopics on a single node', () => {
       ErrorCode.TOPIC_DELETION_DISABLED,
     );
     expect((await del(b, 4, { topicNames: ['nope'] }))[0]!.errorCode).toBe(ErrorCode.TOPIC_DELETION_DISABLED);
+    // checked first, for every row: duplicates too
+    const dup = await del(b, 4, { topicNames: ['orders', 'orders'] });
+    expect(dup.map((r) => r.errorCode)).toEqual([
+      ErrorCode.TOPIC_DELETION_DISABLED,
+      ErrorCode.TOPIC_DELETION_DISABLED,
+    ]);
     expect(b.logs.topic('orders')).toBeDefined();
   });
 });

@@ -4,6 +4,7 @@ import {
   isControllerError,
   QuorumController,
 } from '../../../core/cluster/controller/index.js';
+import { uncleanAllowed } from '../../../core/cluster/controller/topic-configs.js';
 import { MetadataStateMachine } from '../../../core/cluster/metadata/index.js';
 import { SimClock } from '../../../core/cluster/sim/sim-clock.js';
 import { SeededRandom } from '../../../core/env/random.js';
@@ -319,6 +320,11 @@ describe('QuorumController', () => {
       resources: [{ type: 'topic', name: 't', configs: { preallocate: 'true', 'segment.jitter.ms': '10' } }],
     });
     expect(mixed.resources[0]!.error).toBeNull();
+    // A boolean is read as the log reads it (any case, trimmed), so what is accepted takes effect.
+    await h.controller.call('alterConfigs', {
+      resources: [{ type: 'topic', name: 't', configs: { 'unclean.leader.election.enable': ' TRUE ' } }],
+    });
+    expect(uncleanAllowed(h.sm.image(), h.sm.image().topicByName('t'))).toBe(true);
     expect(h.sm.image().topicByName('t')!.configs.get('preallocate')).toBe('true');
     const refusedConfigs: Record<string, string>[] = [
       { 'remote.storage.enable': 'true' },

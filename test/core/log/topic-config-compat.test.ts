@@ -6,7 +6,8 @@
  * that configs written for Kafka apply unchanged — except remote.storage.enable=true, which would
  * promise something that does not happen.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { Random } from '../../../core/env/random.js';
 import { LogError } from '../../../core/log/errors.js';
 import { LOG_CONFIG_DOCS, parseLogConfig } from '../../../core/log/log-config.js';
 import { encodeBatch } from '../../../core/records/index.js';
@@ -50,10 +51,22 @@ describe('Kafka topic configs without an effect here', () => {
   });
 
   it('still check their values', () => {
-    expect(refused(() => parseLogConfig({ 'compression.gzip.level': 12 })).message).toMatch(/\[-1, 9\]/);
+    expect(refused(() => parseLogConfig({ 'compression.gzip.level': 12 })).message).toMatch(
+      /-1 .* or 1 to 9/,
+    );
+    // Kafka: -1 or 1..9 (0 is not a level it accepts)
+    expect(refused(() => parseLogConfig({ 'compression.gzip.level': '0' })).code).toBe('INVALID_CONFIG');
+    expect(parseLogConfig({ 'compression.gzip.level': '-1' })['compression.gzip.level']).toBe(-1);
+    expect(parseLogConfig({ 'leader.replication.throttled.replicas': '0:1, 1:2' })).toBeDefined();
+    expect(
+      refused(() => parseLogConfig({ 'follower.replication.throttled.replicas': 'all' })).message,
+    ).toMatch(/partition:broker/);
+    expect(refused(() => parseLogConfig({ 'message.format.version': 'latest' })).message).toMatch(
+      /Kafka version/,
+    );
     expect(refused(() => parseLogConfig({ preallocate: 'maybe' })).message).toMatch(/boolean/);
     expect(refused(() => parseLogConfig({ 'message.format.version': 'x'.repeat(100) })).message).toMatch(
-      /at most 32/,
+      /Kafka version/,
     );
   });
 
@@ -102,6 +115,41 @@ describe('message.timestamp.before.max.ms / after.max.ms', () => {
     log.close();
   });
 
+  it('let an explicit before/after bound win over the deprecated difference.max.ms, which fills a side left unset', () => {
+    const clock = new FakeClock();
+    const log = openLog(
+      { 'message.timestamp.difference.max.ms': 1000, 'message.timestamp.before.max.ms': 24 * HOUR },
+      { clock },
+    );
+    log.append(at(clock.nowMs - 60_000)); // within before (1 day), though past the difference
+    expect(refused(() => log.append(at(clock.nowMs + 60_000))).code).toBe('INVALID_TIMESTAMP'); // after: the difference
+    expect(log.logEndOffset).toBe(3);
+    log.close();
+  });
+
+  it('skip records without a timestamp (-1), and name a timestamp in nanoseconds plainly', () => {
+    const clock = new FakeClock();
+    const log = openLog(
+      { 'message.timestamp.before.max.ms': 1000, 'message.timestamp.after.max.ms': 1000 },
+      { clock },
+    );
+    log.append(encodeBatch([{ value: Buffer.from('t'), timestamp: -1 }], { now: -1 }));
+    expect(log.logEndOffset).toBe(1);
+    const nanos = refused(() => log.append(at(clock.nowMs * 1e6, 1)));
+    expect(nanos.code).toBe('INVALID_TIMESTAMP');
+    expect(nanos.message).toMatch(/milliseconds since the epoch/);
+    log.close();
+  });
+
+  it('apply to the leader only: a follower copies what the leader accepted', () => {
+    const clock = new FakeClock();
+    const log = openLog({ 'message.timestamp.after.max.ms': 1000 }, { clock });
+    const copied = at(clock.nowMs + HOUR);
+    log.append(copied, { assignOffsets: false });
+    expect(log.logEndOffset).toBe(3);
+    log.close();
+  });
+
   it('take the deprecated difference.max.ms as a bound in both directions', () => {
     const clock = new FakeClock();
     const log = openLog({ 'message.timestamp.difference.max.ms': 1000 }, { clock });
@@ -130,23 +178,24 @@ describe('message.timestamp.before.max.ms / after.max.ms', () => {
 });
 
 describe('segment.jitter.ms', () => {
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
+  /** Draws that are always half the bound (the log asks for an int below the jitter). */
+  const half: Random = { next: () => 0.5, int: (bound) => Math.floor(bound / 2), fill: () => {} };
 
-  it('rolls a segment by time up to the jitter earlier than segment.ms', () => {
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+  it('rolls a segment by time the drawn jitter earlier than segment.ms, not before', () => {
     const clock = new FakeClock();
-    const log = openLog({ 'segment.ms': 10_000, 'segment.jitter.ms': 4000 }, { clock });
     const one = () =>
       encodeBatch([{ value: Buffer.from('x'), timestamp: clock.nowMs }], { now: clock.nowMs });
+    const log = openLog({ 'segment.ms': 10_000, 'segment.jitter.ms': 4000 }, { clock, random: half });
     log.append(one());
-    clock.advance(8001); // past segment.ms - 2000 (half of the jitter), before segment.ms
+    clock.advance(7999); // before segment.ms - 2000
+    log.append(one());
+    expect(log.numberOfSegments).toBe(1);
+    clock.advance(2); // 8001 ms after the segment's first record
     log.append(one());
     expect(log.numberOfSegments).toBe(2);
     log.close();
 
-    const noJitter = openLog({ 'segment.ms': 10_000 }, { clock });
+    const noJitter = openLog({ 'segment.ms': 10_000 }, { clock, random: half });
     noJitter.append(one());
     clock.advance(8001);
     noJitter.append(one());

@@ -14,6 +14,7 @@
 import type { MetadataImage } from '../../metadata/image.js';
 import { NO_LEADER } from '../../metadata/records.js';
 import { SimViolation } from '../../sim/checker.js';
+import { uncleanAllowed } from '../topic-configs.js';
 
 export class MetadataChecker {
   private readonly leaderOfEpoch = new Map<string, number>();
@@ -100,7 +101,7 @@ export class MetadataChecker {
         // completing a reassignment elects from the ISR its leader just reported (AlterPartition)
         last.replicas.join() === p.replicas.join()
       ) {
-        const unclean = image.topics.get(p.topicId)?.configs.get('unclean.leader.election.enable') === 'true';
+        const unclean = uncleanAllowed(image, image.topics.get(p.topicId));
         if (!unclean)
           throw new SimViolation(`${where}: leader ${p.leader} elected from outside the ISR ${last.isr}`);
         this.uncleanElections++;
