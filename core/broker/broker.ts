@@ -250,8 +250,9 @@ export class Broker implements NodeParts {
     return this.self.nodeId;
   }
 
-  clusterId(): string {
-    return this.view?.clusterId?.() ?? this.logs.clusterId;
+  clusterId(): string | null {
+    if (this.view?.clusterId === undefined) return this.logs.clusterId;
+    return this.view.clusterId();
   }
 
   /** Whether the handler table has the API (the server closes the connection otherwise). */

@@ -222,6 +222,27 @@ async function runClusterBroker(o: ClusterBrokerOptions): Promise<number> {
     controllers: node.controllers,
     brokerEpoch: () => lifecycle?.brokerEpoch ?? -1,
   });
+  // Kafka refuses a node formatted for another cluster (INCONSISTENT_CLUSTER_ID); here the
+  // cluster's id wins, and a different cluster.id given to this node is reported once.
+  const configuredId = typeof o.config['cluster.id'] === 'string' ? o.config['cluster.id'] : undefined;
+  if (configuredId !== undefined) {
+    let checked = false;
+    const check = (): void => {
+      const id = view.clusterId();
+      if (checked || id === null) return;
+      checked = true;
+      if (id !== configuredId)
+        o.log(
+          `error: this node was given cluster.id=${configuredId} but the cluster it joined has id ${id}; ` +
+            "it reports the cluster's id. Check --controller-quorum, or give every node the same cluster.id.",
+        );
+    };
+    const stop = view.onChange(() => {
+      check();
+      if (checked) stop();
+    });
+    check();
+  }
   let running: RunningBroker;
   try {
     running = await startBroker({

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigDef } from '../../connect/config-def.js';
-import { PluginRegistry } from '../../connect/runtime/plugins.js';
+import { BUNDLED_CONNECTORS, PluginRegistry } from '../../connect/runtime/plugins.js';
 import { parseConfigText, parseProperties } from '../../connect/runtime/properties.js';
 import {
   clientConfigOf,
@@ -150,6 +150,18 @@ describe('worker config', () => {
 });
 
 describe('plugins', () => {
+  it('loads every bundled connector, and each answers to every foreign class name listed for it', async () => {
+    const reg = await PluginRegistry.load([]);
+    expect(reg.warnings).toEqual([]);
+    for (const [folder, names] of Object.entries(BUNDLED_CONNECTORS)) {
+      for (const name of names) expect(reg.find(name), `${folder}: ${name}`).toBeDefined();
+    }
+    expect(reg.find('FileStreamSinkConnector')?.type).toBe('sink');
+    expect(reg.find('MirrorSourceConnector')?.className).toBe(
+      'org.apache.kafka.connect.mirror.MirrorSourceConnector',
+    );
+  });
+
   it("accepts Kafka's class names and short forms as aliases", async () => {
     const reg = await PluginRegistry.load([]);
     for (const name of [

@@ -14,10 +14,21 @@ export function handleApiVersions(): Res<'ApiVersions'> {
 }
 
 export function handleDescribeCluster(node: NodeParts): Res<'DescribeCluster'> {
+  const clusterId = node.clusterId();
+  if (clusterId === null) {
+    // A forming cluster (no controller has been active yet): retriable, as clients treat it.
+    return {
+      errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+      errorMessage: 'the cluster has no id yet: no controller has been active; retry',
+      clusterId: '',
+      controllerId: -1,
+      brokers: [],
+    };
+  }
   return {
     errorCode: 0,
     errorMessage: null,
-    clusterId: node.clusterId(),
+    clusterId,
     controllerId: node.controllerId(),
     brokers: node.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
   };

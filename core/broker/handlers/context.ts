@@ -28,8 +28,11 @@ export interface NodeParts {
   /** Every broker of the cluster (one, until replication). */
   brokers(): Endpoint[];
   controllerId(): number;
-  /** The cluster's id: the metadata's in a multi-node cluster, else the data directory's. */
-  clusterId(): string;
+  /**
+   * The cluster's id: the metadata's in a multi-node cluster (null until its first controller
+   * wrote it), else the data directory's.
+   */
+  clusterId(): string | null;
 }
 
 export interface CallContext {

@@ -69,6 +69,7 @@ export class QuorumController implements ControllerChannel {
   /** A timed-out proposal whose outcome later operations must wait for. */
   private barrier: { index: number; term: number } | null = null;
   private activating = false;
+  private writingClusterId = false;
   /** Bumped on every activation change: operations of an older generation are refused. */
   private generation = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -155,17 +156,26 @@ export class QuorumController implements ControllerChannel {
     for (const b of this.image().brokers.values()) this.sessions.restart(b.id, b.epoch, now);
     this.log(`controller ${this.opts.log.status().id} active at offset ${this.image().offset}`);
     this.scheduleCheck();
-    if (this.image().clusterId === null) void this.writeClusterId().catch(() => undefined);
+    this.ensureClusterId();
   }
 
-  /** The first active controller of a cluster gives it its id (retried by the next one on failure). */
-  private writeClusterId(): Promise<void> {
-    return this.enqueue(async () => {
+  /**
+   * The first active controller of a cluster gives it its id; a failed write is tried again on the
+   * next session check (and by the next active controller).
+   */
+  private ensureClusterId(): void {
+    if (this.writingClusterId || this.image().clusterId !== null) return;
+    this.writingClusterId = true;
+    this.enqueue(async () => {
       if (this.image().clusterId !== null) return;
       const clusterId = this.opts.clusterId ?? newTopicId(this.opts.random);
       await this.propose([{ type: 'clusterId', clusterId }]);
       this.log(`controller ${this.opts.log.status().id} gave the cluster its id ${clusterId}`);
-    });
+    })
+      .catch((err: unknown) => this.log(`writing the cluster id failed (tried again): ${String(err)}`))
+      .finally(() => {
+        this.writingClusterId = false;
+      });
   }
 
   private deactivate(): void {
@@ -198,6 +208,7 @@ export class QuorumController implements ControllerChannel {
     this.timer = this.opts.clock.setTimeout(() => {
       if (!this.active) return;
       this.checkSessions();
+      this.ensureClusterId();
       this.scheduleCheck();
     }, this.config.sessionCheckIntervalMs);
   }

@@ -5,7 +5,7 @@ import {
   QuorumController,
 } from '../../../core/cluster/controller/index.js';
 import { uncleanAllowed } from '../../../core/cluster/controller/topic-configs.js';
-import { MetadataStateMachine } from '../../../core/cluster/metadata/index.js';
+import { encodeRecords, MetadataStateMachine } from '../../../core/cluster/metadata/index.js';
 import { SimClock } from '../../../core/cluster/sim/sim-clock.js';
 import { SeededRandom } from '../../../core/env/random.js';
 import { flush, harness, InstantLog } from './controller-helpers.js';
@@ -69,6 +69,34 @@ describe('QuorumController', () => {
     next.onRaftStateChange(log.status());
     await flush();
     expect(sm.image().clusterId).toBe('my-cluster');
+  });
+
+  it('gives an id to a cluster whose metadata predates cluster ids (restored from an old snapshot)', async () => {
+    const sm = new MetadataStateMachine();
+    sm.apply(
+      encodeRecords([
+        {
+          type: 'registerBroker',
+          brokerId: 1,
+          brokerEpoch: 1,
+          host: 'h',
+          port: 1,
+          rack: null,
+          controller: true,
+        },
+        { type: 'unfenceBroker', brokerId: 1, brokerEpoch: 1 },
+      ]),
+      1,
+      1,
+    );
+    const log = new InstantLog(sm);
+    log.index = 1;
+    const c = new QuorumController({ log, metadata: sm, clock: new SimClock(), random: new SeededRandom(3) });
+    expect(sm.image().clusterId).toBeNull();
+    c.onRaftStateChange(log.status());
+    await flush();
+    expect(sm.image().clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(sm.image().brokers.get(1)?.fenced).toBe(false);
   });
 
   it('registers brokers fenced, unfences them on a caught-up heartbeat', async () => {
