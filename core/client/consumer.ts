@@ -2,8 +2,11 @@
  * The consumer: fetches whole batches from partition leaders (one Fetch in flight per leader,
  * long polling), checks them (framing, CRC) when they arrive, and decodes their records as it
  * hands them out through poll() or async iteration, max.poll.records at a time.
- * Memory is bounded: a partition is fetched again only once its buffered records were handed
- * out, so at most one fetch response per partition is held (as bytes, not decoded records).
+ * The next Fetch goes out as soon as a response has been taken in, so it is on the wire while the
+ * application works through the records before it (Kafka's consumer prefetches likewise). Memory
+ * is bounded: a partition is fetched again only while at most one response of it is buffered, so
+ * at most two fetch responses per partition are held (as bytes, not decoded records) — the one
+ * being handed out and the one ahead of it.
  *
  * Positions follow Kafka: `position` is the next record poll() returns; commit() without
  * arguments commits those positions. Auto commit (default on with a group) commits, at the
@@ -49,12 +52,22 @@ interface PartitionState {
   /** A pending seekToBeginning/End. */
   reset: 'earliest' | 'latest' | null;
   paused: boolean;
-  /** Records fetched and not yet handed out (decoded as poll() takes them), or null. */
-  fetched: RecordSetReader | null;
-  /** The first offset of `fetched` to hand out (a fetch may start inside a batch). */
-  fetchedFrom: number;
+  /** The fetch response being handed out (decoded as poll() takes its records), or null. */
+  fetched: Buffered | null;
+  /** The response fetched after `fetched`, waiting for it to be handed out, or null. */
+  ahead: Buffered | null;
   highWatermark: number;
   leaderEpoch: number;
+}
+
+/** One partition's part of a fetch response, held until poll() has handed its records out. */
+interface Buffered {
+  /** Its records, or null when it held none to hand out (only control batches, say). */
+  readonly reader: RecordSetReader | null;
+  /** The first offset to hand out (a fetch may start inside a batch). */
+  readonly from: number;
+  /** The offset after its last batch: the position once it has been handed out. */
+  readonly end: number;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -183,7 +196,7 @@ export class ConsumerImpl implements Consumer {
         reset: null,
         paused: false,
         fetched: null,
-        fetchedFrom: 0,
+        ahead: null,
         highWatermark: -1,
         leaderEpoch: -1,
       };
@@ -384,33 +397,43 @@ export class ConsumerImpl implements Consumer {
         if (this.readyOrder.every((x) => x.paused)) break;
         continue;
       }
+      const f = s.fetched;
+      if (f === null) {
+        this.readyOrder.shift();
+        continue;
+      }
       const before = out.length;
-      const ok = s.fetched === null || this.take(s, s.fetched, maxRecords, out);
+      const ok = f.reader === null || this.take(s, f, maxRecords, out);
       if (out.length > before) s.position = out[out.length - 1]!.offset + 1;
       if (!ok) {
         // A malformed record: nothing of this fetch past it is handed out; fetched again, it fails again.
         s.fetched = null;
+        s.ahead = null;
         s.fetchPosition = s.position;
         this.readyOrder.shift();
         break;
       }
-      if (s.fetched === null || s.fetched.done) {
-        if (s.fetchPosition !== null) s.position = Math.max(s.position ?? 0, s.fetchPosition);
-        s.fetched = null;
+      if (f.reader === null || f.reader.done) {
+        s.position = Math.max(s.position ?? 0, f.end);
         this.readyOrder.shift();
+        this.promoteAhead(s);
       }
     }
     return out;
   }
 
+  /** The response after the one just handed out becomes the one to hand out. */
+  private promoteAhead(s: PartitionState): void {
+    s.fetched = s.ahead;
+    s.ahead = null;
+    if (s.fetched !== null) this.readyOrder.push(s);
+  }
+
   /** Decodes records of `fetched` into `out` up to `maxRecords`; false (and pendingError) when one is malformed. */
-  private take(
-    s: PartitionState,
-    fetched: RecordSetReader,
-    maxRecords: number,
-    out: ConsumerRecord[],
-  ): boolean {
-    const { topic, partition, fetchedFrom } = s;
+  private take(s: PartitionState, f: Buffered, maxRecords: number, out: ConsumerRecord[]): boolean {
+    const { topic, partition } = s;
+    const fetched = f.reader!;
+    const fetchedFrom = f.from;
     const emit = (
       offset: number,
       timestamp: number,
@@ -496,6 +519,7 @@ export class ConsumerImpl implements Consumer {
         s.fetchPosition = o.offset;
         s.reset = null;
         s.fetched = null;
+        s.ahead = null;
       }
     }
   }
@@ -503,7 +527,7 @@ export class ConsumerImpl implements Consumer {
   private startFetches(): void {
     const byLeader = new Map<number, PartitionState[]>();
     for (const s of this.states.values()) {
-      if (s.paused || s.fetchPosition === null || s.reset || s.fetched !== null) continue;
+      if (s.paused || s.fetchPosition === null || s.reset || s.ahead !== null) continue;
       const leader = this.cluster.leaderFor(s.topic, s.partition);
       if (leader < 0) {
         void this.cluster.topic(s.topic, { refresh: true }).catch(() => undefined);
@@ -516,14 +540,23 @@ export class ConsumerImpl implements Consumer {
     }
     for (const [leader, list] of byLeader) {
       this.fetching.add(leader);
-      void this.fetchFrom(leader, list).finally(() => {
-        this.fetching.delete(leader);
-        this.wake?.();
-      });
+      let clean = false;
+      void this.fetchFrom(leader, list)
+        .then((ok) => {
+          clean = ok;
+        })
+        .finally(() => {
+          this.fetching.delete(leader);
+          // Prefetch: the next Fetch goes out now, while the application works through this one's
+          // records (after an error, the next poll() fetches again, so failures are not retried in a loop).
+          if (clean && !this.closed) this.startFetches();
+          this.wake?.();
+        });
     }
   }
 
-  private async fetchFrom(leader: number, partitions: PartitionState[]): Promise<void> {
+  /** One Fetch from `leader`; true when it went through without errors. */
+  private async fetchFrom(leader: number, partitions: PartitionState[]): Promise<boolean> {
     const byTopic = new Map<string, PartitionState[]>();
     for (const s of partitions) {
       const list = byTopic.get(s.topic) ?? [];
@@ -562,14 +595,16 @@ export class ConsumerImpl implements Consumer {
     } catch (err) {
       if (!isRetriable(err) && !this.closed) this.pendingError = err as Error;
       if (!this.closed) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
-      return;
+      return false;
     }
     let refresh = false;
+    let clean = true;
     for (const t of res.responses) {
       for (const p of t.partitions) {
         const s = this.states.get(key(t.topic, p.partitionIndex));
         if (!s || requested.get(s) !== s.fetchPosition || s.reset) continue; // reassigned or seeked meanwhile
         if (p.errorCode !== 0) {
+          clean = false;
           const err = brokerError(p.errorCode, `fetching ${t.topic}-${p.partitionIndex}`);
           if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
             if (this.autoOffsetReset === 'none') this.pendingError = err;
@@ -586,9 +621,11 @@ export class ConsumerImpl implements Consumer {
       }
     }
     if (refresh) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
+    return clean && this.pendingError === undefined;
   }
 
   private accept(s: PartitionState, data: Buffer): void {
+    if (s.ahead !== null) return; // not fetched while one is ahead; a stale response
     let reader: RecordSetReader;
     try {
       reader = new RecordSetReader(data, 0, data.length, { verifyCrc: this.checkCrcs, skipControl: true });
@@ -620,14 +657,13 @@ export class ConsumerImpl implements Consumer {
       return;
     }
     s.fetchPosition = next;
-    if (records) {
-      // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.
-      s.fetched = reader;
-      s.fetchedFrom = from;
+    // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.
+    const buffered: Buffered = { reader: records ? reader : null, from, end: next };
+    if (s.fetched !== null) s.ahead = buffered;
+    else if (records) {
+      s.fetched = buffered;
       this.readyOrder.push(s);
-    } else if (s.fetched === null) {
-      s.position = next;
-    }
+    } else s.position = next;
   }
 
   // ------------------------------------------------------------------------------ positions
@@ -645,6 +681,7 @@ export class ConsumerImpl implements Consumer {
     s.fetchPosition = offset;
     s.reset = null;
     s.fetched = null;
+    s.ahead = null;
   }
 
   seekToBeginning(partitions?: readonly TopicPartition[]): void {
@@ -662,6 +699,7 @@ export class ConsumerImpl implements Consumer {
       if (!s) continue;
       s.reset = to;
       s.fetched = null;
+      s.ahead = null;
     }
   }
 

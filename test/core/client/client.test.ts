@@ -229,3 +229,39 @@ it('the embedded client refuses a data directory another client holds', async ()
     await client.close();
   }
 });
+
+it('the network consumer fetches the next response while the application holds the previous one, and no further', async () => {
+  const broker = await startBroker({ dataDir: tempDir(), listen: '127.0.0.1:0', log: () => {} });
+  let brokerUp = true;
+  const client = await connect({ 'bootstrap.servers': broker.bootstrap, 'request.timeout.ms': 2000 });
+  onTestFinished(async () => {
+    await client.close();
+    if (brokerUp) await broker.close();
+  });
+  await client.admin().createTopics([{ topic: 'ahead', numPartitions: 1 }]);
+  const producer = client.producer({ 'linger.ms': 20 });
+  // Six batches of 10 records, each a fetch response of its own (max.partition.fetch.bytes 1:
+  // the broker still sends the first batch whole).
+  for (let b = 0; b < 6; b++) {
+    await producer.sendBatch(
+      Array.from({ length: 10 }, (_, i) => ({ topic: 'ahead', partition: 0, value: `${b}-${i}` })),
+    );
+  }
+  const consumer = client.consumer({
+    'max.partition.fetch.bytes': 1,
+    'fetch.max.bytes': 1,
+    'max.poll.records': 5,
+  });
+  consumer.assign([{ topic: 'ahead', partition: 0 }]);
+  consumer.seekToBeginning();
+  const first = await consumer.poll({ timeoutMs: 5000 });
+  expect(first.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
+  // The next response was asked for as soon as the first came, though half of it is not handed out.
+  await new Promise((r) => setTimeout(r, 300));
+  brokerUp = false;
+  await broker.close();
+  const later: number[] = [];
+  for (let i = 0; i < 6; i++) later.push(...(await consumer.poll({ timeoutMs: 100 })).map((r) => r.offset));
+  // Prefetched: the second batch came without the broker; bounded: no third response was held.
+  expect(later).toEqual(Array.from({ length: 15 }, (_, i) => 5 + i));
+});
