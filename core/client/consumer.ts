@@ -17,10 +17,11 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ResponseData } from '../protocol/messages/index.js';
-import { type BatchHeader, type RecordHeader, RecordSetReader } from '../records/index.js';
+import { type BatchHeader, type RecordHeader, RecordIndex, RecordSetReader } from '../records/index.js';
 import { type Assignor, assignorByName } from './assignors/index.js';
 import type { Cluster } from './cluster.js';
 import { CONSUMER_KEYS, validateConfig } from './config.js';
+import { type BatchTag, IndexedConsumerBatch } from './consumer-batch.js';
 import {
   CONSUMER_PROTOCOL_TYPE,
   decodeAssignment,
@@ -33,6 +34,7 @@ import { type Generation, GroupMember, type JoinedMember } from './group-member.
 import type {
   AssignorName,
   Consumer,
+  ConsumerBatch,
   ConsumerConfig,
   ConsumerRecord,
   OffsetAndTimestamp,
@@ -337,6 +339,27 @@ export class ConsumerImpl implements Consumer {
   // ------------------------------------------------------------------------------ polling
 
   async poll(opts: { timeoutMs?: number; maxRecords?: number } = {}): Promise<ConsumerRecord[]> {
+    const out: ConsumerRecord[] = [];
+    await this.pollInto(opts, new ArraySink(out));
+    return out;
+  }
+
+  async pollBatch(opts: { timeoutMs?: number; maxRecords?: number } = {}): Promise<ConsumerBatch> {
+    const maxRecords = Math.min(opts.maxRecords ?? this.maxPollRecords, this.maxPollRecords);
+    const sink = new IndexSink(() => Math.min(maxRecords, this.bufferedRecords()));
+    await this.pollInto(opts, sink);
+    return new IndexedConsumerBatch(sink.index);
+  }
+
+  /** Records buffered (an upper bound: a fetch may start inside a batch), to size pollBatch()'s index. */
+  private bufferedRecords(): number {
+    let n = 0;
+    for (const s of this.readyOrder) n += s.fetched?.reader?.remaining ?? 0;
+    return n;
+  }
+
+  /** poll() and pollBatch(): waits for records and hands them to `sink`. */
+  private async pollInto(opts: { timeoutMs?: number; maxRecords?: number }, sink: RecordSink): Promise<void> {
     this.checkOpen();
     this.throwPending();
     const timeoutMs = opts.timeoutMs ?? this.fetchMaxWaitMs;
@@ -346,17 +369,14 @@ export class ConsumerImpl implements Consumer {
     for (;;) {
       if (!(await this.ensureGroup(deadline))) {
         this.throwPending();
-        return [];
+        return;
       }
       await this.resolvePositions();
-      const out = this.drainBuffered(maxRecords);
-      if (out.length > 0) {
-        this.startFetches();
-        return out;
-      }
+      this.drainBuffered(maxRecords, sink);
       this.startFetches();
+      if (sink.count > 0) return;
       const left = deadline - Date.now();
-      if (left <= 0 || this.closed) return [];
+      if (left <= 0 || this.closed) return;
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           this.wake = undefined;
@@ -387,9 +407,8 @@ export class ConsumerImpl implements Consumer {
     }
   }
 
-  private drainBuffered(maxRecords: number): ConsumerRecord[] {
-    const out: ConsumerRecord[] = [];
-    while (out.length < maxRecords && this.readyOrder.length > 0) {
+  private drainBuffered(maxRecords: number, sink: RecordSink): void {
+    while (sink.count < maxRecords && this.readyOrder.length > 0) {
       const s = this.readyOrder[0]!;
       if (this.states.get(key(s.topic, s.partition)) !== s || s.paused) {
         this.readyOrder.shift();
@@ -402,9 +421,9 @@ export class ConsumerImpl implements Consumer {
         this.readyOrder.shift();
         continue;
       }
-      const before = out.length;
-      const ok = f.reader === null || this.take(s, f, maxRecords, out);
-      if (out.length > before) s.position = out[out.length - 1]!.offset + 1;
+      const before = sink.count;
+      const ok = f.reader === null || this.take(s, f, maxRecords, sink);
+      if (sink.count > before) s.position = sink.lastOffset() + 1;
       if (!ok) {
         // A malformed record: nothing of this fetch past it is handed out; fetched again, it fails again.
         s.fetched = null;
@@ -419,7 +438,6 @@ export class ConsumerImpl implements Consumer {
         this.promoteAhead(s);
       }
     }
-    return out;
   }
 
   /** The response after the one just handed out becomes the one to hand out. */
@@ -429,39 +447,15 @@ export class ConsumerImpl implements Consumer {
     if (s.fetched !== null) this.readyOrder.push(s);
   }
 
-  /** Decodes records of `fetched` into `out` up to `maxRecords`; false (and pendingError) when one is malformed. */
-  private take(s: PartitionState, f: Buffered, maxRecords: number, out: ConsumerRecord[]): boolean {
-    const { topic, partition } = s;
-    const fetched = f.reader!;
-    const fetchedFrom = f.from;
-    const emit = (
-      offset: number,
-      timestamp: number,
-      key: Buffer | null,
-      value: Buffer | null,
-      headers: RecordHeader[],
-      b: BatchHeader,
-    ): void => {
-      if (offset < fetchedFrom) return;
-      out.push({
-        topic,
-        partition,
-        offset,
-        timestamp,
-        timestampType: b.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
-        key,
-        value,
-        headers,
-        leaderEpoch: b.partitionLeaderEpoch,
-      });
-    };
+  /** Decodes records of `f` into `sink` up to `maxRecords`; false (and pendingError) when one is malformed. */
+  private take(s: PartitionState, f: Buffered, maxRecords: number, sink: RecordSink): boolean {
     try {
-      while (out.length < maxRecords && !fetched.done) fetched.readFields(maxRecords - out.length, emit);
+      sink.take(s, f.reader!, f.from, maxRecords);
       return true;
     } catch (err) {
       this.pendingError = new KafkaClientError(
         'CORRUPT_MESSAGE',
-        `a corrupt record batch was received for ${topic}-${partition} after offset ${s.position}: ${(err as Error).message}`,
+        `a corrupt record batch was received for ${s.topic}-${s.partition} after offset ${s.position}: ${(err as Error).message}`,
         { cause: err },
       );
       return false;
@@ -911,5 +905,77 @@ export class ConsumerImpl implements Consumer {
       await this.cluster.close();
       this.onClose?.();
     }
+  }
+}
+
+/** Where poll() and pollBatch() put the records they hand out. */
+interface RecordSink {
+  /** Records taken so far. */
+  readonly count: number;
+  /** The offset of the last record taken (count > 0). */
+  lastOffset(): number;
+  /** Takes records of `reader` at or past `from` until `count` reaches `max` or the reader is done. Throws CorruptRecordError. */
+  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void;
+}
+
+/** poll(): a ConsumerRecord object per record. */
+class ArraySink implements RecordSink {
+  constructor(private readonly out: ConsumerRecord[]) {}
+
+  get count(): number {
+    return this.out.length;
+  }
+
+  lastOffset(): number {
+    return this.out[this.out.length - 1]!.offset;
+  }
+
+  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void {
+    const { topic, partition } = s;
+    const out = this.out;
+    const emit = (
+      offset: number,
+      timestamp: number,
+      key: Buffer | null,
+      value: Buffer | null,
+      headers: RecordHeader[],
+      b: BatchHeader,
+    ): void => {
+      if (offset < from) return;
+      out.push({
+        topic,
+        partition,
+        offset,
+        timestamp,
+        timestampType: b.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
+        key,
+        value,
+        headers,
+        leaderEpoch: b.partitionLeaderEpoch,
+      });
+    };
+    while (out.length < max && !reader.done) reader.readFields(max - out.length, emit);
+  }
+}
+
+/** pollBatch(): an index of where the records lie, read through a cursor. */
+class IndexSink implements RecordSink {
+  /** Made when the first records are taken, sized for what is buffered then. */
+  index: RecordIndex<BatchTag> | null = null;
+
+  constructor(private readonly sizeHint: () => number) {}
+
+  get count(): number {
+    return this.index?.count ?? 0;
+  }
+
+  lastOffset(): number {
+    return this.index!.offsets[this.index!.count - 1]!;
+  }
+
+  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void {
+    this.index ??= new RecordIndex<BatchTag>(this.sizeHint());
+    const index = this.index;
+    while (index.count < max && !reader.done) reader.readIndex(max - index.count, index, s, from);
   }
 }

@@ -86,6 +86,91 @@ describe.each([
     }
   });
 
+  it('pollBatch() hands out the records poll() would, through a cursor: fields, nulls, headers, seeks inside a batch, compressed batches', async () => {
+    const client = await open();
+    try {
+      for (const codec of ['none', 'lz4'] as const) {
+        const topic = `batch-${codec}`;
+        await client.admin().createTopics([{ topic, numPartitions: 1 }]);
+        const producer = client.producer({ 'linger.ms': 5, 'compression.type': codec });
+        await producer.sendBatch(
+          Array.from({ length: 500 }, (_, i) => ({
+            topic,
+            key: i % 3 === 0 ? null : `k${i}`,
+            value: i % 7 === 0 ? null : `välue-${i}-${'x'.repeat(i % 40)}`,
+            headers:
+              i % 2 === 0
+                ? [
+                    { key: 'h', value: Buffer.from(`v${i}`) },
+                    { key: 'n', value: null },
+                  ]
+                : [],
+            timestamp: 1_700_000_000_000 + i,
+          })),
+        );
+        await producer.close();
+        const byPoll = client.consumer({ 'max.poll.records': 120 });
+        byPoll.assign([{ topic, partition: 0 }]);
+        byPoll.seek({ topic, partition: 0 }, 37); // inside the first batch
+        const expected = await readN(byPoll, 463);
+        await byPoll.close();
+
+        const consumer = client.consumer({ 'max.poll.records': 120 });
+        consumer.assign([{ topic, partition: 0 }]);
+        consumer.seek({ topic, partition: 0 }, 37);
+        const fromCursor: ConsumerRecord[] = [];
+        const fromArray: ConsumerRecord[] = [];
+        const deadline = Date.now() + 10_000;
+        while (fromCursor.length < 463 && Date.now() < deadline) {
+          const batch = await consumer.pollBatch({ timeoutMs: 200 });
+          expect(batch.count).toBeLessThanOrEqual(120);
+          let n = 0;
+          for (const r = batch.cursor(); r.next(); n++) {
+            const rec = r.record();
+            expect(r.topic).toBe(topic);
+            expect(r.partition).toBe(0);
+            expect(r.offset).toBe(rec.offset);
+            expect(r.timestamp).toBe(rec.timestamp);
+            expect(r.timestampType).toBe('CreateTime');
+            expect(r.leaderEpoch).toBe(rec.leaderEpoch);
+            expect(r.keyLength).toBe(rec.key === null ? -1 : rec.key.length);
+            expect(r.valueLength).toBe(rec.value === null ? -1 : rec.value.length);
+            expect(r.key()).toEqual(rec.key);
+            expect(r.keyString()).toBe(rec.key?.toString('utf8') ?? null);
+            expect(r.valueString()).toBe(rec.value?.toString('utf8') ?? null);
+            expect(r.headers()).toEqual(rec.headers);
+            fromCursor.push(rec);
+          }
+          expect(n).toBe(batch.count);
+          fromArray.push(...batch.toArray());
+          if (batch.count > 0) {
+            expect(await consumer.position({ topic, partition: 0 })).toBe(
+              fromCursor[fromCursor.length - 1]!.offset + 1,
+            );
+          }
+        }
+        expect(fromCursor).toEqual(expected);
+        expect(fromArray).toEqual(expected);
+        expect(fromCursor[0]!.offset).toBe(37);
+        expect(fromCursor.map((r) => r.offset)).toEqual(Array.from({ length: 463 }, (_, i) => 37 + i));
+        expect(fromCursor[0]!.headers).toEqual([]);
+        expect(fromCursor[1]!.headers).toEqual([
+          { key: 'h', value: Buffer.from('v38') },
+          { key: 'n', value: null },
+        ]);
+        // Past the end, and nothing to read: a cursor says so instead of reading garbage.
+        const empty = await consumer.pollBatch({ timeoutMs: 50 });
+        expect(empty.count).toBe(0);
+        const c = empty.cursor();
+        expect(c.next()).toBe(false);
+        expect(() => c.offset).toThrow(/not on a record/);
+        await consumer.close();
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it('places keyed records with the Java client’s murmur2 partitioner', async () => {
     const client = await open();
     try {
