@@ -128,7 +128,10 @@ export function indexRecords<T>(
   index.reserve(count);
   const { offsets, timestamps, fields } = index;
   let n = index.count;
-  const { baseOffset, baseTimestamp, logAppendTime } = ctx;
+  const { baseOffset, baseTimestamp } = ctx;
+  // Every timestamp is stored without a heap number: see the stores below.
+  const appendTime = ctx.logAppendTime !== null;
+  const logAppendTime = ctx.logAppendTime ?? 0;
   for (let i = 0; i < count; i++) {
     if (pos >= end) throw invalid(`batch declares ${count} records but holds ${i}`);
     const length = varintAt(buf, pos);
@@ -192,7 +195,9 @@ export function indexRecords<T>(
     const offset = baseOffset + offsetDelta;
     if (offset < minOffset) continue;
     offsets[n] = offset;
-    timestamps[n] = logAppendTime ?? baseTimestamp + timestampDelta;
+    // Two stores, not one of `a ? b : c`: a phi of a double and a tagged number boxes the double.
+    if (appendTime) timestamps[n] = logAppendTime;
+    else timestamps[n] = baseTimestamp + timestampDelta;
     const f = n * INDEX_FIELDS;
     fields[f + KEY_START] = keyStart;
     fields[f + KEY_LENGTH] = keyLength;
