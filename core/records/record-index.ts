@@ -37,6 +37,19 @@ export interface IndexRun<T> {
   readonly first: number;
 }
 
+/**
+ * The arrays for `n` records in one uninitialized allocation (no zero-filling: only the first
+ * `count` records, which were written, are ever read).
+ */
+function allocate(n: number): { offsets: Float64Array; timestamps: Float64Array; fields: Int32Array } {
+  const bytes = Buffer.allocUnsafeSlow(n * (16 + 4 * INDEX_FIELDS)).buffer;
+  return {
+    offsets: new Float64Array(bytes, 0, n),
+    timestamps: new Float64Array(bytes, 8 * n, n),
+    fields: new Int32Array(bytes, 16 * n, n * INDEX_FIELDS),
+  };
+}
+
 export class RecordIndex<T> {
   /** Records indexed. */
   count = 0;
@@ -48,9 +61,10 @@ export class RecordIndex<T> {
 
   constructor(capacity = 64) {
     const n = Math.max(1, capacity);
-    this.offsets = new Float64Array(n);
-    this.timestamps = new Float64Array(n);
-    this.fields = new Int32Array(n * INDEX_FIELDS);
+    const { offsets, timestamps, fields } = allocate(n);
+    this.offsets = offsets;
+    this.timestamps = timestamps;
+    this.fields = fields;
   }
 
   /** Starts a run; records indexed next belong to it (an empty previous run is replaced). */
@@ -64,12 +78,9 @@ export class RecordIndex<T> {
   reserve(more: number): void {
     const need = this.count + more;
     if (need <= this.offsets.length) return;
-    const n = Math.max(need, this.offsets.length * 2);
-    const offsets = new Float64Array(n);
+    const { offsets, timestamps, fields } = allocate(Math.max(need, this.offsets.length * 2));
     offsets.set(this.offsets.subarray(0, this.count));
-    const timestamps = new Float64Array(n);
     timestamps.set(this.timestamps.subarray(0, this.count));
-    const fields = new Int32Array(n * INDEX_FIELDS);
     fields.set(this.fields.subarray(0, this.count * INDEX_FIELDS));
     this.offsets = offsets;
     this.timestamps = timestamps;
@@ -83,30 +94,14 @@ function invalid(message: string): CorruptRecordError {
 
 const slow: Cursor = { pos: 0 };
 
-/**
- * A one- or two-byte varint at `pos` (nearly all of a record's: lengths, deltas) as
- * `zigzag << 3 | byteLength`, or -1 for a longer one or one near the end of the buffer, which the
- * caller reads with the checked reader (it throws past the end). No allocation, no out parameter.
- */
-function shortVarint(buf: Buffer, pos: number): number {
-  if (pos + 2 > buf.length) return -1;
-  const b0 = buf[pos]!;
-  if (b0 < 0x80) return (b0 << 3) | 1;
-  const b1 = buf[pos + 1]!;
-  if (b1 < 0x80) return (((b0 & 0x7f) | (b1 << 7)) << 3) | 2;
-  return -1;
+/** The varlong at `pos`: its value, and its end in `slow.pos`. */
+function varlongAt(buf: Buffer, pos: number): number {
+  slow.pos = pos;
+  return readVarlong(buf, slow);
 }
-
-/** The value of a shortVarint. */
-const zz = (packed: number): number => ((packed >>> 4) ^ -((packed >>> 3) & 1)) | 0;
 
 /** The varint at `pos`: its value, and its end in `slow.pos`. */
 function varintAt(buf: Buffer, pos: number): number {
-  const v = shortVarint(buf, pos);
-  if (v >= 0) {
-    slow.pos = pos + (v & 7);
-    return zz(v);
-  }
   slow.pos = pos;
   return readVarint(buf, slow);
 }
@@ -132,43 +127,103 @@ export function indexRecords<T>(
   // Every timestamp is stored without a heap number: see the stores below.
   const appendTime = ctx.logAppendTime !== null;
   const logAppendTime = ctx.logAppendTime ?? 0;
+  // The varints of a record are read inline when they take one or two bytes (nearly all do:
+  // lengths, deltas), by the checked readers otherwise (they throw past the end of the buffer).
+  let b0 = 0;
+  let u = 0;
+  let p = 0;
+  let length = 0;
+  let timestampDelta = 0;
+  let offsetDelta = 0;
+  let keyLength = 0;
+  let keyStart = 0;
+  let valueLength = 0;
+  let valueStart = 0;
   for (let i = 0; i < count; i++) {
     if (pos >= end) throw invalid(`batch declares ${count} records but holds ${i}`);
-    const length = varintAt(buf, pos);
-    const bodyStart = slow.pos;
+    b0 = buf[pos]!;
+    if (b0 < 0x80) {
+      length = (b0 >>> 1) ^ -(b0 & 1);
+      p = pos + 1;
+    } else if (buf[pos + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[pos + 1]! << 7);
+      length = (u >>> 1) ^ -(u & 1);
+      p = pos + 2;
+    } else {
+      length = varintAt(buf, pos);
+      p = slow.pos;
+    }
+    const bodyStart = p;
     const recordEnd = bodyStart + length;
     if (length < MIN_RECORD_BODY_SIZE || recordEnd > end) {
       throw invalid(`record ${i} at byte ${pos} has length ${length}, outside 6..${end - bodyStart}`);
     }
     // attributes (unused), then the deltas
-    let p = bodyStart + 1;
-    let timestampDelta: number;
-    let v = shortVarint(buf, p);
-    if (v >= 0) {
-      timestampDelta = zz(v);
-      p += v & 7;
+    b0 = buf[bodyStart + 1]!;
+    if (b0 < 0x80) {
+      timestampDelta = (b0 >>> 1) ^ -(b0 & 1);
+      p = bodyStart + 1 + 1;
+    } else if (buf[bodyStart + 1 + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[bodyStart + 1 + 1]! << 7);
+      timestampDelta = (u >>> 1) ^ -(u & 1);
+      p = bodyStart + 1 + 2;
     } else {
-      slow.pos = p;
-      timestampDelta = readVarlong(buf, slow);
+      timestampDelta = varlongAt(buf, bodyStart + 1);
       p = slow.pos;
     }
-    v = shortVarint(buf, p);
-    const offsetDelta = v >= 0 ? zz(v) : varintAt(buf, p);
-    p = v >= 0 ? p + (v & 7) : slow.pos;
-    const keyLength = varintAt(buf, p);
-    const keyStart = slow.pos;
+    b0 = buf[p]!;
+    if (b0 < 0x80) {
+      offsetDelta = (b0 >>> 1) ^ -(b0 & 1);
+      p = p + 1;
+    } else if (buf[p + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[p + 1]! << 7);
+      offsetDelta = (u >>> 1) ^ -(u & 1);
+      p = p + 2;
+    } else {
+      offsetDelta = varintAt(buf, p);
+      p = slow.pos;
+    }
+    b0 = buf[p]!;
+    if (b0 < 0x80) {
+      keyLength = (b0 >>> 1) ^ -(b0 & 1);
+      keyStart = p + 1;
+    } else if (buf[p + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[p + 1]! << 7);
+      keyLength = (u >>> 1) ^ -(u & 1);
+      keyStart = p + 2;
+    } else {
+      keyLength = varintAt(buf, p);
+      keyStart = slow.pos;
+    }
     if (keyLength < -1 || keyLength > recordEnd - keyStart) {
       throw invalid(`key length ${keyLength} at byte ${keyStart} does not fit in its record`);
     }
     const keyEnd = keyLength < 0 ? keyStart : keyStart + keyLength;
-    const valueLength = varintAt(buf, keyEnd);
-    const valueStart = slow.pos;
+    b0 = buf[keyEnd]!;
+    if (b0 < 0x80) {
+      valueLength = (b0 >>> 1) ^ -(b0 & 1);
+      valueStart = keyEnd + 1;
+    } else if (buf[keyEnd + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[keyEnd + 1]! << 7);
+      valueLength = (u >>> 1) ^ -(u & 1);
+      valueStart = keyEnd + 2;
+    } else {
+      valueLength = varintAt(buf, keyEnd);
+      valueStart = slow.pos;
+    }
     if (valueLength < -1 || valueLength > recordEnd - valueStart) {
       throw invalid(`value length ${valueLength} at byte ${valueStart} does not fit in its record`);
     }
     const headersStart = valueLength < 0 ? valueStart : valueStart + valueLength;
-    const headerCount = varintAt(buf, headersStart);
-    p = slow.pos;
+    let headerCount: number;
+    b0 = buf[headersStart]!;
+    if (b0 < 0x80) {
+      headerCount = (b0 >>> 1) ^ -(b0 & 1);
+      p = headersStart + 1;
+    } else {
+      headerCount = varintAt(buf, headersStart);
+      p = slow.pos;
+    }
     if (headerCount < 0 || headerCount > (recordEnd - p) >> 1) {
       throw invalid(`record ${i} at byte ${pos} declares ${headerCount} headers`);
     }
