@@ -4,9 +4,10 @@
  * hands them out through poll() or async iteration, max.poll.records at a time.
  * The next Fetch goes out as soon as a response has been taken in, so it is on the wire while the
  * application works through the records before it (Kafka's consumer prefetches likewise). Memory
- * is bounded: a partition is fetched again only while at most one response of it is buffered, so
- * at most two fetch responses per partition are held (as bytes, not decoded records) — the one
- * being handed out and the one ahead of it.
+ * is bounded: as in Kafka's consumer, a partition with nothing buffered is fetched; one whose
+ * records are being handed out is fetched ahead once more only while all buffered responses
+ * together stay under fetch.max.bytes — so at most two responses per partition are held (as
+ * bytes, not decoded records), and the ones ahead add at most about fetch.max.bytes.
  *
  * Positions follow Kafka: `position` is the next record poll() returns; commit() without
  * arguments commits those positions. Auto commit (default on with a group) commits, at the
@@ -70,6 +71,8 @@ interface Buffered {
   readonly from: number;
   /** The offset after its last batch: the position once it has been handed out. */
   readonly end: number;
+  /** Its size in bytes (0 without records), counted against fetch.max.bytes for fetching ahead. */
+  readonly bytes: number;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -519,9 +522,15 @@ export class ConsumerImpl implements Consumer {
   }
 
   private startFetches(): void {
+    // A partition with nothing buffered is fetched; one with a response buffered is fetched ahead
+    // only while all buffered responses together stay under fetch.max.bytes.
+    let bufferedBytes = 0;
+    for (const s of this.states.values()) bufferedBytes += (s.fetched?.bytes ?? 0) + (s.ahead?.bytes ?? 0);
+    const ahead = bufferedBytes < this.fetchMaxBytes;
     const byLeader = new Map<number, PartitionState[]>();
     for (const s of this.states.values()) {
       if (s.paused || s.fetchPosition === null || s.reset || s.ahead !== null) continue;
+      if (s.fetched !== null && !ahead) continue;
       const leader = this.cluster.leaderFor(s.topic, s.partition);
       if (leader < 0) {
         void this.cluster.topic(s.topic, { refresh: true }).catch(() => undefined);
@@ -652,7 +661,9 @@ export class ConsumerImpl implements Consumer {
     }
     s.fetchPosition = next;
     // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.
-    const buffered: Buffered = { reader: records ? reader : null, from, end: next };
+    const buffered: Buffered = records
+      ? { reader, from, end: next, bytes: data.length }
+      : { reader: null, from, end: next, bytes: 0 };
     if (s.fetched !== null) s.ahead = buffered;
     else if (records) {
       s.fetched = buffered;

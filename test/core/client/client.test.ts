@@ -317,7 +317,8 @@ it('the embedded client refuses a data directory another client holds', async ()
 });
 
 it('the network consumer fetches the next response while the application holds the previous one, and no further', async () => {
-  const broker = await startBroker({ dataDir: tempDir(), listen: '127.0.0.1:0', log: () => {} });
+  const dir = tempDir();
+  const broker = await startBroker({ dataDir: dir, listen: '127.0.0.1:0', log: () => {} });
   let brokerUp = true;
   const client = await connect({ 'bootstrap.servers': broker.bootstrap, 'request.timeout.ms': 2000 });
   onTestFinished(async () => {
@@ -333,11 +334,7 @@ it('the network consumer fetches the next response while the application holds t
       Array.from({ length: 10 }, (_, i) => ({ topic: 'ahead', partition: 0, value: `${b}-${i}` })),
     );
   }
-  const consumer = client.consumer({
-    'max.partition.fetch.bytes': 1,
-    'fetch.max.bytes': 1,
-    'max.poll.records': 5,
-  });
+  const consumer = client.consumer({ 'max.partition.fetch.bytes': 1, 'max.poll.records': 5 });
   consumer.assign([{ topic: 'ahead', partition: 0 }]);
   consumer.seekToBeginning();
   const first = await consumer.poll({ timeoutMs: 5000 });
@@ -350,6 +347,25 @@ it('the network consumer fetches the next response while the application holds t
   for (let i = 0; i < 6; i++) later.push(...(await consumer.poll({ timeoutMs: 100 })).map((r) => r.offset));
   // Prefetched: the second batch came without the broker; bounded: no third response was held.
   expect(later).toEqual(Array.from({ length: 15 }, (_, i) => 5 + i));
+
+  // With fetch.max.bytes already taken by what is buffered, nothing is fetched ahead.
+  const broker2 = await startBroker({ dataDir: dir, listen: '127.0.0.1:0', log: () => {} });
+  onTestFinished(() => broker2.close());
+  const client2 = await connect({ 'bootstrap.servers': broker2.bootstrap, 'request.timeout.ms': 2000 });
+  onTestFinished(() => client2.close());
+  const small = client2.consumer({
+    'max.partition.fetch.bytes': 1,
+    'fetch.max.bytes': 1,
+    'max.poll.records': 5,
+  });
+  small.assign([{ topic: 'ahead', partition: 0 }]);
+  small.seekToBeginning();
+  expect((await small.poll({ timeoutMs: 5000 })).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
+  await new Promise((r) => setTimeout(r, 300));
+  await broker2.close();
+  const rest: number[] = [];
+  for (let i = 0; i < 4; i++) rest.push(...(await small.poll({ timeoutMs: 100 })).map((r) => r.offset));
+  expect(rest).toEqual([5, 6, 7, 8, 9]);
 });
 
 it('poll() and pollBatch() hand out the records before a malformed one, then fail with CORRUPT_MESSAGE there, again and again', async () => {
