@@ -5,6 +5,11 @@
  * Every rate is set next to Redis Streams (bench/redis.ts), measured right before each kcat
  * 100 B run so that both face the same machine; the best run of each side counts.
  *
+ * Our client's catch-up reads the records kcat's catch-up read (the same topic and batches), with
+ * pollBatch() — offset and value length per record, the least a consumer does and what kcat's
+ * `-f '%o\n'` does — and with poll(), runs interleaved; the pollBatch() figure carries the
+ * issue's 5× Redis goal for catch-up consume.
+ *
  * Producers use acks=1 (the leader appended it; the comparison with Redis' AOF everysec), one
  * partition, linger 5 ms; kcat batches up to 10,000 records. One extra run shows acks=all, which
  * on a single node waits for an fsync (group commit).
@@ -283,11 +288,17 @@ async function clientProduce(
   return m;
 }
 
+/**
+ * Our consumer reads `records` from offset 0 of one partition: with poll() (a ConsumerRecord per
+ * record, summing value lengths) or with pollBatch() and its cursor, reading each record's offset
+ * and value length — the least a consumer does with a record, as kcat's `-f '%o\n'` does.
+ */
 async function clientConsume(
   broker: BrokerProcess,
   topic: string,
   size: number,
   records: number,
+  api: 'poll' | 'pollBatch' = 'poll',
 ): Promise<Measured> {
   const client = await connect({ 'bootstrap.servers': broker.bootstrap });
   const consumer = client.consumer({ 'max.poll.records': 10_000, 'fetch.max.wait.ms': 100 });
@@ -299,12 +310,25 @@ async function clientConsume(
   let seen = 0;
   let last = -1;
   let bytes = 0;
-  while (seen < records) {
-    const batch = await consumer.poll({ timeoutMs: 5_000 });
-    if (batch.length === 0) throw new Error(`consumer of ${topic} stalled at ${seen} of ${records} records`);
-    for (const r of batch) bytes += r.value?.length ?? 0;
-    seen += batch.length;
-    last = batch[batch.length - 1]!.offset;
+  const stalled = (): Error => new Error(`consumer of ${topic} stalled at ${seen} of ${records} records`);
+  if (api === 'poll') {
+    while (seen < records) {
+      const batch = await consumer.poll({ timeoutMs: 5_000 });
+      if (batch.length === 0) throw stalled();
+      for (const r of batch) bytes += r.value?.length ?? 0;
+      seen += batch.length;
+      last = batch[batch.length - 1]!.offset;
+    }
+  } else {
+    while (seen < records) {
+      const batch = await consumer.pollBatch({ timeoutMs: 5_000 });
+      if (batch.count === 0) throw stalled();
+      for (const r = batch.cursor(); r.next(); ) {
+        last = r.offset;
+        bytes += r.valueLength;
+      }
+      seen += batch.count;
+    }
   }
   const wallMs = nowMs() - start;
   const m: Measured = {
@@ -315,8 +339,8 @@ async function clientConsume(
     clientCpuMs: selfCpuMs() - self0,
   };
   await client.close();
-  if (last !== records - 1 || bytes !== records * size) {
-    throw new Error(`consumer of ${topic} ended at offset ${last} with ${bytes} bytes`);
+  if (seen !== records || last !== records - 1 || bytes !== records * size) {
+    throw new Error(`consumer of ${topic} ended at offset ${last} with ${seen} records, ${bytes} bytes`);
   }
   return m;
 }
@@ -464,6 +488,31 @@ export async function runBrokerBench(opts: BrokerBenchOptions = {}): Promise<Ben
     if (opts.profileDir) {
       await printProfile('fetch-kcat-100', { fromUs, toUs: monotonicUs() });
       b = await start();
+    }
+
+    // Our client's catch-up of the same records kcat read, pollBatch() and poll() interleaved.
+    const catchUp: Record<'poll' | 'pollBatch', Measured[]> = { poll: [], pollBatch: [] };
+    for (const _ of repeats) {
+      for (const api of ['pollBatch', 'poll'] as const) {
+        await settle(300);
+        progress(`broker: our client (${api}) catch-up consume ${n(sizes.kcat100)} × 100 B`);
+        catchUp[api].push(await clientConsume(b, produceTopics[0]!, 100, sizes.kcat100, api));
+      }
+    }
+    for (const api of ['pollBatch', 'poll'] as const) {
+      const bestRun = best(catchUp[api]);
+      results.push(
+        ...report(`broker → client catch-up 100 B, ${api}(), 1 partition`, bestRun.m, {
+          baseline: consumeBaseline(api === 'pollBatch' ? 5 : undefined),
+          cpuBaseline: { of: 'redis-server XRANGE', us: redis.readCpuUs },
+          client: 'client',
+          note:
+            (api === 'pollBatch'
+              ? 'offset and value length read per record (as kcat -f %o)'
+              : 'a ConsumerRecord per record') + (bestRun.note ? `; ${bestRun.note}` : ''),
+          runs: catchUp[api],
+        }),
+      );
     }
 
     progress(`broker: kcat produce ${n(sizes.kcat1k)} × 1 KiB (acks=1)`);

@@ -2,8 +2,12 @@
  * The consumer: fetches whole batches from partition leaders (one Fetch in flight per leader,
  * long polling), checks them (framing, CRC) when they arrive, and decodes their records as it
  * hands them out through poll() or async iteration, max.poll.records at a time.
- * Memory is bounded: a partition is fetched again only once its buffered records were handed
- * out, so at most one fetch response per partition is held (as bytes, not decoded records).
+ * The next Fetch goes out as soon as a response has been taken in, so it is on the wire while the
+ * application works through the records before it (Kafka's consumer prefetches likewise). Memory
+ * is bounded: as in Kafka's consumer, a partition with nothing buffered is fetched; one whose
+ * records are being handed out is fetched ahead once more only while all buffered responses
+ * together stay under fetch.max.bytes — so at most two responses per partition are held (as
+ * bytes, not decoded records), and the ones ahead add at most about fetch.max.bytes.
  *
  * Positions follow Kafka: `position` is the next record poll() returns; commit() without
  * arguments commits those positions. Auto commit (default on with a group) commits, at the
@@ -14,10 +18,11 @@
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ResponseData } from '../protocol/messages/index.js';
-import { type BatchHeader, type RecordHeader, RecordSetReader } from '../records/index.js';
+import { type BatchHeader, type RecordHeader, RecordIndex, RecordSetReader } from '../records/index.js';
 import { type Assignor, assignorByName } from './assignors/index.js';
 import type { Cluster } from './cluster.js';
 import { CONSUMER_KEYS, validateConfig } from './config.js';
+import { type BatchTag, IndexedConsumerBatch } from './consumer-batch.js';
 import {
   CONSUMER_PROTOCOL_TYPE,
   decodeAssignment,
@@ -30,6 +35,7 @@ import { type Generation, GroupMember, type JoinedMember } from './group-member.
 import type {
   AssignorName,
   Consumer,
+  ConsumerBatch,
   ConsumerConfig,
   ConsumerRecord,
   OffsetAndTimestamp,
@@ -49,12 +55,24 @@ interface PartitionState {
   /** A pending seekToBeginning/End. */
   reset: 'earliest' | 'latest' | null;
   paused: boolean;
-  /** Records fetched and not yet handed out (decoded as poll() takes them), or null. */
-  fetched: RecordSetReader | null;
-  /** The first offset of `fetched` to hand out (a fetch may start inside a batch). */
-  fetchedFrom: number;
+  /** The fetch response being handed out (decoded as poll() takes its records), or null. */
+  fetched: Buffered | null;
+  /** The response fetched after `fetched`, waiting for it to be handed out, or null. */
+  ahead: Buffered | null;
   highWatermark: number;
   leaderEpoch: number;
+}
+
+/** One partition's part of a fetch response, held until poll() has handed its records out. */
+interface Buffered {
+  /** Its records, or null when it held none to hand out (only control batches, say). */
+  readonly reader: RecordSetReader | null;
+  /** The first offset to hand out (a fetch may start inside a batch). */
+  readonly from: number;
+  /** The offset after its last batch: the position once it has been handed out. */
+  readonly end: number;
+  /** Its size in bytes (0 without records), counted against fetch.max.bytes for fetching ahead. */
+  readonly bytes: number;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -183,7 +201,7 @@ export class ConsumerImpl implements Consumer {
         reset: null,
         paused: false,
         fetched: null,
-        fetchedFrom: 0,
+        ahead: null,
         highWatermark: -1,
         leaderEpoch: -1,
       };
@@ -324,6 +342,27 @@ export class ConsumerImpl implements Consumer {
   // ------------------------------------------------------------------------------ polling
 
   async poll(opts: { timeoutMs?: number; maxRecords?: number } = {}): Promise<ConsumerRecord[]> {
+    const out: ConsumerRecord[] = [];
+    await this.pollInto(opts, new ArraySink(out));
+    return out;
+  }
+
+  async pollBatch(opts: { timeoutMs?: number; maxRecords?: number } = {}): Promise<ConsumerBatch> {
+    const maxRecords = Math.min(opts.maxRecords ?? this.maxPollRecords, this.maxPollRecords);
+    const sink = new IndexSink(() => Math.min(maxRecords, this.bufferedRecords()));
+    await this.pollInto(opts, sink);
+    return new IndexedConsumerBatch(sink.index);
+  }
+
+  /** Records buffered (an upper bound: a fetch may start inside a batch), to size pollBatch()'s index. */
+  private bufferedRecords(): number {
+    let n = 0;
+    for (const s of this.readyOrder) n += s.fetched?.reader?.remaining ?? 0;
+    return n;
+  }
+
+  /** poll() and pollBatch(): waits for records and hands them to `sink`. */
+  private async pollInto(opts: { timeoutMs?: number; maxRecords?: number }, sink: RecordSink): Promise<void> {
     this.checkOpen();
     this.throwPending();
     const timeoutMs = opts.timeoutMs ?? this.fetchMaxWaitMs;
@@ -333,17 +372,14 @@ export class ConsumerImpl implements Consumer {
     for (;;) {
       if (!(await this.ensureGroup(deadline))) {
         this.throwPending();
-        return [];
+        return;
       }
       await this.resolvePositions();
-      const out = this.drainBuffered(maxRecords);
-      if (out.length > 0) {
-        this.startFetches();
-        return out;
-      }
+      this.drainBuffered(maxRecords, sink);
       this.startFetches();
+      if (sink.count > 0) return;
       const left = deadline - Date.now();
-      if (left <= 0 || this.closed) return [];
+      if (left <= 0 || this.closed) return;
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           this.wake = undefined;
@@ -374,9 +410,8 @@ export class ConsumerImpl implements Consumer {
     }
   }
 
-  private drainBuffered(maxRecords: number): ConsumerRecord[] {
-    const out: ConsumerRecord[] = [];
-    while (out.length < maxRecords && this.readyOrder.length > 0) {
+  private drainBuffered(maxRecords: number, sink: RecordSink): void {
+    while (sink.count < maxRecords && this.readyOrder.length > 0) {
       const s = this.readyOrder[0]!;
       if (this.states.get(key(s.topic, s.partition)) !== s || s.paused) {
         this.readyOrder.shift();
@@ -384,61 +419,46 @@ export class ConsumerImpl implements Consumer {
         if (this.readyOrder.every((x) => x.paused)) break;
         continue;
       }
-      const before = out.length;
-      const ok = s.fetched === null || this.take(s, s.fetched, maxRecords, out);
-      if (out.length > before) s.position = out[out.length - 1]!.offset + 1;
+      const f = s.fetched;
+      if (f === null) {
+        this.readyOrder.shift();
+        continue;
+      }
+      const before = sink.count;
+      const ok = f.reader === null || this.take(s, f, maxRecords, sink);
+      if (sink.count > before) s.position = sink.lastOffset() + 1;
       if (!ok) {
         // A malformed record: nothing of this fetch past it is handed out; fetched again, it fails again.
         s.fetched = null;
+        s.ahead = null;
         s.fetchPosition = s.position;
         this.readyOrder.shift();
         break;
       }
-      if (s.fetched === null || s.fetched.done) {
-        if (s.fetchPosition !== null) s.position = Math.max(s.position ?? 0, s.fetchPosition);
-        s.fetched = null;
+      if (f.reader === null || f.reader.done) {
+        s.position = Math.max(s.position ?? 0, f.end);
         this.readyOrder.shift();
+        this.promoteAhead(s);
       }
     }
-    return out;
   }
 
-  /** Decodes records of `fetched` into `out` up to `maxRecords`; false (and pendingError) when one is malformed. */
-  private take(
-    s: PartitionState,
-    fetched: RecordSetReader,
-    maxRecords: number,
-    out: ConsumerRecord[],
-  ): boolean {
-    const { topic, partition, fetchedFrom } = s;
-    const emit = (
-      offset: number,
-      timestamp: number,
-      key: Buffer | null,
-      value: Buffer | null,
-      headers: RecordHeader[],
-      b: BatchHeader,
-    ): void => {
-      if (offset < fetchedFrom) return;
-      out.push({
-        topic,
-        partition,
-        offset,
-        timestamp,
-        timestampType: b.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
-        key,
-        value,
-        headers,
-        leaderEpoch: b.partitionLeaderEpoch,
-      });
-    };
+  /** The response after the one just handed out becomes the one to hand out. */
+  private promoteAhead(s: PartitionState): void {
+    s.fetched = s.ahead;
+    s.ahead = null;
+    if (s.fetched !== null) this.readyOrder.push(s);
+  }
+
+  /** Decodes records of `f` into `sink` up to `maxRecords`; false (and pendingError) when one is malformed. */
+  private take(s: PartitionState, f: Buffered, maxRecords: number, sink: RecordSink): boolean {
     try {
-      while (out.length < maxRecords && !fetched.done) fetched.readFields(maxRecords - out.length, emit);
+      sink.take(s, f.reader!, f.from, maxRecords);
       return true;
     } catch (err) {
       this.pendingError = new KafkaClientError(
         'CORRUPT_MESSAGE',
-        `a corrupt record batch was received for ${topic}-${partition} after offset ${s.position}: ${(err as Error).message}`,
+        `a corrupt record batch was received for ${s.topic}-${s.partition} after offset ${s.position}: ${(err as Error).message}`,
         { cause: err },
       );
       return false;
@@ -496,14 +516,21 @@ export class ConsumerImpl implements Consumer {
         s.fetchPosition = o.offset;
         s.reset = null;
         s.fetched = null;
+        s.ahead = null;
       }
     }
   }
 
   private startFetches(): void {
+    // A partition with nothing buffered is fetched; one with a response buffered is fetched ahead
+    // only while all buffered responses together stay under fetch.max.bytes.
+    let bufferedBytes = 0;
+    for (const s of this.states.values()) bufferedBytes += (s.fetched?.bytes ?? 0) + (s.ahead?.bytes ?? 0);
+    const ahead = bufferedBytes < this.fetchMaxBytes;
     const byLeader = new Map<number, PartitionState[]>();
     for (const s of this.states.values()) {
-      if (s.paused || s.fetchPosition === null || s.reset || s.fetched !== null) continue;
+      if (s.paused || s.fetchPosition === null || s.reset || s.ahead !== null) continue;
+      if (s.fetched !== null && !ahead) continue;
       const leader = this.cluster.leaderFor(s.topic, s.partition);
       if (leader < 0) {
         void this.cluster.topic(s.topic, { refresh: true }).catch(() => undefined);
@@ -516,14 +543,23 @@ export class ConsumerImpl implements Consumer {
     }
     for (const [leader, list] of byLeader) {
       this.fetching.add(leader);
-      void this.fetchFrom(leader, list).finally(() => {
-        this.fetching.delete(leader);
-        this.wake?.();
-      });
+      let clean = false;
+      void this.fetchFrom(leader, list)
+        .then((ok) => {
+          clean = ok;
+        })
+        .finally(() => {
+          this.fetching.delete(leader);
+          // Prefetch: the next Fetch goes out now, while the application works through this one's
+          // records (after an error, the next poll() fetches again, so failures are not retried in a loop).
+          if (clean && !this.closed) this.startFetches();
+          this.wake?.();
+        });
     }
   }
 
-  private async fetchFrom(leader: number, partitions: PartitionState[]): Promise<void> {
+  /** One Fetch from `leader`; true when it went through without errors. */
+  private async fetchFrom(leader: number, partitions: PartitionState[]): Promise<boolean> {
     const byTopic = new Map<string, PartitionState[]>();
     for (const s of partitions) {
       const list = byTopic.get(s.topic) ?? [];
@@ -562,14 +598,16 @@ export class ConsumerImpl implements Consumer {
     } catch (err) {
       if (!isRetriable(err) && !this.closed) this.pendingError = err as Error;
       if (!this.closed) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
-      return;
+      return false;
     }
     let refresh = false;
+    let clean = true;
     for (const t of res.responses) {
       for (const p of t.partitions) {
         const s = this.states.get(key(t.topic, p.partitionIndex));
         if (!s || requested.get(s) !== s.fetchPosition || s.reset) continue; // reassigned or seeked meanwhile
         if (p.errorCode !== 0) {
+          clean = false;
           const err = brokerError(p.errorCode, `fetching ${t.topic}-${p.partitionIndex}`);
           if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
             if (this.autoOffsetReset === 'none') this.pendingError = err;
@@ -586,9 +624,11 @@ export class ConsumerImpl implements Consumer {
       }
     }
     if (refresh) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
+    return clean && this.pendingError === undefined;
   }
 
   private accept(s: PartitionState, data: Buffer): void {
+    if (s.ahead !== null) return; // not fetched while one is ahead; a stale response
     let reader: RecordSetReader;
     try {
       reader = new RecordSetReader(data, 0, data.length, { verifyCrc: this.checkCrcs, skipControl: true });
@@ -620,14 +660,15 @@ export class ConsumerImpl implements Consumer {
       return;
     }
     s.fetchPosition = next;
-    if (records) {
-      // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.
-      s.fetched = reader;
-      s.fetchedFrom = from;
+    // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.
+    const buffered: Buffered = records
+      ? { reader, from, end: next, bytes: data.length }
+      : { reader: null, from, end: next, bytes: 0 };
+    if (s.fetched !== null) s.ahead = buffered;
+    else if (records) {
+      s.fetched = buffered;
       this.readyOrder.push(s);
-    } else if (s.fetched === null) {
-      s.position = next;
-    }
+    } else s.position = next;
   }
 
   // ------------------------------------------------------------------------------ positions
@@ -645,6 +686,7 @@ export class ConsumerImpl implements Consumer {
     s.fetchPosition = offset;
     s.reset = null;
     s.fetched = null;
+    s.ahead = null;
   }
 
   seekToBeginning(partitions?: readonly TopicPartition[]): void {
@@ -662,6 +704,7 @@ export class ConsumerImpl implements Consumer {
       if (!s) continue;
       s.reset = to;
       s.fetched = null;
+      s.ahead = null;
     }
   }
 
@@ -873,5 +916,77 @@ export class ConsumerImpl implements Consumer {
       await this.cluster.close();
       this.onClose?.();
     }
+  }
+}
+
+/** Where poll() and pollBatch() put the records they hand out. */
+interface RecordSink {
+  /** Records taken so far. */
+  readonly count: number;
+  /** The offset of the last record taken (count > 0). */
+  lastOffset(): number;
+  /** Takes records of `reader` at or past `from` until `count` reaches `max` or the reader is done. Throws CorruptRecordError. */
+  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void;
+}
+
+/** poll(): a ConsumerRecord object per record. */
+class ArraySink implements RecordSink {
+  constructor(private readonly out: ConsumerRecord[]) {}
+
+  get count(): number {
+    return this.out.length;
+  }
+
+  lastOffset(): number {
+    return this.out[this.out.length - 1]!.offset;
+  }
+
+  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void {
+    const { topic, partition } = s;
+    const out = this.out;
+    const emit = (
+      offset: number,
+      timestamp: number,
+      key: Buffer | null,
+      value: Buffer | null,
+      headers: RecordHeader[],
+      b: BatchHeader,
+    ): void => {
+      if (offset < from) return;
+      out.push({
+        topic,
+        partition,
+        offset,
+        timestamp,
+        timestampType: b.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
+        key,
+        value,
+        headers,
+        leaderEpoch: b.partitionLeaderEpoch,
+      });
+    };
+    while (out.length < max && !reader.done) reader.readFields(max - out.length, emit);
+  }
+}
+
+/** pollBatch(): an index of where the records lie, read through a cursor. */
+class IndexSink implements RecordSink {
+  /** Made when the first records are taken, sized for what is buffered then. */
+  index: RecordIndex<BatchTag> | null = null;
+
+  constructor(private readonly sizeHint: () => number) {}
+
+  get count(): number {
+    return this.index?.count ?? 0;
+  }
+
+  lastOffset(): number {
+    return this.index!.offsets[this.index!.count - 1]!;
+  }
+
+  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void {
+    this.index ??= new RecordIndex<BatchTag>(this.sizeHint());
+    const index = this.index;
+    while (index.count < max && !reader.done) reader.readIndex(max - index.count, index, s, from);
   }
 }

@@ -59,6 +59,59 @@ export interface ConsumerRecord {
   leaderEpoch: number;
 }
 
+/**
+ * The records of one {@link Consumer.pollBatch} call, read through a cursor: no object per record
+ * (Kafka's `ConsumerRecords`, kafkajs' `eachBatch`, for consumers that must go fast). Keys and
+ * values are read as views of the fetched bytes or as strings only when asked for.
+ *
+ * ```ts
+ * const batch = await consumer.pollBatch();
+ * for (const r = batch.cursor(); r.next(); ) {
+ *   handle(r.offset, r.valueString());
+ * }
+ * ```
+ */
+export interface ConsumerBatch {
+  /** How many records it holds (0 when the poll timed out). */
+  readonly count: number;
+  /** A new cursor, before the first record. */
+  cursor(): RecordCursor;
+  /** The records as {@link ConsumerRecord} objects — what poll() would have returned. */
+  toArray(): ConsumerRecord[];
+}
+
+/**
+ * A position in a {@link ConsumerBatch}: `next()` moves it to the next record (false after the
+ * last); the fields then describe that record. One cursor serves every record, so keep what you
+ * need of a record (its `value()` view, a `record()` copy), not the cursor.
+ */
+export interface RecordCursor {
+  /** Moves to the next record; false when there is none (the cursor is then past the end). */
+  next(): boolean;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly timestampType: TimestampType;
+  readonly leaderEpoch: number;
+  /** The key's length in bytes; -1 for a null key. */
+  readonly keyLength: number;
+  /** The value's length in bytes; -1 for a null value. */
+  readonly valueLength: number;
+  /** The key: a view of the fetched bytes (shares memory with them), or null. */
+  key(): Buffer | null;
+  /** The value: a view of the fetched bytes (shares memory with them), or null. */
+  value(): Buffer | null;
+  /** The key decoded as UTF-8, or null. */
+  keyString(): string | null;
+  /** The value decoded as UTF-8, or null. */
+  valueString(): string | null;
+  /** The record's headers (decoded on each call; values are views). */
+  headers(): RecordHeader[];
+  /** The record as a {@link ConsumerRecord} object, as poll() returns it. */
+  record(): ConsumerRecord;
+}
+
 export interface PartitionerContext {
   topic: string;
   key: Buffer | null;
@@ -174,6 +227,11 @@ export interface Consumer extends AsyncIterable<ConsumerRecord> {
   assignment(): TopicPartition[];
   /** Waits up to timeoutMs (default fetch.max.wait.ms) for records; returns [] when none came. */
   poll(opts?: { timeoutMs?: number; maxRecords?: number }): Promise<ConsumerRecord[]>;
+  /**
+   * poll() for high throughput: the same records, positions and errors, handed out as a
+   * {@link ConsumerBatch} read with a cursor instead of an object per record.
+   */
+  pollBatch(opts?: { timeoutMs?: number; maxRecords?: number }): Promise<ConsumerBatch>;
   seek(partition: TopicPartition, offset: number): void;
   seekToBeginning(partitions?: readonly TopicPartition[]): void;
   seekToEnd(partitions?: readonly TopicPartition[]): void;

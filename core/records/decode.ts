@@ -13,6 +13,7 @@ import {
   readRecordFields,
   readRecords,
 } from './record.js';
+import { indexRecords, type RecordIndex } from './record-index.js';
 import { batchRecordsData, type DecodeOptions, scanBatches, validateBatch } from './validate.js';
 
 export interface DecodedBatch extends BatchHeader {
@@ -151,6 +152,17 @@ export class RecordSetReader {
     if (result.error && result.error.code !== 'TRUNCATED') throw CorruptRecordError.from(result.error);
   }
 
+  /** How many records are left to read (control batches' included unless skipped), at most. */
+  get remaining(): number {
+    const skip = this.options?.skipControl ?? false;
+    let n = this.left;
+    for (let i = this.next; i < this.batches.length; i++) {
+      const b = this.batches[i]!;
+      if (b.recordCount > 0 && !(skip && b.isControl)) n += b.recordCount;
+    }
+    return n;
+  }
+
   /** Whether every record was read. */
   get done(): boolean {
     return this.left === 0 && !this.hasMoreBatches();
@@ -189,6 +201,27 @@ export class RecordSetReader {
       this.pos = readRecordFields(this.data, this.pos, this.end, take, this.ctx, (o, t, k, v, h) =>
         emit(o, t, k, v, h, batch),
       );
+      this.left -= take;
+      n += take;
+    }
+    return n;
+  }
+
+  /**
+   * read() into a record index (no object per record): reads up to `max` more records and indexes
+   * those at or past `minOffset`, in runs tagged `tag`; returns how many were read. On a malformed
+   * record it throws CorruptRecordError, the records before it indexed.
+   */
+  readIndex<T>(max: number, index: RecordIndex<T>, tag: T, minOffset: number): number {
+    let n = 0;
+    while (n < max) {
+      if (this.left === 0) {
+        if (!this.openNext()) break;
+        continue;
+      }
+      const take = Math.min(max - n, this.left);
+      index.beginRun(this.data, this.current!, tag);
+      this.pos = indexRecords(this.data, this.pos, this.end, take, this.ctx, index, minOffset);
       this.left -= take;
       n += take;
     }

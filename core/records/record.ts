@@ -244,6 +244,13 @@ export function readRecords(
   );
 }
 
+/** The varint at `pos`: its value, and its end in `at.pos` (the checked reader: throws past the end). */
+const at: Cursor = { pos: 0 };
+function varintAt(buf: Buffer, pos: number): number {
+  at.pos = pos;
+  return readVarint(buf, at);
+}
+
 /** readRecords, handing out the fields of each record instead of a DecodedRecord. */
 export function readRecordFields(
   buf: Buffer,
@@ -253,35 +260,132 @@ export function readRecordFields(
   ctx: RecordContext,
   emit: RecordFieldsFn,
 ): number {
-  const c: Cursor = { pos };
-  const { baseOffset, baseTimestamp, logAppendTime } = ctx;
+  const { baseOffset, baseTimestamp } = ctx;
+  const appendTime = ctx.logAppendTime !== null;
+  const logAppendTime = ctx.logAppendTime ?? 0;
+  // Varints of one or two bytes (nearly all of a record's: lengths, deltas) are read inline, longer
+  // ones by the checked readers (which throw past the end of the buffer); as in record-index.ts.
+  let b0 = 0;
+  let u = 0;
+  let p = 0;
+  let length = 0;
+  let timestampDelta = 0;
+  let offsetDelta = 0;
+  let keyLength = 0;
+  let valueLength = 0;
   for (let i = 0; i < count; i++) {
-    if (c.pos >= end) throw invalid(`batch declares ${count} records but holds ${i}`);
-    const length = readVarint(buf, c);
-    const bodyStart = c.pos;
+    if (pos >= end) throw invalid(`batch declares ${count} records but holds ${i}`);
+    b0 = buf[pos]!;
+    if (b0 < 0x80) {
+      length = (b0 >>> 1) ^ -(b0 & 1);
+      p = pos + 1;
+    } else if (buf[pos + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[pos + 1]! << 7);
+      length = (u >>> 1) ^ -(u & 1);
+      p = pos + 2;
+    } else {
+      length = varintAt(buf, pos);
+      p = at.pos;
+    }
+    const bodyStart = p;
     const recordEnd = bodyStart + length;
     if (length < MIN_RECORD_BODY_SIZE || recordEnd > end) {
       throw invalid(`record ${i} at byte ${pos} has length ${length}, outside 6..${end - bodyStart}`);
     }
-    c.pos = bodyStart + 1; // attributes: unused
-    const timestampDelta = readVarlong(buf, c);
-    const offsetDelta = readVarint(buf, c);
-    const key = readBytes(buf, c, recordEnd, 'key');
-    const value = readBytes(buf, c, recordEnd, 'value');
-    const headerCount = readVarint(buf, c);
-    if (headerCount < 0 || headerCount > (recordEnd - c.pos) >> 1) {
+    p = bodyStart + 1; // attributes: unused
+    b0 = buf[p]!;
+    if (b0 < 0x80) {
+      timestampDelta = (b0 >>> 1) ^ -(b0 & 1);
+      p += 1;
+    } else if (buf[p + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[p + 1]! << 7);
+      timestampDelta = (u >>> 1) ^ -(u & 1);
+      p += 2;
+    } else {
+      at.pos = p;
+      timestampDelta = readVarlong(buf, at);
+      p = at.pos;
+    }
+    b0 = buf[p]!;
+    if (b0 < 0x80) {
+      offsetDelta = (b0 >>> 1) ^ -(b0 & 1);
+      p += 1;
+    } else if (buf[p + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[p + 1]! << 7);
+      offsetDelta = (u >>> 1) ^ -(u & 1);
+      p += 2;
+    } else {
+      offsetDelta = varintAt(buf, p);
+      p = at.pos;
+    }
+    b0 = buf[p]!;
+    if (b0 < 0x80) {
+      keyLength = (b0 >>> 1) ^ -(b0 & 1);
+      p += 1;
+    } else if (buf[p + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[p + 1]! << 7);
+      keyLength = (u >>> 1) ^ -(u & 1);
+      p += 2;
+    } else {
+      keyLength = varintAt(buf, p);
+      p = at.pos;
+    }
+    let key: Buffer | null = null;
+    if (keyLength !== -1) {
+      if (keyLength < -1 || keyLength > recordEnd - p) {
+        throw invalid(`key length ${keyLength} at byte ${p} does not fit in its record`);
+      }
+      key = buf.subarray(p, p + keyLength);
+      p += keyLength;
+    }
+    b0 = buf[p]!;
+    if (b0 < 0x80) {
+      valueLength = (b0 >>> 1) ^ -(b0 & 1);
+      p += 1;
+    } else if (buf[p + 1]! < 0x80) {
+      u = (b0 & 0x7f) | (buf[p + 1]! << 7);
+      valueLength = (u >>> 1) ^ -(u & 1);
+      p += 2;
+    } else {
+      valueLength = varintAt(buf, p);
+      p = at.pos;
+    }
+    let value: Buffer | null = null;
+    if (valueLength !== -1) {
+      if (valueLength < -1 || valueLength > recordEnd - p) {
+        throw invalid(`value length ${valueLength} at byte ${p} does not fit in its record`);
+      }
+      value = buf.subarray(p, p + valueLength);
+      p += valueLength;
+    }
+    let headerCount: number;
+    b0 = buf[p]!;
+    if (b0 < 0x80) {
+      headerCount = (b0 >>> 1) ^ -(b0 & 1);
+      p += 1;
+    } else {
+      headerCount = varintAt(buf, p);
+      p = at.pos;
+    }
+    if (headerCount < 0 || headerCount > (recordEnd - p) >> 1) {
       throw invalid(`record ${i} at byte ${pos} declares ${headerCount} headers`);
     }
-    const headers = headerCount === 0 ? [] : readHeaders(buf, c, headerCount, recordEnd);
-    if (c.pos !== recordEnd) {
+    let headers: RecordHeader[];
+    if (headerCount === 0) headers = [];
+    else {
+      at.pos = p;
+      headers = readHeaders(buf, at, headerCount, recordEnd);
+      p = at.pos;
+    }
+    if (p !== recordEnd) {
       throw invalid(
-        `record ${i} at byte ${pos} declares ${length} bytes but its fields take ${c.pos - bodyStart}`,
+        `record ${i} at byte ${pos} declares ${length} bytes but its fields take ${p - bodyStart}`,
       );
     }
     pos = recordEnd;
     emit(
       baseOffset + offsetDelta,
-      logAppendTime ?? baseTimestamp + timestampDelta,
+      appendTime ? logAppendTime : baseTimestamp + timestampDelta,
       key,
       value,
       headers,

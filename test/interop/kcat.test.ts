@@ -16,6 +16,7 @@ import {
   type KcatProcess,
   kafkajs,
   kcatOk,
+  pollBatchRecords,
   pollRecords,
   spawnKcat,
   topicName,
@@ -75,17 +76,27 @@ async function createTopic(prefix: string, partitions = 1): Promise<string> {
   return topic;
 }
 
-/** Reads `count` records from all `partitions` of `topic` from the beginning with our consumer. */
+/**
+ * Reads `count` records from all `partitions` of `topic` from the beginning with our consumer,
+ * twice: with poll() and with pollBatch(), which must agree.
+ */
 async function readWithOurs(topic: string, count: number, partitions = 1): Promise<ConsumerRecord[]> {
-  const consumer = client.consumer({ 'auto.offset.reset': 'earliest', 'check.crcs': true });
-  try {
-    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
-    const records = await pollRecords(consumer, count);
-    expect(records).toHaveLength(count);
-    return records;
-  } finally {
-    await consumer.close();
-  }
+  const read = async (poll: typeof pollRecords): Promise<ConsumerRecord[]> => {
+    const consumer = client.consumer({ 'auto.offset.reset': 'earliest', 'check.crcs': true });
+    try {
+      consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+      const records = await poll(consumer, count);
+      expect(records).toHaveLength(count);
+      return records;
+    } finally {
+      await consumer.close();
+    }
+  };
+  const records = await read(pollRecords);
+  const ordered = (rs: ConsumerRecord[]) =>
+    [...rs].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  expect(ordered(await read(pollBatchRecords))).toEqual(ordered(records));
+  return records;
 }
 
 /** The codec (attributes & 7) of every batch stored for topic-partition, read from the log itself. */

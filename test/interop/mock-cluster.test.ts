@@ -9,7 +9,7 @@ import { type Admin, type ConsumerRecord, connect, type KafkaClient } from '../.
 import { murmur2Partition } from '../../core/client/murmur2.js';
 import { type MockCluster, startMockCluster } from '../helpers/mock-cluster.js';
 import { INSTALL_TIMEOUT_MS } from '../helpers/system.js';
-import { pollRecords, topicName } from './tools.js';
+import { pollBatchRecords, pollRecords, topicName } from './tools.js';
 
 const TOPIC = 'mock-topic';
 const GROUP_TOPIC = 'mock-group-topic';
@@ -142,6 +142,10 @@ describe('produce and consume against the librdkafka mock cluster', () => {
       const records = await pollRecords(consumer, values.length);
       await consumer.close();
       expect(records.map((r) => [r.offset, r.value?.toString()])).toEqual(values.map((v, i) => [i, v]));
+      const byBatch = client.consumer({ 'auto.offset.reset': 'earliest' });
+      byBatch.assign([{ topic, partition: 1 }]);
+      expect(await pollBatchRecords(byBatch, values.length)).toEqual(records);
+      await byBatch.close();
     });
   }
 });

@@ -150,6 +150,38 @@ export async function pollRecords(
   return got;
 }
 
+/**
+ * pollRecords() through pollBatch(): each record rebuilt from the cursor's fields (not from
+ * `record()`), so a cursor that disagrees with poll() shows up when the two are compared.
+ */
+export async function pollBatchRecords(
+  consumer: Consumer,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<ConsumerRecord[]> {
+  const got: ConsumerRecord[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (got.length < count) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`got ${got.length} of ${count} records in ${timeoutMs} ms`);
+    const batch = await consumer.pollBatch({ timeoutMs: Math.min(500, left) });
+    for (const r = batch.cursor(); r.next(); ) {
+      got.push({
+        topic: r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        timestampType: r.timestampType,
+        key: r.key(),
+        value: r.value(),
+        headers: r.headers(),
+        leaderEpoch: r.leaderEpoch,
+      });
+    }
+  }
+  return got;
+}
+
 /** Waits until `check()` is true, polling every 50 ms. */
 export async function until(
   check: () => boolean | Promise<boolean>,
