@@ -1,6 +1,7 @@
 /**
  * The consumer: fetches whole batches from partition leaders (one Fetch in flight per leader,
- * long polling), checks them (framing, CRC) when they arrive, and decodes their records as it
+ * long polling; a fetch of caught-up partitions alone waits while the leader's other partitions
+ * have records to hand out, so it cannot hold their next fetch back), checks them (framing, CRC) when they arrive, and decodes their records as it
  * hands them out through poll() or async iteration, max.poll.records at a time.
  * Memory is bounded: a partition is fetched again only once its buffered records were handed
  * out, so at most one fetch response per partition is held (as bytes, not decoded records).
@@ -58,6 +59,9 @@ interface PartitionState {
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** Whether a partition's last fetch reached its high watermark (nothing more to fetch yet). */
+const caughtUp = (s: PartitionState): boolean => s.highWatermark >= 0 && s.fetchPosition! >= s.highWatermark;
 
 export class ConsumerImpl implements Consumer {
   private readonly groupId: string | null;
@@ -502,11 +506,17 @@ export class ConsumerImpl implements Consumer {
 
   private startFetches(): void {
     const byLeader = new Map<number, PartitionState[]>();
+    /** Leaders with records of a partition still to hand out. */
+    const busy = new Set<number>();
     for (const s of this.states.values()) {
-      if (s.paused || s.fetchPosition === null || s.reset || s.fetched !== null) continue;
+      if (s.paused || s.fetchPosition === null || s.reset) continue;
       const leader = this.cluster.leaderFor(s.topic, s.partition);
       if (leader < 0) {
         void this.cluster.topic(s.topic, { refresh: true }).catch(() => undefined);
+        continue;
+      }
+      if (s.fetched !== null) {
+        busy.add(leader);
         continue;
       }
       if (this.fetching.has(leader)) continue;
@@ -515,6 +525,10 @@ export class ConsumerImpl implements Consumer {
       byLeader.set(leader, list);
     }
     for (const [leader, list] of byLeader) {
+      // Only caught-up partitions while others of the leader still have records to hand out: the
+      // broker would hold this fetch for up to fetch.max.wait.ms, and their next fetch (one per
+      // leader) behind it. These go with theirs instead: poll() calls this again as it hands out.
+      if (busy.has(leader) && list.every(caughtUp)) continue;
       this.fetching.add(leader);
       void this.fetchFrom(leader, list).finally(() => {
         this.fetching.delete(leader);
