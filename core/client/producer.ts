@@ -177,6 +177,24 @@ interface PartitionQueue {
 
 const NO_METADATA: RecordMetadata[] = [];
 
+/** A call's records from `next` on, waiting to be appended; `appended` settles once they are. */
+class QueuedAppend {
+  readonly appended: Promise<void>;
+  resolve!: () => void;
+  reject!: (err: unknown) => void;
+
+  constructor(
+    readonly records: readonly ProducerRecord[],
+    readonly delivery: Delivery,
+    public next: number,
+  ) {
+    this.appended = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
 /** Scratch memory for string keys the partitioner hashes. */
 const SCRATCH_BYTES = 1024;
 
@@ -234,9 +252,13 @@ export class ProducerImpl implements Producer {
     headers: undefined,
     timestamp: 0,
   };
-  private appendChain: Promise<void> = Promise.resolve();
-  /** sendBatch calls queued behind one that waits: later calls must queue too, to keep order. */
-  private waitingAppends = 0;
+  /**
+   * send()/sendBatch()/sendAll() calls that wait (for the producer id, metadata or buffer space),
+   * oldest first: later calls queue behind them, to keep order. One drainer appends them; once
+   * nothing blocks, it appends the whole backlog at once.
+   */
+  private readonly appendQueue: QueuedAppend[] = [];
+  private appending = false;
   private closed = false;
 
   constructor(
@@ -298,7 +320,7 @@ export class ProducerImpl implements Producer {
     // The fast path: nothing to wait for, so every record is appended now, in order.
     let i = 0;
     try {
-      if (this.waitingAppends === 0 && (!this.idempotent || this.producerId >= 0)) {
+      if (this.appendQueue.length === 0 && (!this.idempotent || this.producerId >= 0)) {
         while (i < n && this.appendNow(records[i]!, delivery, i)) i++;
         if (i === n) return delivery.promise;
       }
@@ -309,29 +331,46 @@ export class ProducerImpl implements Producer {
     }
     // Something must be awaited (producer id, metadata, buffer space): the rest of this call and
     // every later one queue behind it, so records keep the order in which send() was called.
-    this.waitingAppends++;
-    const from = i;
-    const appended = this.appendChain.then(async () => {
-      if (this.idempotent && this.producerId < 0) await this.initProducerId();
-      for (let j = from; j < n; j++) {
-        if (!this.appendNow(records[j]!, delivery, j)) await this.append(records[j]!, delivery, j);
-      }
-    });
-    this.appendChain = appended.then(
-      () => {
-        this.waitingAppends--;
-      },
-      () => {
-        this.waitingAppends--;
-      },
-    );
-    return appended.then(
+    const queued = new QueuedAppend(records, delivery, i);
+    this.appendQueue.push(queued);
+    if (!this.appending) void this.appendQueued();
+    return queued.appended.then(
       () => delivery.promise,
       (err: unknown) => {
         delivery.promise.catch(() => undefined);
         throw err;
       },
     );
+  }
+
+  /**
+   * Appends the queued calls in order, waiting only where a record must: as long as nothing
+   * blocks, the whole queue is appended in one go (so calls made meanwhile take the fast path
+   * again instead of queueing behind a backlog that drains a microtask at a time).
+   */
+  private async appendQueued(): Promise<void> {
+    this.appending = true;
+    try {
+      const queue = this.appendQueue;
+      while (queue.length > 0) {
+        const q = queue[0]!;
+        try {
+          if (this.idempotent && this.producerId < 0) await this.initProducerId();
+          const { records, delivery } = q;
+          for (; q.next < records.length; q.next++) {
+            const r = records[q.next]!;
+            if (!this.appendNow(r, delivery, q.next)) await this.append(r, delivery, q.next);
+          }
+          queue.shift();
+          q.resolve();
+        } catch (err) {
+          queue.shift();
+          q.reject(err);
+        }
+      }
+    } finally {
+      this.appending = false;
+    }
   }
 
   private async initProducerId(): Promise<void> {
@@ -863,6 +902,9 @@ export class ProducerImpl implements Producer {
   }
 
   async flush(): Promise<void> {
+    // Calls still queued (for the producer id, metadata or room) were sent before this flush too.
+    const queued = this.appendQueue[this.appendQueue.length - 1];
+    if (queued) await queued.appended.catch(() => undefined);
     for (const q of this.queues.values()) this.closeBatch(q);
     // Every batch closed so far, sent or not, until it is acknowledged or finally failed.
     const waits: Promise<void>[] = [];

@@ -81,4 +81,40 @@ describe('producer send paths', () => {
     expect(read.map((r) => r.value!.toString())).toEqual(chunks.flat().map((r) => r.value));
     await producer.close();
   });
+
+  it('flush() waits for calls still queued behind the producer id', async () => {
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 1000 }); // idempotent: the first call waits for its id
+    let acknowledged = false;
+    const sent = producer.sendAll([{ topic: 't', value: 'first' }]).then(() => {
+      acknowledged = true;
+    });
+    await producer.flush();
+    expect(acknowledged).toBe(true);
+    await sent;
+    await producer.close();
+  });
+
+  it('appends a backlog of queued calls at once, so a steady caller is not left queueing behind it', async () => {
+    const client = await embedded(2);
+    const producer = client.producer({ 'linger.ms': 5 });
+    const queue = (producer as unknown as { appendQueue: unknown[] }).appendQueue;
+    const sends: Promise<void>[] = [];
+    let maxQueued = 0;
+    // As a streams job's loop does: a call, then a few microtask turns, never a macrotask. The
+    // first calls queue behind the producer id; once it is there, the backlog must not make every
+    // later call queue too (appended a microtask turn per call, it never caught up).
+    for (let i = 0; i < 2000; i++) {
+      sends.push(
+        producer.sendAll(Array.from({ length: 10 }, (_, j) => ({ topic: 't', value: `v${i}-${j}` }))),
+      );
+      for (let hop = 0; hop < 3; hop++) await Promise.resolve();
+      if (i >= 1000) maxQueued = Math.max(maxQueued, queue.length);
+    }
+    await Promise.all(sends);
+    expect(maxQueued).toBe(0);
+    await producer.close();
+    const read = await readAll(client, 2, 20_000);
+    expect(read).toHaveLength(20_000);
+  });
 });
