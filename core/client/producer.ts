@@ -176,6 +176,7 @@ interface PartitionQueue {
 }
 
 const NO_METADATA: RecordMetadata[] = [];
+const nothing = (): void => undefined;
 
 /** A call's records from `next` on, waiting to be appended; `appended` settles once they are. */
 class QueuedAppend {
@@ -308,8 +309,10 @@ export class ProducerImpl implements Producer {
     return this.sendRecords(records, true);
   }
 
-  async sendAll(records: readonly ProducerRecord[]): Promise<void> {
-    await this.sendRecords(records, false);
+  sendAll(records: readonly ProducerRecord[]): Promise<void> {
+    // Not an async function: its frame would keep `records` (and every record's key and value)
+    // alive until they are acknowledged, though they were encoded into batches at once.
+    return this.sendRecords(records, false).then(nothing);
   }
 
   private sendRecords(records: readonly ProducerRecord[], metadata: boolean): Promise<RecordMetadata[]> {

@@ -7,9 +7,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, murmur2Partition } from '../../../core/client/index.js';
-import type { ConsumerRecord, KafkaClient } from '../../../core/client/types.js';
+import type { ConsumerRecord, KafkaClient, ProducerRecord } from '../../../core/client/types.js';
+
+/** A full garbage collection (gc() exposed for a moment). */
+function forceGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  setFlagsFromString('--no-expose-gc');
+}
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -79,6 +88,25 @@ describe('producer send paths', () => {
     expect(results).toEqual([undefined, undefined, undefined]);
     const read = await readAll(client, 1, 1500);
     expect(read.map((r) => r.value!.toString())).toEqual(chunks.flat().map((r) => r.value));
+    await producer.close();
+  });
+
+  it('sendAll does not keep the records it was given alive until they are acknowledged', async () => {
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 60_000, acks: 1 }); // nothing is sent until flush()
+    const warmUp = producer.sendAll([{ topic: 't', value: 'warm-up' }]); // the producer id and metadata
+    await producer.flush();
+    await warmUp;
+    let records: ProducerRecord[] | null = [{ topic: 't', value: 'encoded at once' }];
+    const ref = new WeakRef(records);
+    const sent = producer.sendAll(records);
+    records = null;
+    await new Promise((r) => setImmediate(r));
+    forceGc();
+    // Encoded into the open batch at once: only the batch's bytes are needed until it is acknowledged.
+    expect(ref.deref()).toBeUndefined();
+    await producer.flush();
+    await sent;
     await producer.close();
   });
 
