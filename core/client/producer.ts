@@ -113,6 +113,12 @@ class BatchRecords {
     }
   }
 
+  /** Empties the list for another batch, keeping its memory. */
+  reset(): void {
+    this.count = 0;
+    this.deliveries.length = 0;
+  }
+
   private grow(): void {
     const size = this.index.length * 2;
     const delivery = new Int32Array(size);
@@ -133,7 +139,7 @@ interface Batch {
   /** null once the batch was encoded for sending. */
   builder: BatchBuilder | null;
   /** Per record (offset delta = position): the call it belongs to, its index there, its timestamp. */
-  readonly records: BatchRecords;
+  records: BatchRecords;
   /** Called once the batch is acknowledged or has finally failed (flush() waits with them). */
   waiters: (() => void)[] | null;
   readonly createdAt: number;
@@ -143,6 +149,8 @@ interface Batch {
   bytes?: Buffer;
   baseSequence: number;
   attempts: number;
+  /** Acknowledged or finally failed; its records list went back to the pool. */
+  settled: boolean;
 }
 
 interface PartitionQueue {
@@ -176,6 +184,15 @@ interface PartitionQueue {
 }
 
 const NO_METADATA: RecordMetadata[] = [];
+
+/**
+ * Builders and record lists of finished batches kept for new ones, at most this many of each:
+ * their memory lives outside the JS heap, and allocating it for every batch made V8 collect
+ * garbage for external memory far more often.
+ */
+const POOLED = 8;
+/** What a settled batch's records list is replaced with (its own went back to the pool). */
+const NO_RECORDS = new BatchRecords();
 const nothing = (): void => undefined;
 
 /** A call's records from `next` on, waiting to be appended; `appended` settles once they are. */
@@ -259,6 +276,10 @@ export class ProducerImpl implements Producer {
    * nothing blocks, it appends the whole backlog at once.
    */
   private readonly appendQueue: QueuedAppend[] = [];
+  private readonly builderPool: BatchBuilder[] = [];
+  private readonly recordsPool: BatchRecords[] = [];
+  /** Initial capacity of a batch builder. */
+  private readonly builderCapacity: number;
   private appending = false;
   private closed = false;
 
@@ -296,6 +317,7 @@ export class ProducerImpl implements Producer {
     this.bufferMemory = config['buffer.memory'] ?? 33_554_432;
     this.maxRequestSize = config['max.request.size'] ?? 1_048_576;
     this.maxBlockMs = config['max.block.ms'] ?? 60_000;
+    this.builderCapacity = Math.min(this.batchSize + 1024, 1 << 20);
     this.sticky = new StickyPartitionCache({ batchSizeBytes: this.batchSize });
     this.partitionFn = createPartitioner(config.partitioner, { sticky: this.sticky });
     this.customPartitioner = typeof config.partitioner === 'function';
@@ -558,16 +580,20 @@ export class ProducerImpl implements Producer {
           baseSequence: 0,
         }
       : { compression: this.compression };
+    let builder = this.builderPool.pop();
+    if (builder) builder.reset(opts);
+    else builder = new BatchBuilder(opts, this.builderCapacity);
     const b: Batch = {
       topic: q.topic,
       partition: q.partition,
-      builder: new BatchBuilder(opts, Math.min(this.batchSize + 1024, 1 << 20)),
-      records: new BatchRecords(),
+      builder,
+      records: this.recordsPool.pop() ?? new BatchRecords(),
       waiters: null,
       createdAt: Date.now(),
       sizeBytes: 0,
       baseSequence: -1,
       attempts: 0,
+      settled: false,
     };
     q.open = b;
     return b;
@@ -753,7 +779,8 @@ export class ProducerImpl implements Producer {
   private batchBytes(b: Batch): Buffer {
     if (b.bytes && (!this.idempotent || b.baseSequence >= 0)) return b.bytes;
     const q = this.queue(b.topic, b.partition);
-    let bytes = b.bytes ?? b.builder!.build();
+    const builder = b.builder;
+    let bytes = b.bytes ?? builder!.build();
     if (this.idempotent) {
       // Numbered when first sent, or again under a new epoch (sequencesUsable cleared it).
       b.baseSequence = q.nextSequence;
@@ -761,7 +788,11 @@ export class ProducerImpl implements Producer {
       bytes = stampProducer(bytes, q.producerId, q.producerEpoch, b.baseSequence);
     }
     b.bytes = bytes;
-    b.builder = null; // its scratch memory is no longer needed
+    b.builder = null;
+    // build() copied the records out: the builder's memory serves the next batch.
+    if (builder && this.builderPool.length < POOLED && builder.capacityBytes <= 2 * this.builderCapacity) {
+      this.builderPool.push(builder);
+    }
     return bytes;
   }
 
@@ -837,6 +868,7 @@ export class ProducerImpl implements Producer {
   }
 
   private complete(b: Batch, baseOffset: number, logAppendTime: number): void {
+    if (b.settled) return;
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
     q.sent.delete(b);
@@ -848,6 +880,11 @@ export class ProducerImpl implements Producer {
   }
 
   private settled(b: Batch): void {
+    b.settled = true;
+    const records = b.records;
+    b.records = NO_RECORDS;
+    records.reset();
+    if (this.recordsPool.length < POOLED) this.recordsPool.push(records);
     this.unsettledBatches.delete(b);
     const waiters = b.waiters;
     b.waiters = null;
@@ -855,6 +892,7 @@ export class ProducerImpl implements Producer {
   }
 
   private fail(b: Batch, err: Error): void {
+    if (b.settled) return;
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
     q.sent.delete(b);

@@ -29,6 +29,11 @@ export class BatchBuilder {
     return this.count;
   }
 
+  /** Bytes of scratch memory the builder holds (it grows for records larger than it). */
+  get capacityBytes(): number {
+    return this.buf.length;
+  }
+
   /** Size of the batch built now, before compression. */
   get sizeInBytes(): number {
     return this.pos;
