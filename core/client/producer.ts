@@ -500,7 +500,7 @@ export class ProducerImpl implements Producer {
     if (builder.isFull(this.batchSize)) {
       this.closeBatch(q);
       this.scheduleDrain(0);
-    } else {
+    } else if (!this.lingerTimer) {
       this.scheduleDrain(this.lingerMs);
     }
     return true;
