@@ -23,9 +23,11 @@ import {
   BatchBuilder,
   type BatchOptions,
   compressionFromName,
+  maxRecordSize,
   PRODUCER_EPOCH,
   PRODUCER_ID,
   type RecordHeaderInput,
+  recordBodySize,
   updateBatchCrc,
   varintSize,
 } from '../records/index.js';
@@ -245,6 +247,8 @@ export class ProducerImpl implements Producer {
   private readonly queues = new Map<string, PartitionQueue>();
   /** The same queues by topic and partition number (no key string per record). */
   private readonly queuesByTopic = new Map<string, (PartitionQueue | undefined)[]>();
+  private lastQueuesTopic: string | null = null;
+  private lastQueues: (PartitionQueue | undefined)[] | undefined;
   private producerId = -1;
   private producerEpoch = -1;
   private initializing: Promise<void> | undefined;
@@ -426,17 +430,23 @@ export class ProducerImpl implements Producer {
    * known and the buffer has room. Returns false to go the slow way.
    */
   private appendNow(r: ProducerRecord, delivery: Delivery, index: number): boolean {
-    if (typeof r.topic !== 'string' || r.topic === '') {
-      throw new KafkaClientError('INVALID_ARGUMENT', 'a record needs a topic');
-    }
     const meta = this.cluster.topics.get(r.topic);
-    if (!meta) return false;
+    if (!meta) {
+      if (typeof r.topic !== 'string' || r.topic === '') {
+        throw new KafkaClientError('INVALID_ARGUMENT', 'a record needs a topic');
+      }
+      return false;
+    }
     const input = this.input;
     // Strings go into the batch as they are (the builder writes their UTF-8 bytes); a key becomes
     // bytes first when the partitioner needs them, and a value when a user's partitioner does.
     let key: Buffer | string | null = r.key ?? null;
     let value: Buffer | string | null = r.value ?? null;
-    input.headers = toHeaders(r.headers);
+    const headers = r.headers;
+    input.headers =
+      headers === undefined || Array.isArray(headers)
+        ? (headers as RecordHeaderInput[] | undefined)
+        : toHeaders(headers);
     const timestamp = r.timestamp ?? Date.now();
     input.timestamp = timestamp;
     const count = meta.partitions.length;
@@ -457,45 +467,48 @@ export class ProducerImpl implements Producer {
     }
     input.key = key;
     input.value = value;
+    // A record no request could carry is refused before it is written anywhere.
+    if (maxRecordSize(input) + 61 > this.maxRequestSize) {
+      const body = recordBodySize(input, 0, 0);
+      this.checkRecordSize(varintSize(body) + body);
+    }
     let q = this.queue(r.topic, partition);
-    let batch = q.open;
-    // Measured once per batch it is tried against (strings are measured, not converted).
-    let body = batch ? batch.builder!.recordBodySizeOf(input) : 0;
-    if (
-      batch &&
-      batch.builder!.recordCount > 0 &&
-      batch.builder!.sizeInBytes + varintSize(body) + body > this.batchSize
-    ) {
+    let batch = q.open ?? this.openBatch(q);
+    let builder = batch.builder!;
+    // Written straight into the batch (strings measured as they are written), and taken back if it
+    // makes a batch that has records already larger than batch.size: it starts the next batch.
+    let size = builder.appendSized(input);
+    if (builder.recordCount > 1 && builder.sizeInBytes > this.batchSize) {
+      builder.undoAppend();
       this.closeBatch(q);
       if (key === null && r.partition === undefined) {
         partition = this.sticky.onNewBatch(r.topic, partition);
         q = this.queue(r.topic, partition);
-        batch = q.open;
-        if (batch && batch.builder!.recordCount > 0) {
-          body = batch.builder!.recordBodySizeOf(input);
-          if (batch.builder!.sizeInBytes + varintSize(body) + body > this.batchSize) {
-            this.closeBatch(q);
-            batch = null;
-          }
-        }
-      } else batch = null;
+      }
+      batch = q.open ?? this.openBatch(q);
+      builder = batch.builder!;
+      size = builder.appendSized(input);
+      if (builder.recordCount > 1 && builder.sizeInBytes > this.batchSize) {
+        builder.undoAppend();
+        this.closeBatch(q);
+        batch = this.openBatch(q);
+        builder = batch.builder!;
+        size = builder.appendSized(input);
+      }
     }
-    if (!batch) batch = this.openBatch(q);
-    const builder = batch.builder!;
-    if (builder.recordCount === 0) body = builder.recordBodySizeOf(input);
-    const size = varintSize(body) + body;
-    if (size + 61 > this.maxRequestSize) {
-      throw new KafkaClientError(
-        'RECORD_TOO_LARGE',
-        `a record of ${size} bytes is larger than max.request.size (${this.maxRequestSize})`,
-      );
+    try {
+      this.checkRecordSize(size);
+    } catch (err) {
+      builder.undoAppend();
+      throw err;
     }
-    if (this.bufferedBytes + size > this.bufferMemory && this.bufferedBytes > 0) return false;
+    if (this.bufferedBytes + size > this.bufferMemory && this.bufferedBytes > 0) {
+      builder.undoAppend();
+      return false;
+    }
     this.bufferedBytes += size;
-    const before = builder.sizeInBytes;
-    builder.append(input, body);
     batch.sizeBytes += size;
-    if (key === null) this.sticky.onAppend(r.topic, partition, builder.sizeInBytes - before);
+    if (key === null) this.sticky.onAppend(r.topic, partition, size);
     batch.records.add(delivery, index, timestamp);
     if (builder.isFull(this.batchSize)) {
       this.closeBatch(q);
@@ -504,6 +517,16 @@ export class ProducerImpl implements Producer {
       this.scheduleDrain(this.lingerMs);
     }
     return true;
+  }
+
+  /** RECORD_TOO_LARGE for a record of `size` bytes that no request of max.request.size can carry. */
+  private checkRecordSize(size: number): void {
+    if (size + 61 > this.maxRequestSize) {
+      throw new KafkaClientError(
+        'RECORD_TOO_LARGE',
+        `a record of ${size} bytes is larger than max.request.size (${this.maxRequestSize})`,
+      );
+    }
   }
 
   /**
@@ -544,11 +567,14 @@ export class ProducerImpl implements Producer {
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
-    let byPartition = this.queuesByTopic.get(topic);
+    // (records mostly come in runs of one topic: the last one's queues are at hand)
+    let byPartition = topic === this.lastQueuesTopic ? this.lastQueues : this.queuesByTopic.get(topic);
     if (!byPartition) {
       byPartition = [];
       this.queuesByTopic.set(topic, byPartition);
     }
+    this.lastQueuesTopic = topic;
+    this.lastQueues = byPartition;
     let q = byPartition[partition];
     if (!q) {
       q = {

@@ -11,4 +11,5 @@ export type {
   RecordInput,
   TextRecordInput,
 } from './record.js';
+export { maxRecordSize, recordBodySize } from './record.js';
 export * from './varint.js';

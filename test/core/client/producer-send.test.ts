@@ -4,7 +4,7 @@
  * sequence order), string keys and values (written as UTF-8, partitioned by their bytes), and
  * sendAll (one promise, no metadata).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -12,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, murmur2Partition } from '../../../core/client/index.js';
 import type { ConsumerRecord, KafkaClient, ProducerRecord } from '../../../core/client/types.js';
+import { decodeBatches } from '../../../core/records/index.js';
 
 /** A full garbage collection (gc() exposed for a moment). */
 function forceGc(): void {
@@ -108,6 +109,41 @@ describe('producer send paths', () => {
     await producer.flush();
     await sent;
     await producer.close();
+  });
+
+  it('fills batches up to batch.size, and refuses a record larger than max.request.size without harm', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trib-producer-sizes-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const client = await connect({ 'data.dir': dir });
+    cleanups.push(() => client.close());
+    const admin = client.admin();
+    await admin.createTopics([{ topic: 't', numPartitions: 1 }]);
+    await admin.close();
+    const batchSize = 1000;
+    const producer = client.producer({ 'linger.ms': 50, 'batch.size': batchSize, 'max.request.size': 4000 });
+    const values = Array.from({ length: 600 }, (_, i) => `value ${i} ${'é'.repeat(i % 7)}`);
+    const first = producer.sendAll(
+      values.slice(0, 300).map((value) => ({ topic: 't', partition: 0, value })),
+    );
+    // Too large for any request: refused, and the batch it would have gone into is unharmed.
+    await expect(producer.send({ topic: 't', partition: 0, value: 'x'.repeat(5000) })).rejects.toMatchObject({
+      code: 'RECORD_TOO_LARGE',
+    });
+    const second = producer.sendAll(values.slice(300).map((value) => ({ topic: 't', partition: 0, value })));
+    await Promise.all([first, second]);
+    await producer.close();
+    const read = await readAll(client, 1, 600);
+    expect(read.map((r) => r.value!.toString())).toEqual(values);
+    // Every batch of more than one record stays within batch.size, and is full: the next record
+    // (at most 35 bytes here) would not have fitted.
+    const log = readFileSync(join(dir, 't-0', '00000000000000000000.log'));
+    const batches = decodeBatches(log);
+    expect(batches.reduce((n, b) => n + b.recordCount, 0)).toBe(600);
+    for (const b of batches.slice(0, -1)) {
+      const bytes = 12 + b.batchLength;
+      if (b.recordCount > 1) expect(bytes).toBeLessThanOrEqual(batchSize);
+      expect(bytes).toBeGreaterThan(batchSize - 35);
+    }
   });
 
   it('flush() waits for calls still queued behind the producer id', async () => {
