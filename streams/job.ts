@@ -22,7 +22,11 @@ export interface JobConfig {
   'commit.interval.ms'?: number;
   /** Entries each store keeps in the heap (its cache); dirty entries beyond it force a commit. Default 100000. */
   'cache.max.entries'?: number;
-  /** Records one poll hands to the tasks. Default 5000. */
+  /**
+   * Records one poll hands to the tasks. Default 1000, as Kafka Streams: a poll's records are alive
+   * until the last is processed, and larger polls keep them long enough to be copied out of the
+   * young generation (5000 made the stateless job promote ~400 MB more, and cost a third more CPU).
+   */
   'max.poll.records'?: number;
   /** Output records sent but not yet acknowledged before consumption pauses. Default 200000. */
   'max.in.flight.records'?: number;
@@ -65,7 +69,7 @@ export interface JobDefinition {
 const DEFAULTS = {
   'commit.interval.ms': 1000,
   'cache.max.entries': 100_000,
-  'max.poll.records': 5000,
+  'max.poll.records': 1000,
   'max.in.flight.records': 200_000,
   'default.deserialization.exception.handler': 'fail',
   'processing.guarantee': 'at_least_once',

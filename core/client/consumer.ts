@@ -1,7 +1,8 @@
 /**
  * The consumer: fetches whole batches from partition leaders (one Fetch in flight per leader,
- * long polling), checks them (framing, CRC) when they arrive, and decodes their records as it
- * hands them out through poll() or async iteration, max.poll.records at a time.
+ * long polling; a fetch of caught-up partitions alone waits while the leader has records of a
+ * partition to hand out, so it cannot hold their next fetch back), checks them (framing, CRC) when
+ * they arrive, and decodes their records as it hands them out through poll() or async iteration, max.poll.records at a time.
  * The next Fetch goes out as soon as a response has been taken in, so it is on the wire while the
  * application works through the records before it (Kafka's consumer prefetches likewise). Memory
  * is bounded: as in Kafka's consumer, a partition with nothing buffered is fetched; one whose
@@ -76,6 +77,9 @@ interface Buffered {
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** Whether a partition's last fetch reached its high watermark (nothing more to fetch yet). */
+const caughtUp = (s: PartitionState): boolean => s.highWatermark >= 0 && s.fetchPosition! >= s.highWatermark;
 
 export class ConsumerImpl implements Consumer {
   private readonly groupId: string | null;
@@ -528,20 +532,28 @@ export class ConsumerImpl implements Consumer {
     for (const s of this.states.values()) bufferedBytes += (s.fetched?.bytes ?? 0) + (s.ahead?.bytes ?? 0);
     const ahead = bufferedBytes < this.fetchMaxBytes;
     const byLeader = new Map<number, PartitionState[]>();
+    /** Leaders with records of a partition still to hand out. */
+    const busy = new Set<number>();
     for (const s of this.states.values()) {
-      if (s.paused || s.fetchPosition === null || s.reset || s.ahead !== null) continue;
-      if (s.fetched !== null && !ahead) continue;
+      if (s.paused || s.fetchPosition === null || s.reset) continue;
       const leader = this.cluster.leaderFor(s.topic, s.partition);
       if (leader < 0) {
         void this.cluster.topic(s.topic, { refresh: true }).catch(() => undefined);
         continue;
       }
+      if (s.fetched !== null || s.ahead !== null) busy.add(leader);
+      // one response ahead at most, and only while the buffered ones stay under fetch.max.bytes
+      if (s.ahead !== null || (s.fetched !== null && !ahead)) continue;
       if (this.fetching.has(leader)) continue;
       const list = byLeader.get(leader) ?? [];
       list.push(s);
       byLeader.set(leader, list);
     }
     for (const [leader, list] of byLeader) {
+      // Only caught-up partitions while others of the leader still have records to hand out: the
+      // broker would hold this fetch for up to fetch.max.wait.ms, and their next fetch (one per
+      // leader) behind it. These go with theirs instead: poll() calls this again as it hands out.
+      if (busy.has(leader) && list.every(caughtUp)) continue;
       this.fetching.add(leader);
       let clean = false;
       void this.fetchFrom(leader, list)

@@ -23,9 +23,11 @@ import {
   BatchBuilder,
   type BatchOptions,
   compressionFromName,
+  maxRecordSize,
   PRODUCER_EPOCH,
   PRODUCER_ID,
   type RecordHeaderInput,
+  recordBodySize,
   updateBatchCrc,
   varintSize,
 } from '../records/index.js';
@@ -113,6 +115,12 @@ class BatchRecords {
     }
   }
 
+  /** Empties the list for another batch, keeping its memory. */
+  reset(): void {
+    this.count = 0;
+    this.deliveries.length = 0;
+  }
+
   private grow(): void {
     const size = this.index.length * 2;
     const delivery = new Int32Array(size);
@@ -133,7 +141,7 @@ interface Batch {
   /** null once the batch was encoded for sending. */
   builder: BatchBuilder | null;
   /** Per record (offset delta = position): the call it belongs to, its index there, its timestamp. */
-  readonly records: BatchRecords;
+  records: BatchRecords;
   /** Called once the batch is acknowledged or has finally failed (flush() waits with them). */
   waiters: (() => void)[] | null;
   readonly createdAt: number;
@@ -143,6 +151,8 @@ interface Batch {
   bytes?: Buffer;
   baseSequence: number;
   attempts: number;
+  /** Acknowledged or finally failed; its records list went back to the pool. */
+  settled: boolean;
 }
 
 interface PartitionQueue {
@@ -177,6 +187,34 @@ interface PartitionQueue {
 
 const NO_METADATA: RecordMetadata[] = [];
 
+/**
+ * Builders and record lists of finished batches kept for new ones, at most this many of each:
+ * their memory lives outside the JS heap, and allocating it for every batch made V8 collect
+ * garbage for external memory far more often.
+ */
+const POOLED = 8;
+/** What a settled batch's records list is replaced with (its own went back to the pool). */
+const NO_RECORDS = new BatchRecords();
+const nothing = (): void => undefined;
+
+/** A call's records from `next` on, waiting to be appended; `appended` settles once they are. */
+class QueuedAppend {
+  readonly appended: Promise<void>;
+  resolve!: () => void;
+  reject!: (err: unknown) => void;
+
+  constructor(
+    readonly records: readonly ProducerRecord[],
+    readonly delivery: Delivery,
+    public next: number,
+  ) {
+    this.appended = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
 /** Scratch memory for string keys the partitioner hashes. */
 const SCRATCH_BYTES = 1024;
 
@@ -209,6 +247,8 @@ export class ProducerImpl implements Producer {
   private readonly queues = new Map<string, PartitionQueue>();
   /** The same queues by topic and partition number (no key string per record). */
   private readonly queuesByTopic = new Map<string, (PartitionQueue | undefined)[]>();
+  private lastQueuesTopic: string | null = null;
+  private lastQueues: (PartitionQueue | undefined)[] | undefined;
   private producerId = -1;
   private producerEpoch = -1;
   private initializing: Promise<void> | undefined;
@@ -234,9 +274,17 @@ export class ProducerImpl implements Producer {
     headers: undefined,
     timestamp: 0,
   };
-  private appendChain: Promise<void> = Promise.resolve();
-  /** sendBatch calls queued behind one that waits: later calls must queue too, to keep order. */
-  private waitingAppends = 0;
+  /**
+   * send()/sendBatch()/sendAll() calls that wait (for the producer id, metadata or buffer space),
+   * oldest first: later calls queue behind them, to keep order. One drainer appends them; once
+   * nothing blocks, it appends the whole backlog at once.
+   */
+  private readonly appendQueue: QueuedAppend[] = [];
+  private readonly builderPool: BatchBuilder[] = [];
+  private readonly recordsPool: BatchRecords[] = [];
+  /** Initial capacity of a batch builder. */
+  private readonly builderCapacity: number;
+  private appending = false;
   private closed = false;
 
   constructor(
@@ -273,6 +321,7 @@ export class ProducerImpl implements Producer {
     this.bufferMemory = config['buffer.memory'] ?? 33_554_432;
     this.maxRequestSize = config['max.request.size'] ?? 1_048_576;
     this.maxBlockMs = config['max.block.ms'] ?? 60_000;
+    this.builderCapacity = Math.min(this.batchSize + 1024, 1 << 20);
     this.sticky = new StickyPartitionCache({ batchSizeBytes: this.batchSize });
     this.partitionFn = createPartitioner(config.partitioner, { sticky: this.sticky });
     this.customPartitioner = typeof config.partitioner === 'function';
@@ -286,8 +335,10 @@ export class ProducerImpl implements Producer {
     return this.sendRecords(records, true);
   }
 
-  async sendAll(records: readonly ProducerRecord[]): Promise<void> {
-    await this.sendRecords(records, false);
+  sendAll(records: readonly ProducerRecord[]): Promise<void> {
+    // Not an async function: its frame would keep `records` (and every record's key and value)
+    // alive until they are acknowledged, though they were encoded into batches at once.
+    return this.sendRecords(records, false).then(nothing);
   }
 
   private sendRecords(records: readonly ProducerRecord[], metadata: boolean): Promise<RecordMetadata[]> {
@@ -298,7 +349,7 @@ export class ProducerImpl implements Producer {
     // The fast path: nothing to wait for, so every record is appended now, in order.
     let i = 0;
     try {
-      if (this.waitingAppends === 0 && (!this.idempotent || this.producerId >= 0)) {
+      if (this.appendQueue.length === 0 && (!this.idempotent || this.producerId >= 0)) {
         while (i < n && this.appendNow(records[i]!, delivery, i)) i++;
         if (i === n) return delivery.promise;
       }
@@ -309,29 +360,46 @@ export class ProducerImpl implements Producer {
     }
     // Something must be awaited (producer id, metadata, buffer space): the rest of this call and
     // every later one queue behind it, so records keep the order in which send() was called.
-    this.waitingAppends++;
-    const from = i;
-    const appended = this.appendChain.then(async () => {
-      if (this.idempotent && this.producerId < 0) await this.initProducerId();
-      for (let j = from; j < n; j++) {
-        if (!this.appendNow(records[j]!, delivery, j)) await this.append(records[j]!, delivery, j);
-      }
-    });
-    this.appendChain = appended.then(
-      () => {
-        this.waitingAppends--;
-      },
-      () => {
-        this.waitingAppends--;
-      },
-    );
-    return appended.then(
+    const queued = new QueuedAppend(records, delivery, i);
+    this.appendQueue.push(queued);
+    if (!this.appending) void this.appendQueued();
+    return queued.appended.then(
       () => delivery.promise,
       (err: unknown) => {
         delivery.promise.catch(() => undefined);
         throw err;
       },
     );
+  }
+
+  /**
+   * Appends the queued calls in order, waiting only where a record must: as long as nothing
+   * blocks, the whole queue is appended in one go (so calls made meanwhile take the fast path
+   * again instead of queueing behind a backlog that drains a microtask at a time).
+   */
+  private async appendQueued(): Promise<void> {
+    this.appending = true;
+    try {
+      const queue = this.appendQueue;
+      while (queue.length > 0) {
+        const q = queue[0]!;
+        try {
+          if (this.idempotent && this.producerId < 0) await this.initProducerId();
+          const { records, delivery } = q;
+          for (; q.next < records.length; q.next++) {
+            const r = records[q.next]!;
+            if (!this.appendNow(r, delivery, q.next)) await this.append(r, delivery, q.next);
+          }
+          queue.shift();
+          q.resolve();
+        } catch (err) {
+          queue.shift();
+          q.reject(err);
+        }
+      }
+    } finally {
+      this.appending = false;
+    }
   }
 
   private async initProducerId(): Promise<void> {
@@ -362,17 +430,23 @@ export class ProducerImpl implements Producer {
    * known and the buffer has room. Returns false to go the slow way.
    */
   private appendNow(r: ProducerRecord, delivery: Delivery, index: number): boolean {
-    if (typeof r.topic !== 'string' || r.topic === '') {
-      throw new KafkaClientError('INVALID_ARGUMENT', 'a record needs a topic');
-    }
     const meta = this.cluster.topics.get(r.topic);
-    if (!meta) return false;
+    if (!meta) {
+      if (typeof r.topic !== 'string' || r.topic === '') {
+        throw new KafkaClientError('INVALID_ARGUMENT', 'a record needs a topic');
+      }
+      return false;
+    }
     const input = this.input;
     // Strings go into the batch as they are (the builder writes their UTF-8 bytes); a key becomes
     // bytes first when the partitioner needs them, and a value when a user's partitioner does.
     let key: Buffer | string | null = r.key ?? null;
     let value: Buffer | string | null = r.value ?? null;
-    input.headers = toHeaders(r.headers);
+    const headers = r.headers;
+    input.headers =
+      headers === undefined || Array.isArray(headers)
+        ? (headers as RecordHeaderInput[] | undefined)
+        : toHeaders(headers);
     const timestamp = r.timestamp ?? Date.now();
     input.timestamp = timestamp;
     const count = meta.partitions.length;
@@ -393,53 +467,66 @@ export class ProducerImpl implements Producer {
     }
     input.key = key;
     input.value = value;
+    // A record no request could carry is refused before it is written anywhere.
+    if (maxRecordSize(input) + 61 > this.maxRequestSize) {
+      const body = recordBodySize(input, 0, 0);
+      this.checkRecordSize(varintSize(body) + body);
+    }
     let q = this.queue(r.topic, partition);
-    let batch = q.open;
-    // Measured once per batch it is tried against (strings are measured, not converted).
-    let body = batch ? batch.builder!.recordBodySizeOf(input) : 0;
-    if (
-      batch &&
-      batch.builder!.recordCount > 0 &&
-      batch.builder!.sizeInBytes + varintSize(body) + body > this.batchSize
-    ) {
+    let batch = q.open ?? this.openBatch(q);
+    let builder = batch.builder!;
+    // Written straight into the batch (strings measured as they are written), and taken back if it
+    // makes a batch that has records already larger than batch.size: it starts the next batch.
+    let size = builder.appendSized(input);
+    if (builder.recordCount > 1 && builder.sizeInBytes > this.batchSize) {
+      builder.undoAppend();
       this.closeBatch(q);
       if (key === null && r.partition === undefined) {
         partition = this.sticky.onNewBatch(r.topic, partition);
         q = this.queue(r.topic, partition);
-        batch = q.open;
-        if (batch && batch.builder!.recordCount > 0) {
-          body = batch.builder!.recordBodySizeOf(input);
-          if (batch.builder!.sizeInBytes + varintSize(body) + body > this.batchSize) {
-            this.closeBatch(q);
-            batch = null;
-          }
-        }
-      } else batch = null;
+      }
+      batch = q.open ?? this.openBatch(q);
+      builder = batch.builder!;
+      size = builder.appendSized(input);
+      if (builder.recordCount > 1 && builder.sizeInBytes > this.batchSize) {
+        builder.undoAppend();
+        this.closeBatch(q);
+        batch = this.openBatch(q);
+        builder = batch.builder!;
+        size = builder.appendSized(input);
+      }
     }
-    if (!batch) batch = this.openBatch(q);
-    const builder = batch.builder!;
-    if (builder.recordCount === 0) body = builder.recordBodySizeOf(input);
-    const size = varintSize(body) + body;
+    try {
+      this.checkRecordSize(size);
+    } catch (err) {
+      builder.undoAppend();
+      throw err;
+    }
+    if (this.bufferedBytes + size > this.bufferMemory && this.bufferedBytes > 0) {
+      builder.undoAppend();
+      return false;
+    }
+    this.bufferedBytes += size;
+    batch.sizeBytes += size;
+    if (key === null) this.sticky.onAppend(r.topic, partition, size);
+    batch.records.add(delivery, index, timestamp);
+    if (builder.isFull(this.batchSize)) {
+      this.closeBatch(q);
+      this.scheduleDrain(0);
+    } else if (!this.lingerTimer) {
+      this.scheduleDrain(this.lingerMs);
+    }
+    return true;
+  }
+
+  /** RECORD_TOO_LARGE for a record of `size` bytes that no request of max.request.size can carry. */
+  private checkRecordSize(size: number): void {
     if (size + 61 > this.maxRequestSize) {
       throw new KafkaClientError(
         'RECORD_TOO_LARGE',
         `a record of ${size} bytes is larger than max.request.size (${this.maxRequestSize})`,
       );
     }
-    if (this.bufferedBytes + size > this.bufferMemory && this.bufferedBytes > 0) return false;
-    this.bufferedBytes += size;
-    const before = builder.sizeInBytes;
-    builder.append(input, body);
-    batch.sizeBytes += size;
-    if (key === null) this.sticky.onAppend(r.topic, partition, builder.sizeInBytes - before);
-    batch.records.add(delivery, index, timestamp);
-    if (builder.isFull(this.batchSize)) {
-      this.closeBatch(q);
-      this.scheduleDrain(0);
-    } else {
-      this.scheduleDrain(this.lingerMs);
-    }
-    return true;
   }
 
   /**
@@ -480,11 +567,14 @@ export class ProducerImpl implements Producer {
   }
 
   private queue(topic: string, partition: number): PartitionQueue {
-    let byPartition = this.queuesByTopic.get(topic);
+    // (records mostly come in runs of one topic: the last one's queues are at hand)
+    let byPartition = topic === this.lastQueuesTopic ? this.lastQueues : this.queuesByTopic.get(topic);
     if (!byPartition) {
       byPartition = [];
       this.queuesByTopic.set(topic, byPartition);
     }
+    this.lastQueuesTopic = topic;
+    this.lastQueues = byPartition;
     let q = byPartition[partition];
     if (!q) {
       q = {
@@ -516,16 +606,20 @@ export class ProducerImpl implements Producer {
           baseSequence: 0,
         }
       : { compression: this.compression };
+    let builder = this.builderPool.pop();
+    if (builder) builder.reset(opts);
+    else builder = new BatchBuilder(opts, this.builderCapacity);
     const b: Batch = {
       topic: q.topic,
       partition: q.partition,
-      builder: new BatchBuilder(opts, Math.min(this.batchSize + 1024, 1 << 20)),
-      records: new BatchRecords(),
+      builder,
+      records: this.recordsPool.pop() ?? new BatchRecords(),
       waiters: null,
       createdAt: Date.now(),
       sizeBytes: 0,
       baseSequence: -1,
       attempts: 0,
+      settled: false,
     };
     q.open = b;
     return b;
@@ -711,7 +805,8 @@ export class ProducerImpl implements Producer {
   private batchBytes(b: Batch): Buffer {
     if (b.bytes && (!this.idempotent || b.baseSequence >= 0)) return b.bytes;
     const q = this.queue(b.topic, b.partition);
-    let bytes = b.bytes ?? b.builder!.build();
+    const builder = b.builder;
+    let bytes = b.bytes ?? builder!.build();
     if (this.idempotent) {
       // Numbered when first sent, or again under a new epoch (sequencesUsable cleared it).
       b.baseSequence = q.nextSequence;
@@ -719,7 +814,11 @@ export class ProducerImpl implements Producer {
       bytes = stampProducer(bytes, q.producerId, q.producerEpoch, b.baseSequence);
     }
     b.bytes = bytes;
-    b.builder = null; // its scratch memory is no longer needed
+    b.builder = null;
+    // build() copied the records out: the builder's memory serves the next batch.
+    if (builder && this.builderPool.length < POOLED && builder.capacityBytes <= 2 * this.builderCapacity) {
+      this.builderPool.push(builder);
+    }
     return bytes;
   }
 
@@ -795,6 +894,7 @@ export class ProducerImpl implements Producer {
   }
 
   private complete(b: Batch, baseOffset: number, logAppendTime: number): void {
+    if (b.settled) return;
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
     q.sent.delete(b);
@@ -806,6 +906,11 @@ export class ProducerImpl implements Producer {
   }
 
   private settled(b: Batch): void {
+    b.settled = true;
+    const records = b.records;
+    b.records = NO_RECORDS;
+    records.reset();
+    if (this.recordsPool.length < POOLED) this.recordsPool.push(records);
     this.unsettledBatches.delete(b);
     const waiters = b.waiters;
     b.waiters = null;
@@ -813,6 +918,7 @@ export class ProducerImpl implements Producer {
   }
 
   private fail(b: Batch, err: Error): void {
+    if (b.settled) return;
     const q = this.queue(b.topic, b.partition);
     q.inFlight--;
     q.sent.delete(b);
@@ -863,6 +969,9 @@ export class ProducerImpl implements Producer {
   }
 
   async flush(): Promise<void> {
+    // Calls still queued (for the producer id, metadata or room) were sent before this flush too.
+    const queued = this.appendQueue[this.appendQueue.length - 1];
+    if (queued) await queued.appended.catch(() => undefined);
     for (const q of this.queues.values()) this.closeBatch(q);
     // Every batch closed so far, sent or not, until it is acknowledged or finally failed.
     const waits: Promise<void>[] = [];

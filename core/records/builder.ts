@@ -6,7 +6,13 @@
  */
 import { HEADER_SIZE } from './batch-header.js';
 import { type BatchOptions, batchAttributesFor, compressedBody, finishBatch } from './encode.js';
-import { recordBodySize, type TextRecordInput, writeRecord } from './record.js';
+import {
+  maxRecordSize,
+  recordBodySize,
+  type TextRecordInput,
+  writeRecord,
+  writeRecordUnsized,
+} from './record.js';
 import { varintSize } from './varint.js';
 
 export class BatchBuilder {
@@ -17,6 +23,9 @@ export class BatchBuilder {
   private count = 0;
   private baseTimestamp = -1;
   private maxTimestamp = -1;
+  /** What undoAppend() restores: the end and max timestamp before the last append. */
+  private undoPos = -1;
+  private undoMaxTimestamp = -1;
 
   constructor(opts: BatchOptions = {}, initialCapacityBytes = 16 * 1024) {
     this.opts = opts;
@@ -27,6 +36,11 @@ export class BatchBuilder {
   /** Records appended so far; the next one gets this offset delta. */
   get recordCount(): number {
     return this.count;
+  }
+
+  /** Bytes of scratch memory the builder holds (it grows for records larger than it). */
+  get capacityBytes(): number {
+    return this.buf.length;
   }
 
   /** Size of the batch built now, before compression. */
@@ -68,11 +82,46 @@ export class BatchBuilder {
       this.maxTimestamp = timestamp;
     }
     const delta = this.count;
+    this.undoPos = -1;
     const body = bodySize ?? recordBodySize(record, timestamp - this.baseTimestamp, delta);
     this.ensure(this.pos + varintSize(body) + body);
     this.pos = writeRecord(this.buf, this.pos, record, timestamp - this.baseTimestamp, delta, body);
     this.count++;
     return delta;
+  }
+
+  /**
+   * Encodes `record` into the batch without measuring it first (its strings are measured as they
+   * are written); returns the bytes it took, length prefix included. undoAppend() takes it back,
+   * for a caller that finds it should not have gone into this batch after all.
+   */
+  appendSized(record: TextRecordInput): number {
+    const timestamp = this.timestampOf(record);
+    const start = this.pos;
+    this.undoPos = start;
+    this.undoMaxTimestamp = this.maxTimestamp;
+    if (this.count === 0) {
+      this.baseTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+    }
+    this.ensure(start + maxRecordSize(record));
+    this.pos = writeRecordUnsized(this.buf, start, record, timestamp - this.baseTimestamp, this.count);
+    this.count++;
+    return this.pos - start;
+  }
+
+  /** Takes back the record the last appendSized() appended (once). */
+  undoAppend(): void {
+    if (this.undoPos < 0) throw new RangeError('undoAppend() without an appendSized() to take back');
+    this.pos = this.undoPos;
+    this.maxTimestamp = this.undoMaxTimestamp;
+    this.undoPos = -1;
+    if (--this.count === 0) {
+      this.baseTimestamp = -1;
+      this.maxTimestamp = -1;
+    }
   }
 
   /** The finished batch, a new Buffer. The builder keeps its records until reset(). */
@@ -96,6 +145,7 @@ export class BatchBuilder {
     this.count = 0;
     this.baseTimestamp = -1;
     this.maxTimestamp = -1;
+    this.undoPos = -1;
   }
 
   private timestampOf(record: TextRecordInput): number {

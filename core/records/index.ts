@@ -11,5 +11,6 @@ export type {
   RecordInput,
   TextRecordInput,
 } from './record.js';
+export { maxRecordSize, recordBodySize } from './record.js';
 export * from './record-index.js';
 export * from './varint.js';

@@ -178,6 +178,67 @@ export function writeRecord(
   return pos;
 }
 
+/** Most bytes writeBytes() may take for `b` (a string: 3 per UTF-16 unit, the UTF-8 worst case). */
+function maxBytesSize(b: Uint8Array | string | null | undefined): number {
+  if (b == null) return 1;
+  return 5 + (typeof b === 'string' ? 3 * b.length : b.length);
+}
+
+/** Most bytes writeRecordUnsized() may take from its position for `rec` (length prefix included). */
+export function maxRecordSize(rec: TextRecordInput): number {
+  // length 5, attributes 1, timestampDelta 10, offsetDelta 5, headerCount 5
+  let size = 26 + maxBytesSize(rec.key) + maxBytesSize(rec.value);
+  const headers = rec.headers;
+  if (headers !== undefined) {
+    for (let i = 0; i < headers.length; i++)
+      size += 5 + 3 * headers[i]!.key.length + maxBytesSize(headers[i]!.value);
+  }
+  return size;
+}
+
+/**
+ * writeRecord() without measuring the record first: the body is written one byte after `pos` (the
+ * room a length under 64 takes), measured as it is written, then its length goes in front (a
+ * longer body is moved up to make room for a longer length). Strings are measured and written in
+ * one pass this way. `buf` must have maxRecordSize(rec) bytes from `pos`. Returns the end position.
+ */
+export function writeRecordUnsized(
+  buf: Buffer,
+  pos: number,
+  rec: TextRecordInput,
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
+  const start = pos + 1;
+  buf[start] = 0;
+  let end = writeVarlong(buf, start + 1, timestampDelta);
+  end = writeVarint(buf, end, offsetDelta);
+  end = writeBytes(buf, end, rec.key);
+  end = writeBytes(buf, end, rec.value);
+  const headers = rec.headers;
+  if (headers === undefined || headers.length === 0) {
+    buf[end++] = 0;
+  } else {
+    end = writeVarint(buf, end, headers.length);
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i]!;
+      const keyLength = utf8Length(h.key);
+      end = writeVarint(buf, end, keyLength);
+      end = writeUtf8(buf, end, h.key, keyLength);
+      end = writeBytes(buf, end, h.value);
+    }
+  }
+  const body = end - start;
+  if (body < 64) {
+    buf[pos] = body << 1; // zigzag, one byte
+    return end;
+  }
+  const lengthSize = varintSize(body);
+  buf.copyWithin(pos + lengthSize, start, end);
+  writeVarint(buf, pos, body);
+  return end + lengthSize - 1;
+}
+
 function invalid(message: string): CorruptRecordError {
   return new CorruptRecordError('INVALID_RECORD', message);
 }

@@ -327,17 +327,14 @@ export class StreamsRuntime implements TaskHost {
     try {
       while (!this.stopping) {
         const records = await this.consumer.poll({ timeoutMs: POLL_MS });
-        // A poll hands out runs of records of one partition: look the task up once per run.
-        let topic = '';
-        let partition = -1;
-        let task: Task | undefined;
-        for (const r of records) {
-          if (r.partition !== partition || r.topic !== topic) {
-            topic = r.topic;
-            partition = r.partition;
-            task = this.byPartition.get(`${topic}\u0000${partition}`);
-          }
-          if (task) task.process(r);
+        // A poll hands out runs of records of one partition: each run goes to its task at once.
+        for (let from = 0; from < records.length; ) {
+          const { topic, partition } = records[from]!;
+          let to = from + 1;
+          while (to < records.length && records[to]!.partition === partition && records[to]!.topic === topic)
+            to++;
+          this.byPartition.get(`${topic}\u0000${partition}`)?.processRun(records, from, to);
+          from = to;
         }
         const now = Date.now();
         const wallNow = this.opts.scheduler ? this.opts.scheduler.now() : now;

@@ -102,6 +102,8 @@ export class Task implements TaskContext {
   /** `topic\0partition` of `current` (the origin of what it makes the task send). */
   private currentOrigin = '';
   private fanout = 0;
+  private sinkTopic: string | null = null;
+  private sinkRepartition = false;
 
   constructor(
     readonly partition: number,
@@ -188,8 +190,20 @@ export class Task implements TaskContext {
     this.sinks.push(source);
   }
 
+  /**
+   * Whether `topic` is a repartition topic, remembered for the last topic asked about (a sink asks
+   * for every record, and the job's topics are all known once it is built).
+   */
+  private isRepartition(topic: string): boolean {
+    if (topic !== this.sinkTopic) {
+      this.sinkTopic = topic;
+      this.sinkRepartition = this.host.isRepartitionTopic(topic);
+    }
+    return this.sinkRepartition;
+  }
+
   send(record: ProducerRecord): void {
-    if (!this.host.isRepartitionTopic(record.topic)) {
+    if (!this.isRepartition(record.topic)) {
       this.metrics.recordsOut++;
       this.host.send(record);
       return;
@@ -212,7 +226,7 @@ export class Task implements TaskContext {
     timestamp: number,
     partition: number | undefined,
   ): void {
-    if (!this.host.isRepartitionTopic(topic)) {
+    if (!this.isRepartition(topic)) {
       this.metrics.recordsOut++;
       this.host.send({ topic, key, value, headers: headers as RecordHeader[], timestamp, partition });
       return;
@@ -240,6 +254,7 @@ export class Task implements TaskContext {
   }
 
   repartitionTopic(name: string): string {
+    this.sinkTopic = null;
     return this.host.repartitionTopic(name);
   }
 
@@ -271,9 +286,28 @@ export class Task implements TaskContext {
 
   /** Pushes one consumer record (or every entry of a repartition bundle) through the topology. */
   process(r: ConsumerRecord): void {
-    const s = this.sources.get(r.topic);
+    this.processRun([r], 0, 1);
+  }
+
+  /**
+   * process() for records[from, to), a run of one topic-partition (as a poll hands them out): the
+   * source is looked up and the position recorded once for the run, not per record.
+   */
+  processRun(records: readonly ConsumerRecord[], from: number, to: number): void {
+    if (from >= to) return;
+    const topic = records[from]!.topic;
+    const s = this.sources.get(topic);
     if (!s) return;
-    this.positions.set(r.topic, r.offset + 1);
+    let i = from;
+    try {
+      for (; i < to; i++) this.processFrom(s, records[i]!);
+    } finally {
+      // (a record that failed counts as processed, as it did when positions were set per record)
+      this.positions.set(topic, records[Math.min(i, to - 1)]!.offset + 1);
+    }
+  }
+
+  private processFrom(s: Source, r: ConsumerRecord): void {
     // One fan-out count per consumer record (a bundle's entries share its offset).
     this.fanout = 0;
     const h = r.headers;

@@ -18,6 +18,7 @@ import {
   tableAggregate,
   to,
 } from '../../streams/index.js';
+import { resolveJobConfig } from '../../streams/job.js';
 import { murmur2 } from '../../streams/runtime/partition-of.js';
 import { TestDriver } from '../../streams/testing.js';
 import { createTopics, embedded, latest, produce, readTopic } from './helpers.js';
@@ -243,6 +244,12 @@ describe('state', () => {
     } catch (err) {
       expect((err as StreamsError).code).toBe('INVALID_JOB');
     }
+  });
+
+  it('hands the tasks 1000 records a poll unless told otherwise (as Kafka Streams)', () => {
+    // Larger polls keep their records alive long enough to be promoted out of the young generation.
+    expect(resolveJobConfig({})['max.poll.records']).toBe(1000);
+    expect(resolveJobConfig({ 'max.poll.records': 250 })['max.poll.records']).toBe(250);
   });
 });
 

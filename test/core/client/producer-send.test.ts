@@ -4,12 +4,22 @@
  * sequence order), string keys and values (written as UTF-8, partitioned by their bytes), and
  * sendAll (one promise, no metadata).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, murmur2Partition } from '../../../core/client/index.js';
-import type { ConsumerRecord, KafkaClient } from '../../../core/client/types.js';
+import type { ConsumerRecord, KafkaClient, ProducerRecord } from '../../../core/client/types.js';
+import { decodeBatches } from '../../../core/records/index.js';
+
+/** A full garbage collection (gc() exposed for a moment). */
+function forceGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  setFlagsFromString('--no-expose-gc');
+}
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -80,5 +90,95 @@ describe('producer send paths', () => {
     const read = await readAll(client, 1, 1500);
     expect(read.map((r) => r.value!.toString())).toEqual(chunks.flat().map((r) => r.value));
     await producer.close();
+  });
+
+  it('sendAll does not keep the records it was given alive until they are acknowledged', async () => {
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 60_000, acks: 1 }); // nothing is sent until flush()
+    const warmUp = producer.sendAll([{ topic: 't', value: 'warm-up' }]); // the producer id and metadata
+    await producer.flush();
+    await warmUp;
+    let records: ProducerRecord[] | null = [{ topic: 't', value: 'encoded at once' }];
+    const ref = new WeakRef(records);
+    const sent = producer.sendAll(records);
+    records = null;
+    await new Promise((r) => setImmediate(r));
+    forceGc();
+    // Encoded into the open batch at once: only the batch's bytes are needed until it is acknowledged.
+    expect(ref.deref()).toBeUndefined();
+    await producer.flush();
+    await sent;
+    await producer.close();
+  });
+
+  it('fills batches up to batch.size, and refuses a record larger than max.request.size without harm', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trib-producer-sizes-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const client = await connect({ 'data.dir': dir });
+    cleanups.push(() => client.close());
+    const admin = client.admin();
+    await admin.createTopics([{ topic: 't', numPartitions: 1 }]);
+    await admin.close();
+    const batchSize = 1000;
+    const producer = client.producer({ 'linger.ms': 50, 'batch.size': batchSize, 'max.request.size': 4000 });
+    const values = Array.from({ length: 600 }, (_, i) => `value ${i} ${'é'.repeat(i % 7)}`);
+    const first = producer.sendAll(
+      values.slice(0, 300).map((value) => ({ topic: 't', partition: 0, value })),
+    );
+    // Too large for any request: refused, and the batch it would have gone into is unharmed.
+    await expect(producer.send({ topic: 't', partition: 0, value: 'x'.repeat(5000) })).rejects.toMatchObject({
+      code: 'RECORD_TOO_LARGE',
+    });
+    const second = producer.sendAll(values.slice(300).map((value) => ({ topic: 't', partition: 0, value })));
+    await Promise.all([first, second]);
+    await producer.close();
+    const read = await readAll(client, 1, 600);
+    expect(read.map((r) => r.value!.toString())).toEqual(values);
+    // Every batch of more than one record stays within batch.size, and is full: the next record
+    // (at most 35 bytes here) would not have fitted.
+    const log = readFileSync(join(dir, 't-0', '00000000000000000000.log'));
+    const batches = decodeBatches(log);
+    expect(batches.reduce((n, b) => n + b.recordCount, 0)).toBe(600);
+    for (const b of batches.slice(0, -1)) {
+      const bytes = 12 + b.batchLength;
+      if (b.recordCount > 1) expect(bytes).toBeLessThanOrEqual(batchSize);
+      expect(bytes).toBeGreaterThan(batchSize - 35);
+    }
+  });
+
+  it('flush() waits for calls still queued behind the producer id', async () => {
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 1000 }); // idempotent: the first call waits for its id
+    let acknowledged = false;
+    const sent = producer.sendAll([{ topic: 't', value: 'first' }]).then(() => {
+      acknowledged = true;
+    });
+    await producer.flush();
+    expect(acknowledged).toBe(true);
+    await sent;
+    await producer.close();
+  });
+
+  it('appends a backlog of queued calls at once, so a steady caller is not left queueing behind it', async () => {
+    const client = await embedded(2);
+    const producer = client.producer({ 'linger.ms': 5 });
+    const queue = (producer as unknown as { appendQueue: unknown[] }).appendQueue;
+    const sends: Promise<void>[] = [];
+    let maxQueued = 0;
+    // As a streams job's loop does: a call, then a few microtask turns, never a macrotask. The
+    // first calls queue behind the producer id; once it is there, the backlog must not make every
+    // later call queue too (appended a microtask turn per call, it never caught up).
+    for (let i = 0; i < 2000; i++) {
+      sends.push(
+        producer.sendAll(Array.from({ length: 10 }, (_, j) => ({ topic: 't', value: `v${i}-${j}` }))),
+      );
+      for (let hop = 0; hop < 3; hop++) await Promise.resolve();
+      if (i >= 1000) maxQueued = Math.max(maxQueued, queue.length);
+    }
+    await Promise.all(sends);
+    expect(maxQueued).toBe(0);
+    await producer.close();
+    const read = await readAll(client, 2, 20_000);
+    expect(read).toHaveLength(20_000);
   });
 });

@@ -47,6 +47,54 @@ describe('string keys and values are written as their UTF-8 bytes', () => {
     const measured = new BatchBuilder({ compression: codec, now: T });
     for (const r of text) measured.append(r, measured.recordBodySizeOf(r));
     expect(measured.build().equals(fromBytes)).toBe(true);
+    // Unmeasured, each record's size learnt as it is written (bodies under and over 64 bytes).
+    const sized = new BatchBuilder({ compression: codec, now: T });
+    for (const r of text) {
+      const expected = sized.recordSizeInBytes(r);
+      expect(sized.appendSized(r)).toBe(expected);
+    }
+    expect(sized.build().equals(fromBytes)).toBe(true);
+  });
+
+  it('appendSized() writes what append() does, headers, bytes and nulls too; undoAppend() takes it back', () => {
+    const records: TextRecordInput[] = [
+      { key: null, value: null, timestamp: T + 5 },
+      { key: Buffer.from([1, 2, 3]), value: 'v'.repeat(63), timestamp: T },
+      { key: 'k', value: Buffer.alloc(200, 7), timestamp: T + 9 },
+      {
+        key: 'with headers',
+        value: 'é'.repeat(40),
+        headers: [
+          { key: 'h1', value: Buffer.from('x') },
+          { key: 'ключ', value: null },
+        ],
+        timestamp: T + 2,
+      },
+      { key: 'x'.repeat(8000), value: 'y', timestamp: T + 1 },
+    ];
+    const expected = new BatchBuilder({ now: T });
+    const sized = new BatchBuilder({ now: T });
+    for (const r of records) {
+      const size = expected.recordSizeInBytes(r);
+      expected.append(r);
+      // Each one appended, taken back, and appended again: the batch is as if appended once.
+      const before = sized.sizeInBytes;
+      expect(sized.appendSized(r)).toBe(size);
+      sized.undoAppend();
+      expect(sized.sizeInBytes).toBe(before);
+      expect(sized.appendSized(r)).toBe(size);
+    }
+    expect(sized.build().equals(expected.build())).toBe(true);
+    // Taking back the only record leaves an empty batch, timestamps included.
+    const one = new BatchBuilder({ now: T });
+    one.appendSized({ key: 'a', value: 'b', timestamp: T + 100 });
+    one.undoAppend();
+    one.appendSized({ key: 'c', value: 'd', timestamp: T });
+    const direct = new BatchBuilder({ now: T });
+    direct.append({ key: 'c', value: 'd', timestamp: T });
+    expect(one.build().equals(direct.build())).toBe(true);
+    one.undoAppend();
+    expect(() => one.undoAppend()).toThrow(RangeError);
   });
 });
 
