@@ -238,6 +238,15 @@ describe('JsonConverter fast writer', () => {
       [Schemas.OPTIONAL_STRING, undefined],
       [Schemas.STRING, 'x'],
       [Schemas.INT32, 1e21],
+      [Schemas.INT64, -(2 ** 53 - 1)],
+      [Schemas.INT64, 1_700_000_000_123],
+      [Schemas.INT64, 100_000_000],
+      [Schemas.INT64, 99_999_999],
+      [Schemas.INT64, 2 ** 53],
+      [Schemas.FLOAT64, -0.000001],
+      [Schemas.FLOAT64, 123.45],
+      [structSchema([]), {}],
+      [structSchema([{ name: 'a b"c', schema: Schemas.INT32 }]), { 'a b"c': 1 }],
       [{ type: 'array', valueSchema: { type: 'array', valueSchema: Schemas.INT8 } }, [[1, 2], [], [3]]],
     ];
     // Strings of code units from every range JSON treats differently (controls, quote, backslash,
@@ -252,8 +261,14 @@ describe('JsonConverter fast writer', () => {
       const text = String.fromCharCode(...Array.from({ length: rand(8) }, () => units[rand(units.length)]!));
       cases.push([Schemas.STRING, text], [Schemas.STRING, `plain ${text}`]);
     }
+    const plain = new JsonConverter();
+    plain.configure({ 'schemas.enable': 'false' }, false);
     for (const [schema, value] of cases) {
       expect(outcome(() => jsonWriter(schema)(value))).toBe(outcome(() => reference(schema, value)));
+      // The converter's bytes are the reference's UTF-8, and a failed record leaves nothing behind.
+      expect(outcome(() => plain.fromConnectData('t', schema, value)!.toString('hex'))).toBe(
+        outcome(() => Buffer.from(reference(schema, value)).toString('hex')),
+      );
     }
     const c = new JsonConverter();
     c.configure({ 'schemas.enable': 'true' }, false);
