@@ -8,6 +8,7 @@ import {
   PG_EPOCH_OFFSET_US,
   parseLsn,
 } from '../../../connectors/postgres-cdc/pgoutput.js';
+import { ReplicationStream } from '../../../connectors/postgres-cdc/stream.js';
 import {
   bigintToBytes,
   bytesToBigint,
@@ -200,6 +201,71 @@ describe('pgoutput decoding', () => {
     expect(parseLsn('16/B374D848')).toBe(0x16 * 2 ** 32 + 0xb374d848);
     expect(formatLsn(parseLsn('16/B374D848'))).toBe('16/B374D848');
     expect(() => parseLsn('nope')).toThrow(/not an LSN/);
+  });
+});
+
+describe('the replication stream queue', () => {
+  /** A stream fed CopyData payloads by hand (what pg's connection would deliver), no server. */
+  const feedable = () => {
+    const target = { hostname: 'x', port: 1, user: 'u', password: '', dbname: 'd', sslmode: 'disable' };
+    const s = new ReplicationStream(target, 1_000_000, 1000);
+    const feed = (chunk: Buffer) => (s as unknown as { onCopyData(c: Buffer): void }).onCopyData(chunk);
+    return { s, feed };
+  };
+  const insert = (lsn: number, text: string) =>
+    new W()
+      .ch('w')
+      .u64(lsn)
+      .u64(lsn + 1)
+      .u64(0)
+      .bytes(new W().ch('I').i32(7).ch('N').tuple([text]).buf).buf;
+
+  it('hands messages out decoded, in order, however long they waited and whatever moved them in its arena', async () => {
+    const { s, feed } = feedable();
+    let next = 1;
+    let taken = 1;
+    const take = async (n: number) => {
+      for (const m of await s.take(n, 0)) {
+        expect(m).toMatchObject({
+          kind: 'xlogdata',
+          dataStart: taken,
+          message: {
+            tag: 'insert',
+            relationOid: 7,
+            newTuple: [{ kind: 'text', text: `row ${taken} ${'é'.repeat(taken % 300)}` }],
+          },
+        });
+        taken++;
+      }
+    };
+    // Fed faster than taken, then slower: the waiting bytes are moved to the arena's start, and
+    // the arena grows when they fill it.
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 500; i++, next++) feed(insert(next, `row ${next} ${'é'.repeat(next % 300)}`));
+      await take(round < 20 ? 300 : 800);
+    }
+    expect(s.queued).toBe(next - taken);
+    await take(1_000_000);
+    expect(taken).toBe(next);
+    expect(s.lastReceivedLsn).toBe(next - 1);
+    // A keepalive between them comes out in its place.
+    feed(insert(next, `row ${next} ${'é'.repeat(next % 300)}`));
+    feed(new W().ch('k').u64(99).u64(0).u8(0).buf);
+    const [a, k] = await s.take(10, 0);
+    expect(a!.kind).toBe('xlogdata');
+    expect(k).toEqual({ kind: 'keepalive', walEnd: 99, sendTimeUs: 0, replyRequested: false });
+  });
+
+  it('a message that does not decode fails the stream when it is taken, with what was wrong', async () => {
+    const { s, feed } = feedable();
+    feed(new W().ch('w').u64(1).u64(2).u64(0).ch('Z').buf);
+    await expect(s.take(10, 0)).rejects.toThrow(
+      /cannot decode the replication stream: unknown pgoutput message 'Z'/,
+    );
+    await expect(s.take(10, 0)).rejects.toThrow(/cannot decode/);
+    const other = feedable();
+    other.feed(Buffer.from('x'));
+    await expect(other.s.take(10, 0)).rejects.toThrow(/unknown replication message 'x'/);
   });
 });
 
