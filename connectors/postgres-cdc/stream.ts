@@ -192,7 +192,7 @@ export class ReplicationStream {
     for (let i = 0; i < n; i++) {
       const end = this.ends[this.queueHead]!;
       try {
-        out[i] = decodeReplicationMessage(this.arena.subarray(this.arenaStart, end));
+        out[i] = decodeReplicationMessage(this.arena, this.arenaStart, end);
       } catch (err) {
         this.fail(decodeError(err));
         throw this.failure;

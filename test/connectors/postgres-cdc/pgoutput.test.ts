@@ -176,6 +176,21 @@ describe('pgoutput decoding', () => {
     expect(() => decodePgOutput(Buffer.from('Z'))).toThrow(/unknown pgoutput message 'Z'/);
     expect(() => decodePgOutput(new W().ch('B').u64(1).buf)).toThrow(/truncated/);
     expect(() => decodePgOutput(new W().ch('I').i32(1).ch('N').i16(1).ch('b').buf)).toThrow(/binary/);
+    expect(() => decodePgOutput(new W().ch('I').i32(1).ch('N').i16(1).ch('t').i32(-5).buf)).toThrow(
+      /truncated message: need -5 bytes at 13 of 13/,
+    );
+    // A message among others in one buffer: nothing is read past its end, even a NUL or a value.
+    const origin = new W().ch('w').u64(1).u64(2).u64(0).ch('O').u64(9).bytes(Buffer.from('abc')).buf;
+    const both = Buffer.concat([origin, new W().str('').ch('t').i32(1).ch('x').buf]);
+    expect(() => decodeReplicationMessage(both, 0, origin.length)).toThrow(/unterminated string/);
+    const ins = new W().ch('w').u64(1).u64(2).u64(0).ch('I').i32(7).ch('N').i16(1).ch('t').i32(3).buf;
+    const withValue = Buffer.concat([Buffer.from('junk'), ins, Buffer.from('abc')]);
+    expect(() => decodeReplicationMessage(withValue, 4, 4 + ins.length)).toThrow(
+      /truncated message: need 3 bytes at 38 of 38/,
+    );
+    expect(decodeReplicationMessage(withValue, 4, withValue.length)).toMatchObject({
+      message: { tag: 'insert', newTuple: [{ kind: 'text', text: 'abc' }] },
+    });
   });
 
   it('XLogData, keepalives and standby status updates', () => {
@@ -183,6 +198,10 @@ describe('pgoutput decoding', () => {
       new W().ch('w').u64(1000).u64(2000).u64(3).bytes(new W().ch('Y').i32(1).str('s').str('n').buf).buf,
     );
     expect(x).toMatchObject({ kind: 'xlogdata', dataStart: 1000, walEnd: 2000, message: { tag: 'type' } });
+    // Timestamps are signed: before 2000-01-01 they are negative.
+    const before2000 = new W().ch('k').u64(5000).u64(0).u8(0).buf;
+    before2000.writeBigInt64BE(-86_400_000_001n, 9);
+    expect(decodeReplicationMessage(before2000)).toMatchObject({ sendTimeUs: -86_400_000_001 });
     expect(decodeReplicationMessage(new W().ch('k').u64(5000).u64(7).u8(1).buf)).toEqual({
       kind: 'keepalive',
       walEnd: 5000,
