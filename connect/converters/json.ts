@@ -516,7 +516,7 @@ function structWriter(fields: readonly Field[], optional: boolean, slow: ByteWri
   const body: string[] = [];
   fields.forEach((f, i) => {
     locals.push(`const h${i} = h[${i}], w${i} = w[${i}];`);
-    body.push(`const x${i} = v[${JSON.stringify(f.name)}];`, `writeConst(h${i});`);
+    body.push(`const x${i} = v[${JSON.stringify(f.name)}];`, constBytes(heads[i]!, `h${i}`));
     const plain = f.schema.defaultValue === undefined && !LOGICAL_TIME.has(f.schema.name ?? '');
     if (plain && NUMBER_TYPES.has(f.schema.type))
       body.push(
@@ -549,6 +549,13 @@ function structWriter(fields: readonly Field[], optional: boolean, slow: ByteWri
   return factory(RUNTIME, heads, writers, slow, optional);
 }
 
+/** Code writing `bytes` (a field's head): stored one by one when short, else copied from `name`. */
+function constBytes(bytes: Buffer, name: string): string {
+  if (bytes.length > 48) return `writeConst(${name});`;
+  const stores = Array.from(bytes, (b, i) => `b[p + ${i}] = ${b};`).join(' ');
+  return `ensure(${bytes.length}); { const b = out.buf; const p = out.pos; ${stores} out.pos = p + ${bytes.length}; }`;
+}
+
 const NUMBER_TYPES = new Set<SchemaType>(['int8', 'int16', 'int32', 'int64', 'float32', 'float64']);
 const LOGICAL_TIME = new Set<string>([LOGICAL.timestamp, LOGICAL.date, LOGICAL.time]);
 
@@ -560,18 +567,29 @@ export class JsonConverter implements Converter {
   private readonly parsed = new Map<string, Schema | null>();
   /** `{"schema":<schema>,"payload":` as bytes, per schema. */
   private readonly heads = new WeakMap<Schema, Buffer>();
+  /** The schema of the last record, with its writer and head. */
+  private lastSchema: Schema | null = null;
+  private lastWriter: ByteWriter = () => {};
+  private lastHead: Buffer = NULL_SCHEMA_HEAD;
 
   configure(configs: Readonly<Record<string, string>>, _isKey = false): void {
     const v = configs['schemas.enable'];
     if (v !== undefined) this.schemasEnable = String(v).trim().toLowerCase() !== 'false';
+    this.lastSchema = null;
   }
 
   fromConnectData(_topic: string, schema: Schema | null, value: unknown): Buffer | null {
     if (schema === null && (value === null || value === undefined)) return null;
+    if (schema !== null && schema !== this.lastSchema) {
+      // A converter mostly sees one schema after another (a key or value converter of one table).
+      this.lastSchema = schema;
+      this.lastWriter = byteWriter(schema);
+      this.lastHead = this.schemasEnable ? this.head(schema) : NULL_SCHEMA_HEAD;
+    }
     begin();
     try {
-      if (this.schemasEnable) writeConst(schema ? this.head(schema) : NULL_SCHEMA_HEAD);
-      if (schema) byteWriter(schema)(value);
+      if (this.schemasEnable) writeConst(schema ? this.lastHead : NULL_SCHEMA_HEAD);
+      if (schema) this.lastWriter(value);
       else writeText(JSON.stringify(valueToJson(null, value)));
       if (this.schemasEnable) writeConst(PAYLOAD_TAIL);
     } catch (err) {

@@ -278,6 +278,19 @@ describe('JsonConverter fast writer', () => {
     );
   });
 
+  it('follows its configuration and the schema of each record, whatever came before', () => {
+    const c = new JsonConverter();
+    c.configure({ 'schemas.enable': 'true' }, false);
+    const a = structSchema([{ name: 'a', schema: Schemas.INT32 }]);
+    const b = structSchema([{ name: 'b', schema: Schemas.STRING }]);
+    const text = (schema: Schema, v: unknown) => c.fromConnectData('t', schema, v)!.toString();
+    expect(text(a, { a: 1 })).toBe(`{"schema":${JSON.stringify(schemaToJson(a))},"payload":{"a":1}}`);
+    expect(text(b, { b: 'x' })).toBe(`{"schema":${JSON.stringify(schemaToJson(b))},"payload":{"b":"x"}}`);
+    expect(text(a, { a: 2 })).toBe(`{"schema":${JSON.stringify(schemaToJson(a))},"payload":{"a":2}}`);
+    c.configure({ 'schemas.enable': 'false' }, false);
+    expect(text(a, { a: 3 })).toBe('{"a":3}');
+  });
+
   it('buffers it returned stay intact while it keeps converting', () => {
     const c = new JsonConverter();
     c.configure({ 'schemas.enable': 'false' }, false);
