@@ -133,8 +133,15 @@ export class ChangeEmitter {
 
   /** Debezium's `sequence`: `["<last commit end LSN>","<lsn>"]`. */
   private sequence(lsn: Lsn): string {
-    return `[${this.lastCommitEndLsn > 0 ? `"${this.lastCommitEndLsn}"` : 'null'},"${lsn}"]`;
+    if (this.sequenceFor !== this.lastCommitEndLsn) {
+      // The same for every change of a transaction.
+      this.sequenceFor = this.lastCommitEndLsn;
+      this.sequenceHead = `[${this.lastCommitEndLsn > 0 ? `"${this.lastCommitEndLsn}"` : 'null'},"`;
+    }
+    return `${this.sequenceHead}${lsn}"]`;
   }
+  private sequenceFor = -1;
+  private sequenceHead = '';
 
   /** The `source` block of a streamed change (sourceStruct of sourceInfo, without the intermediate object). */
   private source(t: TableSchema, lsn: Lsn): Row {

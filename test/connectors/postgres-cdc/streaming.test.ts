@@ -162,5 +162,19 @@ describe('postgres-cdc: snapshot and streaming', () => {
           .repeat(6)}é${i + 1}`,
       );
     });
+    // Debezium's sequence: [last commit's end LSN before the change, the change's LSN].
+    const sequences = () =>
+      values(d.records).map((v) => {
+        const source = v.source as { sequence: string; lsn: number };
+        return { seq: JSON.parse(source.sequence) as [string | null, string], lsn: source.lsn };
+      });
+    const first = sequences();
+    expect(new Set(first.map((x) => x.seq[0])).size).toBe(1);
+    for (const x of first) expect(x.seq[1]).toBe(String(x.lsn));
+    await pgServer().query('INSERT INTO w VALUES (0, $1)', ['late'], db);
+    await d.pollUntil('one more insert', (rs) => rs.length >= rows + 1);
+    const late = sequences()[rows]!;
+    expect(Number(late.seq[0])).toBeGreaterThan(first[rows - 1]!.lsn);
+    expect(late.seq[1]).toBe(String(late.lsn));
   });
 });
