@@ -539,14 +539,46 @@ function structWriter(fields: readonly Field[], optional: boolean, slow: ByteWri
       ensure(1);
       out.buf[out.pos++] = 0x7d;
     };`;
-  const factory = new Function('rt', 'h', 'w', 'slow', 'optional', code) as (
+  let factory: (
     rt: typeof RUNTIME,
     h: readonly Buffer[],
     w: readonly ByteWriter[],
     slow: ByteWriter,
     optional: boolean,
   ) => ByteWriter;
+  try {
+    factory = new Function('rt', 'h', 'w', 'slow', 'optional', code) as typeof factory;
+  } catch {
+    // Code generation disallowed (node --disallow-code-generation-from-strings): the same, as a closure.
+    return structClosure(fields, heads, writers, optional, slow);
+  }
   return factory(RUNTIME, heads, writers, slow, optional);
+}
+
+/** {@link structWriter} without generated code (slower: its field reads see every struct's shapes). */
+function structClosure(
+  fields: readonly Field[],
+  heads: readonly Buffer[],
+  writers: readonly ByteWriter[],
+  optional: boolean,
+  slow: ByteWriter,
+): ByteWriter {
+  const names = fields.map((f) => f.name);
+  const n = fields.length;
+  return (v) => {
+    if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || v instanceof Date || Array.isArray(v)) {
+      if (v == null && optional) writeConst(NULL_BYTES);
+      else slow(v);
+      return;
+    }
+    const obj = v as Record<string, unknown>;
+    if (n === 0) writeAscii('{');
+    for (let i = 0; i < n; i++) {
+      writeConst(heads[i]!);
+      writers[i]!(obj[names[i]!]);
+    }
+    writeAscii('}');
+  };
 }
 
 /** Code writing `bytes` (a field's head): stored one by one when short, else copied from `name`. */

@@ -201,10 +201,11 @@ export class ReplicationStream {
       this.arenaStart = end;
     }
     if (this.queueHead === this.ends.length) {
-      // Nothing waits: the arena is written from its start again.
+      // Nothing waits: the arena is written from its start again (a small one again after a burst of large rows).
       this.ends.length = 0;
       this.queueHead = 0;
       this.arenaStart = 0;
+      if (this.arena.length > ARENA_KEEP_BYTES) this.arena = Buffer.allocUnsafe(ARENA_MIN_BYTES);
     }
     if (this.paused && this.queued <= this.maxQueued / 2) {
       this.paused = false;
@@ -258,6 +259,8 @@ export class ReplicationStream {
 /** Bytes of an XLogData header: 'w', int64 dataStart, int64 walEnd, int64 sendTime. */
 const XLOGDATA_HEADER_BYTES = 25;
 const ARENA_MIN_BYTES = 1 << 20;
+/** An arena larger than this (grown for large rows) is given back once empty. */
+const ARENA_KEEP_BYTES = 16 << 20;
 
 function readU64(buf: Buffer, at: number): number {
   return buf.readUInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);

@@ -2,7 +2,7 @@
  * Converters against Kafka's documented formats: JsonConverter's envelope (schemas.enable) byte
  * for byte, schemaless JSON, StringConverter, ByteArrayConverter, and the errors Kafka gives.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createConverter } from '../../connect/converters/index.js';
 import { JsonConverter, jsonWriter, schemaToJson, valueToJson } from '../../connect/converters/json.js';
 import { ByteArrayConverter, StringConverter } from '../../connect/converters/simple.js';
@@ -289,6 +289,37 @@ describe('JsonConverter fast writer', () => {
     expect(text(a, { a: 2 })).toBe(`{"schema":${JSON.stringify(schemaToJson(a))},"payload":{"a":2}}`);
     c.configure({ 'schemas.enable': 'false' }, false);
     expect(text(a, { a: 3 })).toBe('{"a":3}');
+  });
+
+  it('writes the same without generated code (where code generation is disallowed)', () => {
+    const row = structSchema([
+      { name: 'id', schema: Schemas.INT64 },
+      { name: 'name "quoted"', schema: Schemas.OPTIONAL_STRING },
+      { name: 'tags', schema: { type: 'array', optional: true, valueSchema: Schemas.STRING } },
+      { name: 'empty', schema: structSchema([], { optional: true }) },
+    ]);
+    const schema = structSchema([
+      { name: 'after', schema: { ...row, optional: true } },
+      { name: 'op', schema: Schemas.STRING },
+    ]);
+    const values = [
+      { after: { id: 1, 'name "quoted"': 'é\n', tags: ['a'], empty: {} }, op: 'c' },
+      { after: null, op: 'd' },
+      { after: { id: 'x' }, op: 'c' },
+    ];
+    const generated = values.map((v) => outcome(() => jsonWriter(schema)(v)));
+    const refused = () => {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    };
+    vi.stubGlobal('Function', refused);
+    try {
+      // Fresh schema objects: compiled again, now without generated code.
+      const copy = JSON.parse(JSON.stringify(schema)) as Schema;
+      expect(values.map((v) => outcome(() => jsonWriter(copy)(v)))).toEqual(generated);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(generated).toEqual(values.map((v) => outcome(() => reference(schema, v))));
   });
 
   it('buffers it returned stay intact while it keeps converting', () => {

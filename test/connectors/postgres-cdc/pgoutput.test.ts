@@ -275,6 +275,23 @@ describe('the replication stream queue', () => {
     expect(k).toEqual({ kind: 'keepalive', walEnd: 99, sendTimeUs: 0, replyRequested: false });
   });
 
+  it('gives back an arena grown for large rows once it is empty', async () => {
+    const { s, feed } = feedable();
+    const arena = () => (s as unknown as { arena: Buffer }).arena.length;
+    const big = 'x'.repeat(400_000);
+    for (let i = 1; i <= 60; i++) feed(insert(i, `${i} ${big}`));
+    expect(arena()).toBeGreaterThan(24_000_000);
+    const taken = await s.take(1000, 0);
+    expect(
+      taken.map((m) => (m.kind === 'xlogdata' && m.message.tag === 'insert' ? m.message.newTuple : null)),
+    ).toEqual(Array.from({ length: 60 }, (_, i) => [{ kind: 'text', text: `${i + 1} ${big}` }]));
+    expect(arena()).toBeLessThanOrEqual(1 << 20);
+    feed(insert(61, 'after'));
+    expect(await s.take(10, 0)).toMatchObject([
+      { dataStart: 61, message: { newTuple: [{ text: 'after' }] } },
+    ]);
+  });
+
   it('a message that does not decode fails the stream when it is taken, with what was wrong', async () => {
     const { s, feed } = feedable();
     feed(new W().ch('w').u64(1).u64(2).u64(0).ch('Z').buf);
