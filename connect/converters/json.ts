@@ -255,28 +255,150 @@ const SCHEMA_TEXT = new WeakMap<Schema, string>();
 const MAX_PARSED_SCHEMAS = 1000;
 
 /**
- * JSON text of values of one schema, exactly `JSON.stringify(valueToJson(schema, value))`, written
- * without building the intermediate JSON object. Compiled once per schema object (schemas are
- * immutable and connectors reuse them), it handles the common shapes itself and hands anything
- * unusual (defaults, logical types, maps, unexpected value types — and so every error) to the
- * general path, which therefore decides the output in those cases.
+ * Output bytes are written straight into shared slabs (as Node's own pool does for small
+ * buffers, but larger), and each record is a slice of one: a Debezium event is a few KB, and a
+ * fresh allocation per record, or a JSON string built first and encoded after, costs more than
+ * writing it. A record outgrowing its slab moves, with what it has written so far, to a new one.
+ * Nothing here is re-entered: a writer runs to its end (or throws) before the next one starts.
  */
-type JsonWriter = (value: unknown) => string;
-const WRITERS = new WeakMap<Schema, JsonWriter>();
+const SLAB_SIZE = 256 * 1024;
+const out = { buf: Buffer.allocUnsafe(0), pos: 0, start: 0 };
+
+/** Room for `n` more bytes of the record being written. */
+function ensure(n: number): void {
+  if (out.pos + n <= out.buf.length) return;
+  const written = out.pos - out.start;
+  const next = Buffer.allocUnsafe(Math.max(SLAB_SIZE, (written + n) * 2));
+  if (written > 0) out.buf.copy(next, 0, out.start, out.pos);
+  out.buf = next;
+  out.start = 0;
+  out.pos = written;
+}
+
+/** Starts a record at the slab's free position. */
+function begin(): void {
+  out.start = out.pos;
+}
+
+/** The record written since begin(), as a slice of the slab; the next one starts 8-byte aligned after it (as Node's pool does). */
+function finish(): Buffer {
+  const { buf, start, pos } = out;
+  out.pos = Math.min((pos + 7) & ~7, buf.length);
+  return buf.subarray(start, pos);
+}
+
+/** Bytes known in advance (field names, punctuation, a schema). */
+function writeConst(b: Buffer): void {
+  const n = b.length;
+  ensure(n);
+  const buf = out.buf;
+  const p = out.pos;
+  if (n <= 32) for (let i = 0; i < n; i++) buf[p + i] = b[i]!;
+  else buf.set(b, p);
+  out.pos = p + n;
+}
+
+/** Text that is ASCII already (a number's digits, base64). */
+function writeAscii(s: string): void {
+  const n = s.length;
+  ensure(n);
+  const buf = out.buf;
+  const p = out.pos;
+  if (n <= 64) for (let i = 0; i < n; i++) buf[p + i] = s.charCodeAt(i);
+  else buf.write(s, p, n, 'latin1');
+  out.pos = p + n;
+}
+
+/** Any text, as UTF-8 (JSON written by the general path). */
+function writeText(s: string): void {
+  ensure(s.length * 3);
+  out.pos += out.buf.write(s, out.pos, 'utf8');
+}
+
+/**
+ * A JSON string, exactly as JSON.stringify writes it: printable ASCII is copied as it is; a string
+ * with anything JSON escapes (quote, backslash, controls, lone surrogates) or any non-ASCII
+ * character goes through JSON.stringify.
+ */
+function writeJsonString(s: string): void {
+  const n = s.length;
+  ensure(n + 2);
+  const buf = out.buf;
+  const p = out.pos;
+  buf[p] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7f) {
+      writeText(JSON.stringify(s));
+      return;
+    }
+    buf[p + 1 + i] = c;
+  }
+  buf[p + 1 + n] = 0x22;
+  out.pos = p + n + 2;
+}
+
+/** A finite number as JSON.stringify writes it (safe integers digit by digit, without a string). */
+function writeNumber(v: number): void {
+  if (!Number.isSafeInteger(v)) {
+    writeAscii(`${v}`);
+    return;
+  }
+  ensure(17);
+  let x = v;
+  if (x < 0) {
+    out.buf[out.pos++] = 0x2d; // -
+    x = -x;
+  }
+  if (x < 100_000_000) {
+    writeDigits(x, 0);
+    return;
+  }
+  // Above 10^8 in two parts of 32-bit size (x < 2^53 < 10^8 · 2^31), so that the digits come from integer arithmetic.
+  const high = Math.floor(x / 100_000_000);
+  writeDigits(high, 0);
+  writeDigits(x - high * 100_000_000, 8);
+}
+
+/** The decimal digits of `x` (0 ≤ x < 10^8), at least `width` of them (leading zeros). Room ensured by the caller. */
+function writeDigits(x: number, width: number): void {
+  let digits = 1;
+  for (let t = x; t >= 10; t = (t / 10) | 0) digits++;
+  if (digits < width) digits = width;
+  const buf = out.buf;
+  const p = out.pos;
+  for (let i = p + digits - 1; i >= p; i--) {
+    const q = (x / 10) | 0;
+    buf[i] = 0x30 + x - q * 10;
+    x = q;
+  }
+  out.pos = p + digits;
+}
+
+const NULL_BYTES = Buffer.from('null');
+const TRUE_BYTES = Buffer.from('true');
+const FALSE_BYTES = Buffer.from('false');
+
+/**
+ * Writes the JSON of values of one schema, exactly the bytes of
+ * `JSON.stringify(valueToJson(schema, value))`, without building the intermediate JSON object or
+ * string. Compiled once per schema object (schemas are immutable and connectors reuse them), it
+ * handles the common shapes itself and hands anything unusual (defaults, logical types, maps,
+ * unexpected value types — and so every error) to the general path, which therefore decides the
+ * output in those cases.
+ */
+type ByteWriter = (value: unknown) => void;
+const WRITERS = new WeakMap<Schema, ByteWriter>();
 
 const generic =
-  (schema: Schema): JsonWriter =>
+  (schema: Schema): ByteWriter =>
   (value) =>
-    JSON.stringify(valueToJson(schema, value));
-
-/** Characters JSON.stringify escapes (quote, backslash, controls, surrogates — lone ones are escaped). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+    writeText(JSON.stringify(valueToJson(schema, value)));
 
 /** Field names a plain object would reorder or treat specially (array indexes, __proto__). */
 const SPECIAL_KEY = /^(?:0|[1-9]\d*|__proto__)$/;
 
-export function jsonWriter(schema: Schema): JsonWriter {
+function byteWriter(schema: Schema): ByteWriter {
   let w = WRITERS.get(schema);
   if (w === undefined) {
     w = compileWriter(schema);
@@ -285,7 +407,21 @@ export function jsonWriter(schema: Schema): JsonWriter {
   return w;
 }
 
-function compileWriter(schema: Schema): JsonWriter {
+/** The JSON text of values of `schema`, as {@link JsonConverter} writes it (for tests and tools). */
+export function jsonWriter(schema: Schema): (value: unknown) => string {
+  const w = byteWriter(schema);
+  return (value) => {
+    begin();
+    try {
+      w(value);
+      return out.buf.toString('utf8', out.start, out.pos);
+    } finally {
+      out.pos = out.start; // nothing kept: the space is written again by the next record
+    }
+  };
+}
+
+function compileWriter(schema: Schema): ByteWriter {
   const slow = generic(schema);
   if (schema.defaultValue !== undefined) {
     // The default only stands in for a missing value; present values are written as without it.
@@ -303,115 +439,200 @@ function compileWriter(schema: Schema): JsonWriter {
     case 'int64':
     case 'float32':
     case 'float64':
-      return (v) =>
-        typeof v === 'number'
-          ? Number.isFinite(v)
-            ? `${v}`
-            : 'null'
-          : v == null && optional
-            ? 'null'
-            : slow(v);
-    case 'boolean':
-      return (v) => (v === true ? 'true' : v === false ? 'false' : v == null && optional ? 'null' : slow(v));
-    case 'string':
-      return (v) =>
-        typeof v === 'string'
-          ? NEEDS_ESCAPE.test(v)
-            ? JSON.stringify(v)
-            : `"${v}"`
-          : v == null && optional
-            ? 'null'
-            : slow(v);
-    case 'bytes':
-      return (v) =>
-        Buffer.isBuffer(v) ? `"${v.toString('base64')}"` : v == null && optional ? 'null' : slow(v);
-    case 'array': {
-      const item = jsonWriter(schema.valueSchema!);
       return (v) => {
-        if (!Array.isArray(v)) return v == null && optional ? 'null' : slow(v);
-        let out = '[';
-        for (let i = 0; i < v.length; i++) out += (i === 0 ? '' : ',') + item(v[i]);
-        return `${out}]`;
+        if (typeof v === 'number') {
+          if (Number.isFinite(v)) writeNumber(v);
+          else writeConst(NULL_BYTES);
+        } else if (v == null && optional) writeConst(NULL_BYTES);
+        else slow(v);
+      };
+    case 'boolean':
+      return (v) => {
+        if (v === true) writeConst(TRUE_BYTES);
+        else if (v === false) writeConst(FALSE_BYTES);
+        else if (v == null && optional) writeConst(NULL_BYTES);
+        else slow(v);
+      };
+    case 'string':
+      return (v) => {
+        if (typeof v === 'string') writeJsonString(v);
+        else if (v == null && optional) writeConst(NULL_BYTES);
+        else slow(v);
+      };
+    case 'bytes':
+      return (v) => {
+        if (Buffer.isBuffer(v)) {
+          writeAscii(`"${v.toString('base64')}"`);
+        } else if (v == null && optional) writeConst(NULL_BYTES);
+        else slow(v);
+      };
+    case 'array': {
+      const item = byteWriter(schema.valueSchema!);
+      return (v) => {
+        if (!Array.isArray(v)) {
+          if (v == null && optional) writeConst(NULL_BYTES);
+          else slow(v);
+          return;
+        }
+        ensure(1);
+        out.buf[out.pos++] = 0x5b; // [
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) {
+            ensure(1);
+            out.buf[out.pos++] = 0x2c; // ,
+          }
+          item(v[i]);
+        }
+        ensure(1);
+        out.buf[out.pos++] = 0x5d; // ]
       };
     }
     case 'struct': {
       const fields = schema.fields ?? [];
       const names = fields.map((f) => f.name);
       if (names.some((n) => SPECIAL_KEY.test(n)) || new Set(names).size !== names.length) return slow;
-      const heads = names.map((n, i) => `${i === 0 ? '{' : ','}${JSON.stringify(n)}:`);
-      const writers = fields.map((f) => jsonWriter(f.schema));
-      const n = fields.length;
-      return (v) => {
-        if (
-          v === null ||
-          typeof v !== 'object' ||
-          Buffer.isBuffer(v) ||
-          v instanceof Date ||
-          Array.isArray(v)
-        )
-          return v == null && optional ? 'null' : slow(v);
-        if (n === 0) return '{}';
-        const obj = v as Record<string, unknown>;
-        let out = '';
-        for (let i = 0; i < n; i++) out += heads[i]! + writers[i]!(obj[names[i]!]);
-        return `${out}}`;
-      };
+      return structWriter(fields, optional, slow);
     }
     default:
       return slow;
   }
 }
 
+/** What generated struct writers call. */
+const RUNTIME = { out, ensure, writeConst, writeNumber, writeJsonString, NULL_BYTES };
+
 /**
- * Output buffers are cut from shared slabs (as Node's own pool does for small strings, but larger):
- * a Debezium event is a few KB, and a fresh allocation per record costs more than writing it.
+ * A struct's writer as generated code (as fast-json-stringify does): one function per struct
+ * schema, reading each field by its name and writing numbers and strings inline, so that each
+ * struct's property reads and calls see one shape and one callee (closures compiled from one
+ * function literal share their type feedback, and a struct writer shared by all schemas is
+ * megamorphic). Field names only enter the code as JSON string literals.
  */
-const SLAB_SIZE = 256 * 1024;
-let slab = Buffer.allocUnsafe(0);
-let slabUsed = 0;
-
-/** `head` (cached bytes), then `text` as UTF-8, then `tail` (ASCII), as one Buffer. */
-function encodeParts(head: Buffer | null, text: string, tail: string): Buffer {
-  const max = (head?.length ?? 0) + text.length * 3 + tail.length;
-  if (max > SLAB_SIZE / 4) {
-    const out = Buffer.allocUnsafe(max);
-    return out.subarray(0, writeParts(out, 0, head, text, tail));
+function structWriter(fields: readonly Field[], optional: boolean, slow: ByteWriter): ByteWriter {
+  // `{"name":` for the first field, `,"name":` for the others.
+  const heads = fields.map((f, i) => Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(f.name)}:`));
+  const writers = fields.map((f) => byteWriter(f.schema));
+  const locals: string[] = [];
+  const body: string[] = [];
+  fields.forEach((f, i) => {
+    locals.push(`const h${i} = h[${i}], w${i} = w[${i}];`);
+    body.push(`const x${i} = v[${JSON.stringify(f.name)}];`, constBytes(heads[i]!, `h${i}`));
+    const plain = f.schema.defaultValue === undefined && !LOGICAL_TIME.has(f.schema.name ?? '');
+    if (plain && NUMBER_TYPES.has(f.schema.type))
+      body.push(
+        `if (typeof x${i} === 'number' && Number.isFinite(x${i})) writeNumber(x${i}); else w${i}(x${i});`,
+      );
+    else if (plain && f.schema.type === 'string')
+      body.push(`if (typeof x${i} === 'string') writeJsonString(x${i}); else w${i}(x${i});`);
+    else body.push(`w${i}(x${i});`);
+  });
+  const code = `
+    const { out, ensure, writeConst, writeNumber, writeJsonString, NULL_BYTES } = rt;
+    ${locals.join('\n')}
+    return function writeStruct(v) {
+      if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || v instanceof Date || Array.isArray(v)) {
+        if (v == null && optional) writeConst(NULL_BYTES);
+        else slow(v);
+        return;
+      }
+      ${fields.length === 0 ? 'ensure(1); out.buf[out.pos++] = 0x7b;' : body.join('\n')}
+      ensure(1);
+      out.buf[out.pos++] = 0x7d;
+    };`;
+  let factory: (
+    rt: typeof RUNTIME,
+    h: readonly Buffer[],
+    w: readonly ByteWriter[],
+    slow: ByteWriter,
+    optional: boolean,
+  ) => ByteWriter;
+  try {
+    factory = new Function('rt', 'h', 'w', 'slow', 'optional', code) as typeof factory;
+  } catch {
+    // Code generation disallowed (node --disallow-code-generation-from-strings): the same, as a closure.
+    return structClosure(fields, heads, writers, optional, slow);
   }
-  if (slab.length - slabUsed < max) {
-    slab = Buffer.allocUnsafe(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const start = slabUsed;
-  const end = writeParts(slab, start, head, text, tail);
-  // Keep the next record 8-byte aligned, as Node's pool does.
-  slabUsed = (end + 7) & ~7;
-  return slab.subarray(start, end);
+  return factory(RUNTIME, heads, writers, slow, optional);
 }
 
-function writeParts(buf: Buffer, at: number, head: Buffer | null, text: string, tail: string): number {
-  let off = at;
-  if (head) off += head.copy(buf, off);
-  off += buf.write(text, off, 'utf8');
-  if (tail !== '') off += buf.write(tail, off, 'latin1');
-  return off;
+/** {@link structWriter} without generated code (slower: its field reads see every struct's shapes). */
+function structClosure(
+  fields: readonly Field[],
+  heads: readonly Buffer[],
+  writers: readonly ByteWriter[],
+  optional: boolean,
+  slow: ByteWriter,
+): ByteWriter {
+  const names = fields.map((f) => f.name);
+  const n = fields.length;
+  return (v) => {
+    if (v === null || typeof v !== 'object' || Buffer.isBuffer(v) || v instanceof Date || Array.isArray(v)) {
+      if (v == null && optional) writeConst(NULL_BYTES);
+      else slow(v);
+      return;
+    }
+    const obj = v as Record<string, unknown>;
+    if (n === 0) writeAscii('{');
+    for (let i = 0; i < n; i++) {
+      writeConst(heads[i]!);
+      writers[i]!(obj[names[i]!]);
+    }
+    writeAscii('}');
+  };
 }
+
+/** Code writing `bytes` (a field's head): stored one by one when short, else copied from `name`. */
+function constBytes(bytes: Buffer, name: string): string {
+  if (bytes.length > 48) return `writeConst(${name});`;
+  const stores = Array.from(bytes, (b, i) => `b[p + ${i}] = ${b};`).join(' ');
+  return `ensure(${bytes.length}); { const b = out.buf; const p = out.pos; ${stores} out.pos = p + ${bytes.length}; }`;
+}
+
+const NUMBER_TYPES = new Set<SchemaType>(['int8', 'int16', 'int32', 'int64', 'float32', 'float64']);
+const LOGICAL_TIME = new Set<string>([LOGICAL.timestamp, LOGICAL.date, LOGICAL.time]);
+
+const PAYLOAD_TAIL = Buffer.from('}');
+const NULL_SCHEMA_HEAD = Buffer.from('{"schema":null,"payload":');
 
 export class JsonConverter implements Converter {
   private schemasEnable = true;
   private readonly parsed = new Map<string, Schema | null>();
   /** `{"schema":<schema>,"payload":` as bytes, per schema. */
   private readonly heads = new WeakMap<Schema, Buffer>();
+  /** The schema of the last record, with its writer and head. */
+  private lastSchema: Schema | null = null;
+  private lastWriter: ByteWriter = () => {};
+  private lastHead: Buffer = NULL_SCHEMA_HEAD;
 
   configure(configs: Readonly<Record<string, string>>, _isKey = false): void {
     const v = configs['schemas.enable'];
     if (v !== undefined) this.schemasEnable = String(v).trim().toLowerCase() !== 'false';
+    this.lastSchema = null;
   }
 
   fromConnectData(_topic: string, schema: Schema | null, value: unknown): Buffer | null {
     if (schema === null && (value === null || value === undefined)) return null;
-    const payload = schema ? jsonWriter(schema)(value) : JSON.stringify(valueToJson(null, value));
-    if (!this.schemasEnable) return encodeParts(null, payload, '');
-    if (!schema) return encodeParts(null, `{"schema":null,"payload":${payload}}`, '');
+    if (schema !== null && schema !== this.lastSchema) {
+      // A converter mostly sees one schema after another (a key or value converter of one table).
+      this.lastSchema = schema;
+      this.lastWriter = byteWriter(schema);
+      this.lastHead = this.schemasEnable ? this.head(schema) : NULL_SCHEMA_HEAD;
+    }
+    begin();
+    try {
+      if (this.schemasEnable) writeConst(schema ? this.lastHead : NULL_SCHEMA_HEAD);
+      if (schema) this.lastWriter(value);
+      else writeText(JSON.stringify(valueToJson(null, value)));
+      if (this.schemasEnable) writeConst(PAYLOAD_TAIL);
+    } catch (err) {
+      out.pos = out.start; // the failed record's bytes are written over by the next one
+      throw err;
+    }
+    return finish();
+  }
+
+  /** `{"schema":<schema>,"payload":` as bytes: the same for every record of a schema, made once. */
+  private head(schema: Schema): Buffer {
     let head = this.heads.get(schema);
     if (head === undefined) {
       let schemaText = SCHEMA_TEXT.get(schema);
@@ -422,7 +643,7 @@ export class JsonConverter implements Converter {
       head = Buffer.from(`{"schema":${schemaText},"payload":`);
       this.heads.set(schema, head);
     }
-    return encodeParts(head, payload, '}');
+    return head;
   }
 
   toConnectData(_topic: string, bytes: Buffer | null): SchemaAndValue {

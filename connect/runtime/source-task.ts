@@ -4,7 +4,10 @@
  *
  * Offset tracking (Kafka's SubmittedRecords): each produced record is queued in poll order with its
  * source partition and offset; a commit takes the acknowledged prefix of the queue and writes, for
- * each source partition, the offset of its last record in that prefix. A record dropped by a
+ * each source partition, the offset of its last record in that prefix. The prefix is folded into
+ * those per-partition offsets as acknowledgements arrive (not only at commit time), so that the
+ * queue holds the records in flight, not every record since the last commit (a minute's worth by
+ * default, which the garbage collector would otherwise walk again and again). A record dropped by a
  * transform or skipped by `errors.tolerance=all` counts as acknowledged at once, and the task's
  * `commitRecord(record, null)` is called for it (as Kafka does), so that a source tracking its
  * positions per record (the CDC source's LSNs) can move past it. At most
@@ -33,14 +36,32 @@ interface Submitted {
   partition: SourceMap | null;
   offset: SourceMap | null;
   acked: boolean;
-  /** Where Kafka put it, once acknowledged. */
-  landed?: { topic: string; partition: number; offset: number };
+  /** Where Kafka put it, once acknowledged (kept only for exactly-once recovery). */
+  landed: Landed | null;
 }
+
+interface Landed {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** What the acknowledged prefix of the queue covers: per source partition its last offset, per topic-partition the last record written (for exactly-once recovery). */
+interface Committable {
+  offsets: Map<string, { partition: SourceMap; offset: SourceMap }>;
+  covered: Map<string, Landed>;
+  /** Records in the prefix (with or without offsets). */
+  records: number;
+}
+
+const newCommittable = (): Committable => ({ offsets: new Map(), covered: new Map(), records: 0 });
 
 export class WorkerSourceTask {
   private producer: Producer | null = null;
   private readonly queue: Submitted[] = [];
   private queueHead = 0;
+  /** The acknowledged prefix taken off the queue since the last commit. */
+  private committable: Committable = newCommittable();
   private outstanding = 0;
   private outstandingBytes = 0;
   private waitingForAcks = false;
@@ -177,6 +198,7 @@ export class WorkerSourceTask {
         partition: original.sourcePartition,
         offset: original.sourceOffset,
         acked: false,
+        landed: null,
       };
       this.queue.push(entry);
       let record: SourceRecord | null | undefined;
@@ -222,6 +244,7 @@ export class WorkerSourceTask {
       batchOriginals.push(original);
     }
     if (batch.length > 0) this.send(batch, batchEntries, batchOriginals);
+    this.foldAcknowledged(); // records dropped above
   }
 
   /** A record that will not reach Kafka but counts as done: acknowledged at once, commitRecord(record, null). */
@@ -244,20 +267,18 @@ export class WorkerSourceTask {
     const { env } = this;
     const key = env.keyConverter.fromConnectData(r.topic, r.keySchema, r.key);
     const value = env.valueConverter.fromConnectData(r.topic, r.valueSchema, r.value);
-    const headers: RecordHeader[] = [];
-    for (const h of r.headers)
-      headers.push({
-        key: h.key,
-        value: env.headerConverter.fromConnectHeader(r.topic, h.key, h.schema, h.value),
-      });
-    const make = (k: Buffer | null, v: Buffer | null): ProducerRecord => {
-      const out: ProducerRecord = { topic: r.topic, key: k, value: v, headers };
-      if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
-      if (r.timestamp !== null) out.timestamp = r.timestamp;
-      return out;
-    };
-    if (isPromise(key) || isPromise(value)) return Promise.all([key, value]).then(([k, v]) => make(k, v));
-    return make(key, value);
+    let headers: RecordHeader[] = NO_HEADERS;
+    if (r.headers.length > 0 || this.recovery) {
+      headers = [];
+      for (const h of r.headers)
+        headers.push({
+          key: h.key,
+          value: env.headerConverter.fromConnectHeader(r.topic, h.key, h.schema, h.value),
+        });
+    }
+    if (isPromise(key) || isPromise(value))
+      return Promise.all([key, value]).then(([k, v]) => producerRecord(r, k, v, headers));
+    return producerRecord(r, key, value, headers);
   }
 
   /** One sendBatch per poll: the producer keeps their order; offsets wait for the acknowledgements. */
@@ -285,19 +306,23 @@ export class WorkerSourceTask {
     this.sent += count;
     this.producer!.sendBatch(batch).then(
       (metas) => {
+        const keepLanded = this.recovery !== null;
         for (let i = 0; i < metas.length; i++) {
           const meta = metas[i]!;
           const entry = entries[i]!;
           entry.acked = true;
-          entry.landed = { topic: meta.topic, partition: meta.partition, offset: meta.offset };
+          if (keepLanded)
+            entry.landed = { topic: meta.topic, partition: meta.partition, offset: meta.offset };
           this.commitRecord(originals[i]!, meta);
         }
+        this.foldAcknowledged();
         this.released(count, bytes);
       },
       (err: unknown) => {
         this.released(count, bytes);
         if (env.errors.cfg.toleranceAll) {
           for (let i = 0; i < entries.length; i++) this.dropped(entries[i]!, originals[i]!);
+          this.foldAcknowledged();
           env.log(
             `${env.id.connector}-${env.id.task}: dropping ${count} record(s) that could not be sent: ${messageOf(err)}`,
           );
@@ -335,28 +360,41 @@ export class WorkerSourceTask {
     env.onTopic(topic);
   }
 
-  /** The offsets covered by acknowledged records, removed from the queue. */
-  private takeCommittable(): {
-    offsets: Map<string, { partition: SourceMap; offset: SourceMap }>;
-    covered: Map<string, { topic: string; partition: number; offset: number }>;
-  } {
-    const offsets = new Map<string, { partition: SourceMap; offset: SourceMap }>();
-    const covered = new Map<string, { topic: string; partition: number; offset: number }>();
-    while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.acked) {
-      const e = this.queue[this.queueHead++]!;
-      if (e.partitionKey !== null && e.partition && e.offset)
-        offsets.set(e.partitionKey, { partition: e.partition, offset: e.offset });
+  /** Takes the acknowledged prefix off the queue, into what the next commit writes. */
+  private foldAcknowledged(): void {
+    const { queue } = this;
+    const { offsets, covered } = this.committable;
+    let head = this.queueHead;
+    const from = head;
+    while (head < queue.length && queue[head]!.acked) {
+      const e = queue[head++]!;
+      if (e.partitionKey !== null && e.partition && e.offset) {
+        const prev = offsets.get(e.partitionKey);
+        if (prev) {
+          prev.partition = e.partition;
+          prev.offset = e.offset;
+        } else offsets.set(e.partitionKey, { partition: e.partition, offset: e.offset });
+      }
       if (e.landed) {
         const k = `${e.landed.topic}\u0000${e.landed.partition}`;
         const prev = covered.get(k);
         if (!prev || prev.offset < e.landed.offset) covered.set(k, e.landed);
       }
     }
-    if (this.queueHead > 10_000 || this.queueHead === this.queue.length) {
-      this.queue.splice(0, this.queueHead);
+    this.committable.records += head - from;
+    this.queueHead = head;
+    if (head > 10_000 || head === queue.length) {
+      queue.splice(0, head);
       this.queueHead = 0;
     }
-    return { offsets, covered };
+  }
+
+  /** The offsets covered by acknowledged records, for a commit: what was folded since the last one. */
+  private takeCommittable(): Committable {
+    this.foldAcknowledged();
+    const taken = this.committable;
+    this.committable = newCommittable();
+    return taken;
   }
 
   private commitInBackground(): void {
@@ -372,8 +410,8 @@ export class WorkerSourceTask {
 
   /** Commits what is acknowledged now; resolves once the offsets are durable. */
   async commitOffsets(): Promise<void> {
-    const { offsets, covered } = this.takeCommittable();
-    if (offsets.size === 0 && covered.size === 0) return;
+    const { offsets, covered, records } = this.takeCommittable();
+    if (records === 0) return;
     if (offsets.size > 0) await this.offsets.set(this.env.id.connector, [...offsets.values()]);
     await this.recovery?.committed(covered);
     await this.task.commit?.();
@@ -433,6 +471,22 @@ function errorContext(
   executingClass: string,
 ): ErrorContext {
   return { stage, executingClass, sourceRecord: `SourceRecord{topic=${original.topic}}` };
+}
+
+/** Records without headers share this (nothing appends to it: exactly-once recovery's headers go to a fresh array). */
+const NO_HEADERS: RecordHeader[] = [];
+Object.freeze(NO_HEADERS);
+
+function producerRecord(
+  r: SourceRecord,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+): ProducerRecord {
+  const out: ProducerRecord = { topic: r.topic, key, value, headers };
+  if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
+  if (r.timestamp !== null) out.timestamp = r.timestamp;
+  return out;
 }
 
 function byteSize(b: Buffer | string | null | undefined): number {

@@ -125,10 +125,54 @@ export class ChangeEmitter {
     return {
       tsMs: tx ? pgTimeToMs(tx.commitTimeUs) : Date.now(),
       snapshot: 'false',
-      sequence: `[${this.lastCommitEndLsn > 0 ? `"${this.lastCommitEndLsn}"` : 'null'},"${lsn}"]`,
+      sequence: this.sequence(lsn),
       txId: tx?.xid ?? null,
       lsn,
     };
+  }
+
+  /** Debezium's `sequence`: `["<last commit end LSN>","<lsn>"]`. */
+  private sequence(lsn: Lsn): string {
+    if (this.sequenceFor !== this.lastCommitEndLsn) {
+      // The same for every change of a transaction.
+      this.sequenceFor = this.lastCommitEndLsn;
+      this.sequenceHead = `[${this.lastCommitEndLsn > 0 ? `"${this.lastCommitEndLsn}"` : 'null'},"`;
+    }
+    return `${this.sequenceHead}${lsn}"]`;
+  }
+  private sequenceFor = -1;
+  private sequenceHead = '';
+
+  /** The `source` block of a streamed change (sourceStruct of sourceInfo, without the intermediate object). */
+  private source(t: TableSchema, lsn: Lsn): Row {
+    const tx = this.tx;
+    return {
+      version: CONNECTOR_VERSION,
+      connector: 'postgresql',
+      name: this.d.cfg.topicPrefix,
+      ts_ms: tx ? pgTimeToMs(tx.commitTimeUs) : Date.now(),
+      snapshot: 'false',
+      db: this.d.cfg.dbname,
+      sequence: this.sequence(lsn),
+      schema: t.relation.schema,
+      table: t.relation.table,
+      txId: tx?.xid ?? null,
+      lsn,
+      xmin: null,
+    };
+  }
+
+  private push(r: SourceRecord, out: SourceRecord[]): void {
+    this.streamed++;
+    out.push(this.d.emit(r));
+  }
+
+  /** A delete of `before` (+ its tombstone). */
+  private pushDelete(t: TableSchema, before: Row, source: Row, offset: SourceMap, out: SourceRecord[]): void {
+    const key = keyOf(t, before);
+    if (this.d.cfg.skippedOperations.has('d')) return;
+    this.push(changeRecord(t, 'd', before, null, source, this.d.partition, offset, key), out);
+    if (this.d.cfg.tombstonesOnDelete && key) this.push(tombstone(t, key, this.d.partition, offset), out);
   }
 
   private onChange(
@@ -139,26 +183,26 @@ export class ChangeEmitter {
     const t = this.table(msg.relationOid);
     if (!t) return;
     const skipped = this.d.cfg.skippedOperations;
-    const source = sourceStruct(this.d.cfg.topicPrefix, this.d.cfg.dbname, t, this.sourceInfo(lsn));
-    const offset = this.streamOffset(lsn);
-    const push = (r: SourceRecord) => {
-      this.streamed++;
-      out.push(this.d.emit(r));
-    };
-    const del = (before: Row) => {
-      const key = keyOf(t, before);
-      if (!skipped.has('d')) push(changeRecord(t, 'd', before, null, source, this.d.partition, offset, key));
-      if (this.d.cfg.tombstonesOnDelete && key && !skipped.has('d'))
-        push(tombstone(t, key, this.d.partition, offset));
-    };
     if (msg.tag === 'insert') {
       if (skipped.has('c')) return;
       const after = rowOf(t, msg.newTuple, null);
-      push(changeRecord(t, 'c', null, after, source, this.d.partition, offset, keyOf(t, after)));
+      const record = changeRecord(
+        t,
+        'c',
+        null,
+        after,
+        this.source(t, lsn),
+        this.d.partition,
+        this.streamOffset(lsn),
+        keyOf(t, after),
+      );
+      this.push(record, out);
       return;
     }
+    const source = this.source(t, lsn);
+    const offset = this.streamOffset(lsn);
     if (msg.tag === 'delete') {
-      del(rowOf(t, msg.oldTuple, null));
+      this.pushDelete(t, rowOf(t, msg.oldTuple, null), source, offset, out);
       return;
     }
     const after = rowOf(t, msg.newTuple, msg.oldTuple);
@@ -167,13 +211,13 @@ export class ChangeEmitter {
     const newKey = keyOf(t, after);
     if (oldKey && newKey && !sameKey(oldKey, newKey)) {
       // The primary key changed: Debezium's delete (+ tombstone) of the old key, then a create.
-      del(before!);
+      this.pushDelete(t, before!, source, offset, out);
       if (!skipped.has('c'))
-        push(changeRecord(t, 'c', null, after, source, this.d.partition, offset, newKey));
+        this.push(changeRecord(t, 'c', null, after, source, this.d.partition, offset, newKey), out);
       return;
     }
     if (skipped.has('u')) return;
-    push(
+    this.push(
       changeRecord(
         t,
         'u',
@@ -184,6 +228,7 @@ export class ChangeEmitter {
         offset,
         newKey,
       ),
+      out,
     );
   }
 

@@ -81,10 +81,17 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
-/** A cursor over one message. */
+/** A cursor over one message: bytes [pos, end) of `buf`. */
 class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
+  /** Where the message starts (positions in errors are relative to it). */
+  private readonly start: number;
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+    private readonly end: number,
+  ) {
+    this.start = pos;
+  }
   u8(): number {
     this.need(1);
     return this.buf[this.pos++]!;
@@ -113,16 +120,16 @@ class Reader {
     const lo = this.u32();
     return hi * 2 ** 32 + lo;
   }
-  /** A signed 64-bit value (a timestamp in µs) as a number. */
+  /** A signed 64-bit value (a timestamp in µs) as a number (rounded as Number(bigint) rounds beyond 2^53). */
   i64(): number {
     this.need(8);
-    const v = this.buf.readBigInt64BE(this.pos);
+    const v = this.buf.readInt32BE(this.pos) * 2 ** 32 + this.buf.readUInt32BE(this.pos + 4);
     this.pos += 8;
-    return Number(v);
+    return v;
   }
   cstring(): string {
     const end = this.buf.indexOf(0, this.pos);
-    if (end < 0) throw new ProtocolError('unterminated string in a pgoutput message');
+    if (end < 0 || end >= this.end) throw new ProtocolError('unterminated string in a pgoutput message');
     const s = this.buf.toString('utf8', this.pos, end);
     this.pos = end + 1;
     return s;
@@ -133,12 +140,25 @@ class Reader {
     this.pos += n;
     return b;
   }
+  /** `n` bytes of UTF-8 text. */
+  text(n: number): string {
+    this.need(n);
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
   private need(n: number): void {
-    if (this.pos + n > this.buf.length) {
-      throw new ProtocolError(`truncated message: need ${n} bytes at ${this.pos} of ${this.buf.length}`);
+    if (n < 0 || this.pos + n > this.end) {
+      throw new ProtocolError(
+        `truncated message: need ${n} bytes at ${this.pos - this.start} of ${this.end - this.start}`,
+      );
     }
   }
 }
+
+/** Shared: tuple values are read, never changed. */
+const NULL_VALUE: TupleValue = Object.freeze({ kind: 'null' });
+const UNCHANGED_VALUE: TupleValue = Object.freeze({ kind: 'unchanged' });
 
 function readTuple(r: Reader): TupleValue[] {
   const n = r.i16();
@@ -147,15 +167,14 @@ function readTuple(r: Reader): TupleValue[] {
     const kind = r.u8();
     switch (kind) {
       case 0x6e: // 'n'
-        out[i] = { kind: 'null' };
+        out[i] = NULL_VALUE;
         break;
       case 0x75: // 'u'
-        out[i] = { kind: 'unchanged' };
+        out[i] = UNCHANGED_VALUE;
         break;
       case 0x74: {
         // 't'
-        const len = r.i32();
-        out[i] = { kind: 'text', text: r.bytes(len).toString('utf8') };
+        out[i] = { kind: 'text', text: r.text(r.i32()) };
         break;
       }
       case 0x62: // 'b' (binary, protocol 2+ with binary 'true'; we never ask for it)
@@ -169,7 +188,10 @@ function readTuple(r: Reader): TupleValue[] {
 
 /** Decodes one pgoutput message (the payload of an XLogData). */
 export function decodePgOutput(buf: Buffer): PgOutputMessage {
-  const r = new Reader(buf);
+  return readPgOutput(new Reader(buf, 0, buf.length));
+}
+
+function readPgOutput(r: Reader): PgOutputMessage {
   const tag = String.fromCharCode(r.u8());
   switch (tag) {
     case 'B':
@@ -250,19 +272,19 @@ export function decodePgOutput(buf: Buffer): PgOutputMessage {
       };
     }
     default:
-      throw new ProtocolError(`unknown pgoutput message '${tag}' (0x${buf[0]?.toString(16)})`);
+      throw new ProtocolError(`unknown pgoutput message '${tag}' (0x${tag.charCodeAt(0).toString(16)})`);
   }
 }
 
-/** Decodes one CopyData payload of the replication stream. */
-export function decodeReplicationMessage(buf: Buffer): ReplicationMessage {
-  const r = new Reader(buf);
+/** Decodes one CopyData payload of the replication stream: bytes [start, end) of `buf`. */
+export function decodeReplicationMessage(buf: Buffer, start = 0, end = buf.length): ReplicationMessage {
+  const r = new Reader(buf, start, end);
   const kind = String.fromCharCode(r.u8());
   if (kind === 'w') {
     const dataStart = r.u64();
     const walEnd = r.u64();
     const sendTimeUs = r.i64();
-    return { kind: 'xlogdata', dataStart, walEnd, sendTimeUs, message: decodePgOutput(buf.subarray(25)) };
+    return { kind: 'xlogdata', dataStart, walEnd, sendTimeUs, message: readPgOutput(r) };
   }
   if (kind === 'k')
     return { kind: 'keepalive', walEnd: r.u64(), sendTimeUs: r.i64(), replyRequested: r.u8() === 1 };

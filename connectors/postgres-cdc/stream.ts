@@ -7,6 +7,10 @@
  * (TCP pushes back on the walsender), and resumed once poll() drained half. Keepalives that ask
  * for a reply are answered at once, from the socket's callback, with the confirmed LSN.
  *
+ * Waiting messages are kept as their bytes, copied into one arena (pg's parser reuses its buffer),
+ * and decoded when poll() takes them: thousands of decoded messages (an object graph each) waiting
+ * in a queue survive garbage collections that their bytes in one buffer cost nothing in.
+ *
  * The flushed LSN sent to the server only moves forward and only through `confirm()`, which the
  * task calls once the log acknowledged everything up to it.
  */
@@ -35,8 +39,12 @@ export interface CreatedSlot {
 
 export class ReplicationStream {
   private client: pg.Client | null = null;
-  private readonly queue: ReplicationMessage[] = [];
+  /** Waiting CopyData payloads, back to back from arena offset 0 (or where the first untaken one starts). */
+  private arena = Buffer.allocUnsafe(ARENA_MIN_BYTES);
+  /** End offset in the arena of each waiting message; entries before queueHead are taken. */
+  private ends: number[] = [];
   private queueHead = 0;
+  private arenaStart = 0;
   private paused = false;
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
@@ -111,26 +119,51 @@ export class ReplicationStream {
   }
 
   private onCopyData(chunk: Buffer): void {
-    let msg: ReplicationMessage;
-    try {
-      msg = decodeReplicationMessage(chunk);
-    } catch (err) {
-      this.fail(
-        new ConnectError('CONNECT', `cannot decode the replication stream: ${(err as Error).message}`, {
-          cause: err,
-        }),
-      );
-      return;
+    if (this.failure) return;
+    if (chunk.length >= XLOGDATA_HEADER_BYTES && chunk[0] === 0x77) {
+      // XLogData ('w'): its header is all that is needed now; the pgoutput message is decoded when taken.
+      const dataStart = readU64(chunk, 1);
+      this.serverWalEnd = Math.max(this.serverWalEnd, readU64(chunk, 9));
+      if (dataStart > this.lastReceivedLsn) this.lastReceivedLsn = dataStart;
+    } else {
+      let msg: ReplicationMessage;
+      try {
+        msg = decodeReplicationMessage(chunk);
+      } catch (err) {
+        this.fail(decodeError(err));
+        return;
+      }
+      this.serverWalEnd = Math.max(this.serverWalEnd, msg.walEnd);
+      if (msg.kind === 'keepalive' && msg.replyRequested) this.sendStatus(true);
     }
-    this.serverWalEnd = Math.max(this.serverWalEnd, msg.walEnd);
-    if (msg.kind === 'xlogdata' && msg.dataStart > this.lastReceivedLsn) this.lastReceivedLsn = msg.dataStart;
-    if (msg.kind === 'keepalive' && msg.replyRequested) this.sendStatus(true);
-    this.queue.push(msg);
-    if (!this.paused && this.queue.length - this.queueHead >= this.maxQueued) {
+    this.enqueue(chunk);
+    if (!this.paused && this.queued >= this.maxQueued) {
       this.paused = true;
       (this.pgClient as unknown as { connection: PgConnectionLike }).connection.stream.pause();
     }
     this.waiter?.();
+  }
+
+  /** Copies a message's bytes to the end of the arena (moving the waiting ones to its start, or to a larger arena, when it is full). */
+  private enqueue(chunk: Buffer): void {
+    const end = this.ends.length > 0 ? this.ends[this.ends.length - 1]! : this.arenaStart;
+    if (end + chunk.length > this.arena.length) {
+      const waiting = end - this.arenaStart;
+      const size = Math.max(this.arena.length, (waiting + chunk.length) * 2);
+      const target = size > this.arena.length ? Buffer.allocUnsafe(size) : this.arena;
+      this.arena.copy(target, 0, this.arenaStart, end);
+      const shift = this.arenaStart;
+      const ends = this.ends.slice(this.queueHead);
+      for (let i = 0; i < ends.length; i++) ends[i]! -= shift;
+      this.arena = target;
+      this.ends = ends;
+      this.queueHead = 0;
+      this.arenaStart = 0;
+      this.enqueue(chunk);
+      return;
+    }
+    chunk.copy(this.arena, end);
+    this.ends.push(end + chunk.length);
   }
 
   private fail(err: Error): void {
@@ -140,7 +173,7 @@ export class ReplicationStream {
 
   /** Up to `max` queued messages; waits up to `waitMs` when none are queued. Throws the stream's failure. */
   async take(max: number, waitMs: number): Promise<ReplicationMessage[]> {
-    if (this.queue.length === this.queueHead && this.failure === null && waitMs > 0) {
+    if (this.queued === 0 && this.failure === null && waitMs > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           this.waiter = null;
@@ -154,14 +187,27 @@ export class ReplicationStream {
       });
     }
     if (this.failure) throw this.failure;
-    const n = Math.min(max, this.queue.length - this.queueHead);
-    const out = this.queue.slice(this.queueHead, this.queueHead + n);
-    this.queueHead += n;
-    if (this.queueHead > 4096 || this.queueHead === this.queue.length) {
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
+    const n = Math.min(max, this.queued);
+    const out: ReplicationMessage[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const end = this.ends[this.queueHead]!;
+      try {
+        out[i] = decodeReplicationMessage(this.arena, this.arenaStart, end);
+      } catch (err) {
+        this.fail(decodeError(err));
+        throw this.failure;
+      }
+      this.queueHead++;
+      this.arenaStart = end;
     }
-    if (this.paused && this.queue.length - this.queueHead <= this.maxQueued / 2) {
+    if (this.queueHead === this.ends.length) {
+      // Nothing waits: the arena is written from its start again (a small one again after a burst of large rows).
+      this.ends.length = 0;
+      this.queueHead = 0;
+      this.arenaStart = 0;
+      if (this.arena.length > ARENA_KEEP_BYTES) this.arena = Buffer.allocUnsafe(ARENA_MIN_BYTES);
+    }
+    if (this.paused && this.queued <= this.maxQueued / 2) {
       this.paused = false;
       (this.pgClient as unknown as { connection: PgConnectionLike }).connection.stream.resume();
     }
@@ -169,7 +215,7 @@ export class ReplicationStream {
   }
 
   get queued(): number {
-    return this.queue.length - this.queueHead;
+    return this.ends.length - this.queueHead;
   }
 
   /** Moves the flushed LSN forward (never back) and tells the server now. */
@@ -208,6 +254,22 @@ export class ReplicationStream {
     if (!c) return;
     await Promise.race([c.end().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
+}
+
+/** Bytes of an XLogData header: 'w', int64 dataStart, int64 walEnd, int64 sendTime. */
+const XLOGDATA_HEADER_BYTES = 25;
+const ARENA_MIN_BYTES = 1 << 20;
+/** An arena larger than this (grown for large rows) is given back once empty. */
+const ARENA_KEEP_BYTES = 16 << 20;
+
+function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);
+}
+
+function decodeError(err: unknown): ConnectError {
+  return new ConnectError('CONNECT', `cannot decode the replication stream: ${(err as Error).message}`, {
+    cause: err,
+  });
 }
 
 function translateStartError(err: Error, slot: string, publication: string): Error {

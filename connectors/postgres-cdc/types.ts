@@ -112,34 +112,51 @@ export function bigintToBytes(v: bigint): Buffer {
 export function safeIntegerToBytes(n: number): Buffer {
   const neg = n < 0;
   // Two's complement: the bytes of -n-1, inverted.
-  let x = neg ? -n - 1 : n;
-  const tmp: number[] = [];
-  do {
-    const b = x % 256;
-    tmp.push(neg ? 255 - b : b);
-    x = (x - b) / 256;
-  } while (x > 0);
-  const top = tmp[tmp.length - 1]!;
-  if (!neg && (top & 0x80) !== 0) tmp.push(0);
-  if (neg && (top & 0x80) === 0) tmp.push(0xff);
-  const out = Buffer.allocUnsafe(tmp.length);
-  for (let i = 0; i < tmp.length; i++) out[i] = tmp[tmp.length - 1 - i]!;
+  const x = neg ? -n - 1 : n;
+  // Bytes needed: the magnitude's, plus one when its top bit would read as the sign.
+  let size = 1;
+  for (let rest = Math.floor(x / 256); rest > 0; rest = Math.floor(rest / 256)) size++;
+  if (Math.floor(x / 256 ** (size - 1)) >= 0x80) size++;
+  const out = Buffer.allocUnsafe(size);
+  let rest = x;
+  for (let i = size - 1; i >= 0; i--) {
+    const b = rest % 256;
+    out[i] = neg ? 255 - b : b;
+    rest = (rest - b) / 256;
+  }
   return out;
 }
-
-const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 /**
  * The Decimal bytes of `numeric(p,s)` text as PostgreSQL writes it ("-12.30"), when its unscaled
  * value is a safe integer; null for anything else (then parseDecimal decides).
  */
 export function fixedDecimalBytes(text: string, scale: number): Buffer | null {
-  const m = PLAIN_DECIMAL.exec(text);
-  if (!m) return null;
-  const frac = m[3] ?? '';
-  if (frac.length > scale || m[2]!.length + scale > 15) return null;
-  const n = Number(m[2]! + frac.padEnd(scale, '0'));
-  return safeIntegerToBytes(m[1] === '-' && n !== 0 ? -n : n);
+  // -?digits[.digits], read character by character: this runs for every numeric value.
+  const n = text.length;
+  let i = text.charCodeAt(0) === 0x2d ? 1 : 0;
+  const intStart = i;
+  let unscaled = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) break;
+    unscaled = unscaled * 10 + c;
+  }
+  const intDigits = i - intStart;
+  if (intDigits === 0 || intDigits + scale > 15) return null;
+  let fracDigits = 0;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 0x2e) return null; // .
+    for (i++; i < n; i++, fracDigits++) {
+      const c = text.charCodeAt(i) - 0x30;
+      if (c < 0 || c > 9) return null;
+      unscaled = unscaled * 10 + c;
+    }
+    if (fracDigits === 0 || fracDigits > scale) return null;
+  }
+  // At most 15 digits: exact in a double.
+  for (; fracDigits < scale; fracDigits++) unscaled *= 10;
+  return safeIntegerToBytes(intStart === 1 && unscaled !== 0 ? -unscaled : unscaled);
 }
 
 function decimalBytesOf(d: { unscaled: bigint } | null): Buffer | null {
@@ -563,20 +580,50 @@ export function converterFor(
   }
 }
 
-const UTC_TIMESTAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
-
 /**
  * timestamptz text → Debezium's ZonedTimestamp (ISO 8601 in UTC, `digits` fraction digits at most,
  * trailing zeros trimmed). The session runs in UTC, so the text usually is the answer already
  * ("2024-01-01 10:00:00.5+00" → "2024-01-01T10:00:00.5Z"); anything else is parsed.
  */
 export function zonedTimestamp(text: string, digits: number): string {
-  const m = UTC_TIMESTAMP.exec(text);
-  if (m) {
-    const frac = m[3] === undefined ? '' : m[3].padEnd(6, '0').slice(0, digits).replace(/0+$/, '');
-    return frac === '' ? `${m[1]}T${m[2]}Z` : `${m[1]}T${m[2]}.${frac}Z`;
+  const n = text.length;
+  // Checked character by character (this runs for every timestamptz value): the fixed
+  // "YYYY-MM-DD HH:MM:SS", an optional fraction of 1 to 6 digits, then "+00".
+  if (
+    (n === 22 || (n >= 24 && n <= 29 && text.charCodeAt(19) === 0x2e)) &&
+    hasUtcShape(text) &&
+    text.endsWith('+00') &&
+    allDigits(text, 20, n - 3)
+  ) {
+    const date = text.slice(0, 10);
+    const time = text.slice(11, 19);
+    if (n === 22) return `${date}T${time}Z`;
+    // The fraction to `digits` places (PostgreSQL's already has no trailing zeros), trailing zeros trimmed.
+    let end = Math.min(n - 3, 20 + digits);
+    while (end > 20 && text.charCodeAt(end - 1) === 0x30) end--;
+    return end === 20 ? `${date}T${time}Z` : `${date}T${time}.${text.slice(20, end)}Z`;
   }
   return text === 'infinity' || text === '-infinity' ? text : isoTrimmed(parseTimestampMicros(text), digits);
+}
+
+/** "YYYY-MM-DD HH:MM:SS": 0 for a digit, else the character. */
+const UTC_SHAPE = Array.from('0000-00-00 00:00:00', (c) => (c === '0' ? 0 : c.charCodeAt(0)));
+
+function hasUtcShape(text: string): boolean {
+  for (let i = 0; i < UTC_SHAPE.length; i++) {
+    const c = text.charCodeAt(i);
+    if (UTC_SHAPE[i] === 0 ? !isDigit(c) : c !== UTC_SHAPE[i]) return false;
+  }
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function allDigits(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isDigit(text.charCodeAt(i))) return false;
+  return true;
 }
 
 /** The general path of {@link zonedTimestamp} (exported for tests). */

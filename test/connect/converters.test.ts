@@ -2,7 +2,7 @@
  * Converters against Kafka's documented formats: JsonConverter's envelope (schemas.enable) byte
  * for byte, schemaless JSON, StringConverter, ByteArrayConverter, and the errors Kafka gives.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createConverter } from '../../connect/converters/index.js';
 import { JsonConverter, jsonWriter, schemaToJson, valueToJson } from '../../connect/converters/json.js';
 import { ByteArrayConverter, StringConverter } from '../../connect/converters/simple.js';
@@ -238,6 +238,15 @@ describe('JsonConverter fast writer', () => {
       [Schemas.OPTIONAL_STRING, undefined],
       [Schemas.STRING, 'x'],
       [Schemas.INT32, 1e21],
+      [Schemas.INT64, -(2 ** 53 - 1)],
+      [Schemas.INT64, 1_700_000_000_123],
+      [Schemas.INT64, 100_000_000],
+      [Schemas.INT64, 99_999_999],
+      [Schemas.INT64, 2 ** 53],
+      [Schemas.FLOAT64, -0.000001],
+      [Schemas.FLOAT64, 123.45],
+      [structSchema([]), {}],
+      [structSchema([{ name: 'a b"c', schema: Schemas.INT32 }]), { 'a b"c': 1 }],
       [{ type: 'array', valueSchema: { type: 'array', valueSchema: Schemas.INT8 } }, [[1, 2], [], [3]]],
     ];
     // Strings of code units from every range JSON treats differently (controls, quote, backslash,
@@ -252,8 +261,14 @@ describe('JsonConverter fast writer', () => {
       const text = String.fromCharCode(...Array.from({ length: rand(8) }, () => units[rand(units.length)]!));
       cases.push([Schemas.STRING, text], [Schemas.STRING, `plain ${text}`]);
     }
+    const plain = new JsonConverter();
+    plain.configure({ 'schemas.enable': 'false' }, false);
     for (const [schema, value] of cases) {
       expect(outcome(() => jsonWriter(schema)(value))).toBe(outcome(() => reference(schema, value)));
+      // The converter's bytes are the reference's UTF-8, and a failed record leaves nothing behind.
+      expect(outcome(() => plain.fromConnectData('t', schema, value)!.toString('hex'))).toBe(
+        outcome(() => Buffer.from(reference(schema, value)).toString('hex')),
+      );
     }
     const c = new JsonConverter();
     c.configure({ 'schemas.enable': 'true' }, false);
@@ -261,6 +276,50 @@ describe('JsonConverter fast writer', () => {
     expect(c.fromConnectData('t', envelope, v)!.toString()).toBe(
       `{"schema":${JSON.stringify(schemaToJson(envelope))},"payload":${reference(envelope, v)}}`,
     );
+  });
+
+  it('follows its configuration and the schema of each record, whatever came before', () => {
+    const c = new JsonConverter();
+    c.configure({ 'schemas.enable': 'true' }, false);
+    const a = structSchema([{ name: 'a', schema: Schemas.INT32 }]);
+    const b = structSchema([{ name: 'b', schema: Schemas.STRING }]);
+    const text = (schema: Schema, v: unknown) => c.fromConnectData('t', schema, v)!.toString();
+    expect(text(a, { a: 1 })).toBe(`{"schema":${JSON.stringify(schemaToJson(a))},"payload":{"a":1}}`);
+    expect(text(b, { b: 'x' })).toBe(`{"schema":${JSON.stringify(schemaToJson(b))},"payload":{"b":"x"}}`);
+    expect(text(a, { a: 2 })).toBe(`{"schema":${JSON.stringify(schemaToJson(a))},"payload":{"a":2}}`);
+    c.configure({ 'schemas.enable': 'false' }, false);
+    expect(text(a, { a: 3 })).toBe('{"a":3}');
+  });
+
+  it('writes the same without generated code (where code generation is disallowed)', () => {
+    const row = structSchema([
+      { name: 'id', schema: Schemas.INT64 },
+      { name: 'name "quoted"', schema: Schemas.OPTIONAL_STRING },
+      { name: 'tags', schema: { type: 'array', optional: true, valueSchema: Schemas.STRING } },
+      { name: 'empty', schema: structSchema([], { optional: true }) },
+    ]);
+    const schema = structSchema([
+      { name: 'after', schema: { ...row, optional: true } },
+      { name: 'op', schema: Schemas.STRING },
+    ]);
+    const values = [
+      { after: { id: 1, 'name "quoted"': 'é\n', tags: ['a'], empty: {} }, op: 'c' },
+      { after: null, op: 'd' },
+      { after: { id: 'x' }, op: 'c' },
+    ];
+    const generated = values.map((v) => outcome(() => jsonWriter(schema)(v)));
+    const refused = () => {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    };
+    vi.stubGlobal('Function', refused);
+    try {
+      // Fresh schema objects: compiled again, now without generated code.
+      const copy = JSON.parse(JSON.stringify(schema)) as Schema;
+      expect(values.map((v) => outcome(() => jsonWriter(copy)(v)))).toEqual(generated);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(generated).toEqual(values.map((v) => outcome(() => reference(schema, v))));
   });
 
   it('buffers it returned stay intact while it keeps converting', () => {

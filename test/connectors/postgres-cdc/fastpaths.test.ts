@@ -63,4 +63,64 @@ describe('postgres-cdc value shortcuts', () => {
     );
     expect(zonedTimestamp('infinity', 6)).toBe('infinity');
   });
+
+  it('take exactly the texts their patterns describe, and leave everything else to the general path', () => {
+    // The decimal shortcut's definition as a pattern (the code reads the characters itself).
+    const plainDecimal = /^(-?)(\d+)(?:\.(\d+))?$/;
+    const decimals = [
+      '',
+      '-',
+      '1.',
+      '.5',
+      '-.5',
+      '1.2.3',
+      '+1',
+      ' 1',
+      '1 ',
+      '1e5',
+      '١',
+      '0x1',
+      '--1',
+      '1.-2',
+    ];
+    decimals.push('12', '-12.3', '0.00', '000123.45', '123456789012.3', '1234567890123.4');
+    for (const text of decimals) {
+      for (const scale of [0, 1, 2, 3]) {
+        const m = plainDecimal.exec(text);
+        const fits = m !== null && (m[3] ?? '').length <= scale && m[2]!.length + scale <= 15;
+        const fast = fixedDecimalBytes(text, scale);
+        expect(fast !== null, `${text} scale ${scale}`).toBe(fits);
+        if (fast)
+          expect(fast.toString('hex')).toBe(
+            bigintToBytes(parseDecimal(text, scale)!.unscaled).toString('hex'),
+          );
+      }
+    }
+    const base = '2024-05-01 12:00:00';
+    const stamps = [`${base}+00`, `${base}.5+00`, `${base}.123456+00`, `${base}.1234567+00`, `${base}.+00`];
+    stamps.push(
+      `${base}+01`,
+      `${base}.5+0`,
+      `${base}.50+00`,
+      '2024-05-01T12:00:00+00',
+      '24-05-01 12:00:00+00',
+    );
+    stamps.push('2024-05-01 12:00:0a+00', '2024/05/01 12:00:00+00', '2024-05-01 12-00-00+00', `${base}.x+00`);
+    const outcome = (f: () => string): string => {
+      try {
+        return f();
+      } catch (err) {
+        return `threw ${(err as Error).message}`;
+      }
+    };
+    for (const text of stamps) {
+      for (const digits of [0, 1, 3, 6]) {
+        // Shortcut or not, the general parser's answer (or error).
+        expect(
+          outcome(() => zonedTimestamp(text, digits)),
+          `${text} ${digits}`,
+        ).toBe(outcome(() => zonedTimestampParsed(text, digits)));
+      }
+    }
+  });
 });

@@ -8,6 +8,7 @@ import {
   PG_EPOCH_OFFSET_US,
   parseLsn,
 } from '../../../connectors/postgres-cdc/pgoutput.js';
+import { ReplicationStream } from '../../../connectors/postgres-cdc/stream.js';
 import {
   bigintToBytes,
   bytesToBigint,
@@ -175,6 +176,21 @@ describe('pgoutput decoding', () => {
     expect(() => decodePgOutput(Buffer.from('Z'))).toThrow(/unknown pgoutput message 'Z'/);
     expect(() => decodePgOutput(new W().ch('B').u64(1).buf)).toThrow(/truncated/);
     expect(() => decodePgOutput(new W().ch('I').i32(1).ch('N').i16(1).ch('b').buf)).toThrow(/binary/);
+    expect(() => decodePgOutput(new W().ch('I').i32(1).ch('N').i16(1).ch('t').i32(-5).buf)).toThrow(
+      /truncated message: need -5 bytes at 13 of 13/,
+    );
+    // A message among others in one buffer: nothing is read past its end, even a NUL or a value.
+    const origin = new W().ch('w').u64(1).u64(2).u64(0).ch('O').u64(9).bytes(Buffer.from('abc')).buf;
+    const both = Buffer.concat([origin, new W().str('').ch('t').i32(1).ch('x').buf]);
+    expect(() => decodeReplicationMessage(both, 0, origin.length)).toThrow(/unterminated string/);
+    const ins = new W().ch('w').u64(1).u64(2).u64(0).ch('I').i32(7).ch('N').i16(1).ch('t').i32(3).buf;
+    const withValue = Buffer.concat([Buffer.from('junk'), ins, Buffer.from('abc')]);
+    expect(() => decodeReplicationMessage(withValue, 4, 4 + ins.length)).toThrow(
+      /truncated message: need 3 bytes at 38 of 38/,
+    );
+    expect(decodeReplicationMessage(withValue, 4, withValue.length)).toMatchObject({
+      message: { tag: 'insert', newTuple: [{ kind: 'text', text: 'abc' }] },
+    });
   });
 
   it('XLogData, keepalives and standby status updates', () => {
@@ -182,6 +198,10 @@ describe('pgoutput decoding', () => {
       new W().ch('w').u64(1000).u64(2000).u64(3).bytes(new W().ch('Y').i32(1).str('s').str('n').buf).buf,
     );
     expect(x).toMatchObject({ kind: 'xlogdata', dataStart: 1000, walEnd: 2000, message: { tag: 'type' } });
+    // Timestamps are signed: before 2000-01-01 they are negative.
+    const before2000 = new W().ch('k').u64(5000).u64(0).u8(0).buf;
+    before2000.writeBigInt64BE(-86_400_000_001n, 9);
+    expect(decodeReplicationMessage(before2000)).toMatchObject({ sendTimeUs: -86_400_000_001 });
     expect(decodeReplicationMessage(new W().ch('k').u64(5000).u64(7).u8(1).buf)).toEqual({
       kind: 'keepalive',
       walEnd: 5000,
@@ -200,6 +220,88 @@ describe('pgoutput decoding', () => {
     expect(parseLsn('16/B374D848')).toBe(0x16 * 2 ** 32 + 0xb374d848);
     expect(formatLsn(parseLsn('16/B374D848'))).toBe('16/B374D848');
     expect(() => parseLsn('nope')).toThrow(/not an LSN/);
+  });
+});
+
+describe('the replication stream queue', () => {
+  /** A stream fed CopyData payloads by hand (what pg's connection would deliver), no server. */
+  const feedable = () => {
+    const target = { hostname: 'x', port: 1, user: 'u', password: '', dbname: 'd', sslmode: 'disable' };
+    const s = new ReplicationStream(target, 1_000_000, 1000);
+    const feed = (chunk: Buffer) => (s as unknown as { onCopyData(c: Buffer): void }).onCopyData(chunk);
+    return { s, feed };
+  };
+  const insert = (lsn: number, text: string) =>
+    new W()
+      .ch('w')
+      .u64(lsn)
+      .u64(lsn + 1)
+      .u64(0)
+      .bytes(new W().ch('I').i32(7).ch('N').tuple([text]).buf).buf;
+
+  it('hands messages out decoded, in order, however long they waited and whatever moved them in its arena', async () => {
+    const { s, feed } = feedable();
+    let next = 1;
+    let taken = 1;
+    const take = async (n: number) => {
+      for (const m of await s.take(n, 0)) {
+        expect(m).toMatchObject({
+          kind: 'xlogdata',
+          dataStart: taken,
+          message: {
+            tag: 'insert',
+            relationOid: 7,
+            newTuple: [{ kind: 'text', text: `row ${taken} ${'é'.repeat(taken % 300)}` }],
+          },
+        });
+        taken++;
+      }
+    };
+    // Fed faster than taken, then slower: the waiting bytes are moved to the arena's start, and
+    // the arena grows when they fill it.
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 500; i++, next++) feed(insert(next, `row ${next} ${'é'.repeat(next % 300)}`));
+      await take(round < 20 ? 300 : 800);
+    }
+    expect(s.queued).toBe(next - taken);
+    await take(1_000_000);
+    expect(taken).toBe(next);
+    expect(s.lastReceivedLsn).toBe(next - 1);
+    // A keepalive between them comes out in its place.
+    feed(insert(next, `row ${next} ${'é'.repeat(next % 300)}`));
+    feed(new W().ch('k').u64(99).u64(0).u8(0).buf);
+    const [a, k] = await s.take(10, 0);
+    expect(a!.kind).toBe('xlogdata');
+    expect(k).toEqual({ kind: 'keepalive', walEnd: 99, sendTimeUs: 0, replyRequested: false });
+  });
+
+  it('gives back an arena grown for large rows once it is empty', async () => {
+    const { s, feed } = feedable();
+    const arena = () => (s as unknown as { arena: Buffer }).arena.length;
+    const big = 'x'.repeat(400_000);
+    for (let i = 1; i <= 60; i++) feed(insert(i, `${i} ${big}`));
+    expect(arena()).toBeGreaterThan(24_000_000);
+    const taken = await s.take(1000, 0);
+    expect(
+      taken.map((m) => (m.kind === 'xlogdata' && m.message.tag === 'insert' ? m.message.newTuple : null)),
+    ).toEqual(Array.from({ length: 60 }, (_, i) => [{ kind: 'text', text: `${i + 1} ${big}` }]));
+    expect(arena()).toBeLessThanOrEqual(1 << 20);
+    feed(insert(61, 'after'));
+    expect(await s.take(10, 0)).toMatchObject([
+      { dataStart: 61, message: { newTuple: [{ text: 'after' }] } },
+    ]);
+  });
+
+  it('a message that does not decode fails the stream when it is taken, with what was wrong', async () => {
+    const { s, feed } = feedable();
+    feed(new W().ch('w').u64(1).u64(2).u64(0).ch('Z').buf);
+    await expect(s.take(10, 0)).rejects.toThrow(
+      /cannot decode the replication stream: unknown pgoutput message 'Z'/,
+    );
+    await expect(s.take(10, 0)).rejects.toThrow(/cannot decode/);
+    const other = feedable();
+    other.feed(Buffer.from('x'));
+    await expect(other.s.take(10, 0)).rejects.toThrow(/unknown replication message 'x'/);
   });
 });
 

@@ -123,4 +123,58 @@ describe('postgres-cdc: snapshot and streaming', () => {
     expect(await confirmedPast(beforeInsert)).toBe(true);
     expect((await d.task.refreshLag()).slot_lag_bytes).toBeLessThan(100_000);
   });
+
+  it('keeps every change, in order and intact, while thousands wait in its queue (paused stream, arena moved and grown)', async () => {
+    const db = await freshDb(
+      'CREATE TABLE public.w (id int PRIMARY KEY, pad text NOT NULL); CREATE PUBLICATION p3 FOR TABLE public.w;',
+    );
+    await pgServer().query(`SELECT pg_create_logical_replication_slot('s3', 'pgoutput')`, [], db);
+    const rows = 12_000;
+    await pgServer().query(
+      `INSERT INTO w SELECT g, repeat(md5(g::text), 6) || 'é' || g FROM generate_series(1, ${rows}) g`,
+      [],
+      db,
+    );
+    // The changes (about 3 MB of messages) are all there when the stream starts, and polls are
+    // small: the queue fills, the socket pauses and resumes, and the waiting messages outgrow the
+    // arena and are moved within it.
+    const d = driver();
+    await d.start(
+      cdcProps(pgServer(), db, {
+        'slot.name': 's3',
+        'publication.name': 'p3',
+        'publication.autocreate.mode': 'disabled',
+        'snapshot.mode': 'no_data',
+        'max.batch.size': '97',
+        'max.queue.size': '2000',
+      }),
+    );
+    await d.pollUntil(`${rows} inserts`, (rs) => rs.length >= rows, 60_000);
+    const after = values(d.records).map((v) => v.after as { id: number; pad: string });
+    expect(after.length).toBe(rows);
+    const { createHash } = await import('node:crypto');
+    after.forEach((a, i) => {
+      expect(a.id).toBe(i + 1);
+      expect(a.pad).toBe(
+        `${createHash('md5')
+          .update(String(i + 1))
+          .digest('hex')
+          .repeat(6)}é${i + 1}`,
+      );
+    });
+    // Debezium's sequence: [last commit's end LSN before the change, the change's LSN].
+    const sequences = () =>
+      values(d.records).map((v) => {
+        const source = v.source as { sequence: string; lsn: number };
+        return { seq: JSON.parse(source.sequence) as [string | null, string], lsn: source.lsn };
+      });
+    const first = sequences();
+    expect(new Set(first.map((x) => x.seq[0])).size).toBe(1);
+    for (const x of first) expect(x.seq[1]).toBe(String(x.lsn));
+    await pgServer().query('INSERT INTO w VALUES (0, $1)', ['late'], db);
+    await d.pollUntil('one more insert', (rs) => rs.length >= rows + 1);
+    const late = sequences()[rows]!;
+    expect(Number(late.seq[0])).toBeGreaterThan(first[rows - 1]!.lsn);
+    expect(late.seq[1]).toBe(String(late.lsn));
+  });
 });
