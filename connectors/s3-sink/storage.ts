@@ -12,15 +12,7 @@
  * mis-store `aws-chunked` streaming uploads.
  */
 
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConnectError, RetriableException } from '../../connect/sdk.js';
 import { MIN_PART_SIZE_BYTES, type S3SinkConfig } from './config.js';
 
@@ -84,14 +76,37 @@ function wrapError(what: string, key: string, err: unknown): Error {
   );
 }
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+let sdkModule: Promise<S3Sdk> | undefined;
+
+/**
+ * The AWS SDK, imported on first use: it takes ~0.1 s of CPU to load, which every Connect worker
+ * would otherwise pay at start (the runtime loads every bundled connector) whether or not it runs
+ * an S3 sink.
+ */
+function loadSdk(): Promise<S3Sdk> {
+  sdkModule ??= import('@aws-sdk/client-s3');
+  return sdkModule;
+}
+
 export class S3ObjectStore implements ObjectStore {
-  readonly client: S3Client;
+  private readonly ready: Promise<{ sdk: S3Sdk; client: S3Client }>;
+  private client: S3Client | null = null;
+  private closed = false;
   private readonly bucket: string;
   private readonly retries: number;
   private readonly backoffMs: number;
 
   constructor(cfg: S3SinkConfig) {
-    this.client = new S3Client(s3ClientConfig(cfg));
+    const config = s3ClientConfig(cfg);
+    this.ready = loadSdk().then((sdk) => {
+      const client = new sdk.S3Client(config);
+      this.client = client;
+      if (this.closed) client.destroy();
+      return { sdk, client };
+    });
+    // a failure to load is reported by the first request that needs the SDK
+    this.ready.catch(() => undefined);
     this.bucket = cfg.bucket;
     this.retries = cfg.partRetries;
     this.backoffMs = cfg.retryBackoffMs;
@@ -119,16 +134,18 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putObject(key: string, body: Buffer): Promise<void> {
+    const { sdk, client } = await this.ready;
     await this.retrying('PUT', key, () =>
-      this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length }),
+      client.send(
+        new sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length }),
       ),
     );
   }
 
   async createMultipartUpload(key: string): Promise<string> {
+    const { sdk, client } = await this.ready;
     const out = await this.retrying('CreateMultipartUpload', key, () =>
-      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })),
+      client.send(new sdk.CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key })),
     );
     if (!out.UploadId)
       throw new ConnectError('CONNECT', `S3 CreateMultipartUpload of ${key} answered without an UploadId`);
@@ -136,9 +153,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer): Promise<string> {
+    const { sdk, client } = await this.ready;
     const out = await this.retrying(`UploadPart ${partNumber}`, key, () =>
-      this.client.send(
-        new UploadPartCommand({
+      client.send(
+        new sdk.UploadPartCommand({
           Bucket: this.bucket,
           Key: key,
           UploadId: uploadId,
@@ -158,9 +176,10 @@ export class S3ObjectStore implements ObjectStore {
     uploadId: string,
     parts: { partNumber: number; etag: string }[],
   ): Promise<void> {
+    const { sdk, client } = await this.ready;
     await this.retrying('CompleteMultipartUpload', key, () =>
-      this.client.send(
-        new CompleteMultipartUploadCommand({
+      client.send(
+        new sdk.CompleteMultipartUploadCommand({
           Bucket: this.bucket,
           Key: key,
           UploadId: uploadId,
@@ -172,8 +191,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
     try {
-      await this.client.send(
-        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+      const { sdk, client } = await this.ready;
+      await client.send(
+        new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
       );
     } catch {
       // best effort: lifecycle rules clean up what is left
@@ -181,7 +201,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   close(): void {
-    this.client.destroy();
+    this.closed = true;
+    this.client?.destroy();
   }
 }
 
