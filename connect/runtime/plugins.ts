@@ -43,6 +43,8 @@ export class PluginRegistry {
   private readonly byName = new Map<string, ConnectorPlugin>();
   private readonly all: ConnectorPlugin[] = [];
   readonly warnings: string[] = [];
+  /** Why a module could not be imported, by its label (a bundled connector's folder name). */
+  private readonly loadFailures = new Map<string, string>();
 
   add(plugin: ConnectorPlugin): void {
     if (this.byName.has(plugin.className)) return;
@@ -71,8 +73,14 @@ export class PluginRegistry {
     }
     const p = this.find(name.trim());
     if (!p) {
-      const later = Object.entries(BUNDLED_CONNECTORS).find(([, names]) => names.includes(name.trim()));
-      const hint = later ? ` (the ${later[0]} connector is not installed in this version)` : '';
+      const bundled = Object.entries(BUNDLED_CONNECTORS).find(([, names]) => names.includes(name.trim()));
+      const failed = bundled === undefined ? undefined : this.loadFailures.get(bundled[0]);
+      const hint =
+        bundled === undefined
+          ? ''
+          : failed !== undefined
+            ? ` (the bundled ${bundled[0]} connector failed to load: ${failed})`
+            : ` (the ${bundled[0]} connector is not installed in this version)`;
       throw new ConfigException(
         'connector.class',
         name,
@@ -83,12 +91,16 @@ export class PluginRegistry {
   }
 
   /** The bundled connectors whose folders exist, then plugin.path entries. */
-  static async load(pluginPath: readonly string[]): Promise<PluginRegistry> {
+  static async load(
+    pluginPath: readonly string[],
+    /** Where the bundled connectors are (tests give another folder). */
+    connectorsDir: string = CONNECTORS_DIR,
+  ): Promise<PluginRegistry> {
     const reg = new PluginRegistry();
     for (const folder of Object.keys(BUNDLED_CONNECTORS)) {
       // index.js when running compiled, index.ts when running from sources (vitest, tsx)
       const entry = ['index.js', 'index.ts']
-        .map((f) => join(CONNECTORS_DIR, folder, f))
+        .map((f) => join(connectorsDir, folder, f))
         .find((f) => existsSync(f));
       if (!entry) continue;
       await reg.importModule(pathToFileURL(entry).href, folder);
@@ -141,6 +153,7 @@ export class PluginRegistry {
       mod = (await import(url)) as PluginModule;
     } catch (err) {
       this.warnings.push(`plugin ${label} could not be loaded: ${messageOf(err)}`);
+      this.loadFailures.set(label, messageOf(err));
       return;
     }
     const list =

@@ -162,6 +162,24 @@ describe('plugins', () => {
     );
   });
 
+  it('names a bundled connector that failed to load, and why, instead of calling it not installed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trib-connectors-'));
+    try {
+      mkdirSync(join(dir, 's3-sink'));
+      writeFileSync(join(dir, 's3-sink', 'index.js'), "throw new Error('boom: a dependency is missing');\n");
+      const reg = await PluginRegistry.load([], dir);
+      expect(reg.warnings).toEqual([expect.stringMatching(/s3-sink could not be loaded: boom/)]);
+      expect(() => reg.get('io.confluent.connect.s3.S3SinkConnector')).toThrow(
+        /bundled s3-sink connector failed to load: boom: a dependency is missing/,
+      );
+      expect(() => reg.get('io.debezium.connector.postgresql.PostgresConnector')).toThrow(
+        /postgres-cdc connector is not installed/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("accepts Kafka's class names and short forms as aliases", async () => {
     const reg = await PluginRegistry.load([]);
     for (const name of [
