@@ -11,7 +11,7 @@ import { ApiKey } from '../protocol/api-keys.js';
 import type { RequestData, ResponseInput, SupportedApiKey } from '../protocol/messages/index.js';
 import { ClusterLogSync } from './cluster-log-sync.js';
 import { type ClusterView, isSingleNodeView } from './cluster-view.js';
-import { type BrokerConfig, parseBrokerConfig, retentionMs, rollMs } from './config.js';
+import { type BrokerConfig, parseBrokerConfig, retentionMs, rollJitterMs, rollMs } from './config.js';
 import {
   handleAlterPartitionReassignments,
   handleApiVersions,
@@ -104,7 +104,6 @@ function logDefaults(
     'log.message.timestamp.before.max.ms',
     'log.message.timestamp.after.max.ms',
     'log.message.timestamp.difference.max.ms',
-    'log.roll.jitter.ms',
     'log.flush.interval.messages',
     'log.flush.interval.ms',
     'log.flush.scheduler.interval.ms',
@@ -122,6 +121,8 @@ function logDefaults(
     out['log.retention.ms'] = retentionMs(config);
   }
   if (given.has('log.roll.ms') || given.has('log.roll.hours')) out['log.roll.ms'] = rollMs(config);
+  if (given.has('log.roll.jitter.ms') || given.has('log.roll.jitter.hours'))
+    out['log.roll.jitter.ms'] = rollJitterMs(config);
   return out;
 }
 

@@ -150,10 +150,11 @@ export const BROKER_CONFIG_DEFS = {
   },
   'log.roll.jitter.ms': {
     type: 'long',
-    default: 0,
+    default: null,
     min: 0,
-    doc: 'Default segment.jitter.ms.',
+    doc: 'Default segment.jitter.ms (overrides log.roll.jitter.hours).',
   },
+  'log.roll.jitter.hours': { type: 'int', default: 0, min: 0, doc: 'Default segment.jitter.ms, in hours.' },
   'log.flush.interval.messages': {
     type: 'long',
     default: LONG_MAX,
@@ -471,6 +472,12 @@ export function retentionMs(config: BrokerConfig): number {
   if (minutes !== null) return minutes < 0 ? -1 : minutes * 60_000;
   const hours = config['log.retention.hours'] as number;
   return hours < 0 ? -1 : hours * HOUR_MS;
+}
+
+/** segment.jitter.ms's broker default, from log.roll.jitter.ms or log.roll.jitter.hours. */
+export function rollJitterMs(config: BrokerConfig): number {
+  const ms = config['log.roll.jitter.ms'] as number | null;
+  return ms ?? (config['log.roll.jitter.hours'] as number) * HOUR_MS;
 }
 
 /** Milliseconds before a segment rolls, from log.roll.ms or log.roll.hours. */

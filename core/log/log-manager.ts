@@ -159,7 +159,7 @@ export const TOPIC_CONFIG_SYNONYMS: Readonly<Record<keyof LogConfig, readonly st
   'message.timestamp.before.max.ms': ['log.message.timestamp.before.max.ms'],
   'message.timestamp.after.max.ms': ['log.message.timestamp.after.max.ms'],
   'message.timestamp.difference.max.ms': ['log.message.timestamp.difference.max.ms'],
-  'segment.jitter.ms': ['log.roll.jitter.ms'],
+  'segment.jitter.ms': ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
   // Accepted for compatibility, no effect, and no broker default here.
   preallocate: [],
   'local.retention.ms': [],
