@@ -28,6 +28,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Admin, connect, type KafkaClient } from '../core/client/index.js';
+import { until } from '../test/helpers/cluster.js';
 import type { BenchResult } from './types.js';
 import {
   exited,
@@ -198,26 +199,6 @@ class LocalCluster {
   }
 }
 
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined>,
-  timeoutMs: number,
-  pollMs = 100,
-): Promise<T> {
-  const deadline = nowMs() + timeoutMs;
-  let last: unknown;
-  while (nowMs() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (${(last as Error)?.message ?? 'no error'})`);
-}
-
 /** Creates the topic; resolves with each partition's leader once every ISR is full. */
 async function createTopic(
   client: KafkaClient,
@@ -238,6 +219,7 @@ async function createTopic(
         return true;
       },
       20_000,
+      100,
     );
     return await fullIsr(admin, topic, replicationFactor);
   } finally {
@@ -257,6 +239,7 @@ async function fullIsr(admin: Admin, topic: string, size: number): Promise<numbe
         : undefined;
     },
     30_000,
+    100,
   );
 }
 
@@ -349,6 +332,7 @@ async function throughput(sizes: Sizes): Promise<BenchResult[]> {
               return after - before >= sizes.records ? true : undefined;
             },
             30_000,
+            100,
           ).catch(() => {
             throw new Error(`${c.topic}: ${after - before} records appended, ${sizes.records} produced`);
           });
