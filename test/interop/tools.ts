@@ -135,38 +135,28 @@ export function kafkajs(bootstrap: string, config: Partial<KafkaConfig> = {}): K
 }
 
 /** Polls `consumer` until `count` records came (or fails after `timeoutMs` with what it had). */
-export async function pollRecords(
+export function pollRecords(
   consumer: Consumer,
   count: number,
   timeoutMs = 15_000,
 ): Promise<ConsumerRecord[]> {
-  const got: ConsumerRecord[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (got.length < count) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`got ${got.length} of ${count} records in ${timeoutMs} ms`);
-    got.push(...(await consumer.poll({ timeoutMs: Math.min(500, left) })));
-  }
-  return got;
+  return collect(count, timeoutMs, (t) => consumer.poll({ timeoutMs: t }));
 }
 
 /**
  * pollRecords() through pollBatch(): each record rebuilt from the cursor's fields (not from
  * `record()`), so a cursor that disagrees with poll() shows up when the two are compared.
  */
-export async function pollBatchRecords(
+export function pollBatchRecords(
   consumer: Consumer,
   count: number,
   timeoutMs = 15_000,
 ): Promise<ConsumerRecord[]> {
-  const got: ConsumerRecord[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (got.length < count) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`got ${got.length} of ${count} records in ${timeoutMs} ms`);
-    const batch = await consumer.pollBatch({ timeoutMs: Math.min(500, left) });
+  return collect(count, timeoutMs, async (t) => {
+    const out: ConsumerRecord[] = [];
+    const batch = await consumer.pollBatch({ timeoutMs: t });
     for (const r = batch.cursor(); r.next(); ) {
-      got.push({
+      out.push({
         topic: r.topic,
         partition: r.partition,
         offset: r.offset,
@@ -178,6 +168,22 @@ export async function pollBatchRecords(
         leaderEpoch: r.leaderEpoch,
       });
     }
+    return out;
+  });
+}
+
+/** Calls `poll` (with at most 500 ms each) until `count` records came, or fails after `timeoutMs`. */
+async function collect(
+  count: number,
+  timeoutMs: number,
+  poll: (timeoutMs: number) => Promise<ConsumerRecord[]>,
+): Promise<ConsumerRecord[]> {
+  const got: ConsumerRecord[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (got.length < count) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`got ${got.length} of ${count} records in ${timeoutMs} ms`);
+    got.push(...(await poll(Math.min(500, left))));
   }
   return got;
 }
