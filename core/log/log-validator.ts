@@ -21,6 +21,7 @@ import {
   batchProducerEpoch,
   batchProducerId,
   batchRecordCount,
+  batchSize,
   CorruptRecordError,
   CURRENT_MAGIC,
   forEachRecord,
@@ -164,7 +165,7 @@ export function assignOffsets(
   let pos = 0;
   let pb = 0;
   while (pos < end) {
-    const size = LOG_OVERHEAD + records.readInt32BE(pos + 8);
+    const size = batchSize(records, pos);
     if (opts.assign) {
       setBatchBaseOffset(records, pos, lastOffset + 1);
       setBatchPartitionLeaderEpoch(records, pos, opts.epoch);
@@ -202,19 +203,26 @@ export function checkTimestamps(
 ): void {
   const low = ctx.now - ctx.beforeMaxMs;
   const high = ctx.now + ctx.afterMaxMs;
-  let pos = 0;
-  while (pos + LOG_OVERHEAD <= records.length) {
-    const size = LOG_OVERHEAD + records.readInt32BE(pos + 8);
-    let bad: { index: number; timestamp: number } | null = null;
+  for (let pos = 0; pos + LOG_OVERHEAD <= records.length; pos += batchSize(records, pos)) {
     let index = 0;
     try {
       forEachRecord(
         records,
         pos,
-        (r) => {
+        ({ timestamp }) => {
           // NO_TIMESTAMP (-1) is not checked, as in Kafka
-          if (bad === null && r.timestamp !== -1 && (r.timestamp < low || r.timestamp > high))
-            bad = { index, timestamp: r.timestamp };
+          if (timestamp !== -1 && (timestamp < low || timestamp > high)) {
+            const [bound, maxMs, side] =
+              timestamp < low
+                ? ['before.max.ms', ctx.beforeMaxMs, 'before']
+                : ['after.max.ms', ctx.afterMaxMs, 'after'];
+            throw new LogError(
+              'INVALID_TIMESTAMP',
+              `${ctx.where}: record ${index} of a batch has timestamp ${timestamp}${isoDate(timestamp)}, ` +
+                `more than message.timestamp.${bound} (${maxMs} ms) ${side} the broker clock ` +
+                `(${new Date(ctx.now).toISOString()}); fix the producer's clock or timestamps (milliseconds since the epoch), or raise the topic config`,
+            );
+          }
           index++;
         },
         { verifyCrc: false },
@@ -224,18 +232,6 @@ export function checkTimestamps(
         throw new LogError('CORRUPT_MESSAGE', `${ctx.where}: ${err.message}`);
       throw err;
     }
-    if (bad !== null) {
-      const { index: at, timestamp } = bad as { index: number; timestamp: number };
-      const past = timestamp < low;
-      throw new LogError(
-        'INVALID_TIMESTAMP',
-        `${ctx.where}: record ${at} of a batch has timestamp ${timestamp}${isoDate(timestamp)}, ` +
-          `${past ? 'more than message.timestamp.before.max.ms' : 'more than message.timestamp.after.max.ms'} ` +
-          `(${past ? ctx.beforeMaxMs : ctx.afterMaxMs} ms) ${past ? 'before' : 'after'} the broker clock ` +
-          `(${new Date(ctx.now).toISOString()}); fix the producer's clock or timestamps (milliseconds since the epoch), or raise the topic config`,
-      );
-    }
-    pos += size;
   }
 }
 
