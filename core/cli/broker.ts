@@ -204,6 +204,7 @@ async function runClusterBroker(o: ClusterBrokerOptions): Promise<number> {
     electionTimeoutMs = positiveInt(ELECTION_TIMEOUT_KEY, o.config[ELECTION_TIMEOUT_KEY]);
     delete o.config[ELECTION_TIMEOUT_KEY];
   }
+  const configuredId = typeof o.config['cluster.id'] === 'string' ? o.config['cluster.id'] : undefined;
   const node = await ClusterNode.start({
     nodeId,
     dataDir: path.join(o.dataDir, CLUSTER_METADATA_SUBDIR),
@@ -211,7 +212,7 @@ async function runClusterBroker(o: ClusterBrokerOptions): Promise<number> {
     ...(controllerListen ? { controllerListen } : {}),
     ...(electionTimeoutMs === undefined ? {} : { raft: { electionTimeoutMs } }),
     controller,
-    ...(typeof o.config['cluster.id'] === 'string' ? { clusterId: o.config['cluster.id'] } : {}),
+    ...(configuredId === undefined ? {} : { clusterId: configuredId }),
     logger: o.log,
     onFatal: (err) => o.log(`metadata quorum stopped: ${(err as Error)?.stack ?? err}`),
   });
@@ -224,7 +225,6 @@ async function runClusterBroker(o: ClusterBrokerOptions): Promise<number> {
   });
   // Kafka refuses a node formatted for another cluster (INCONSISTENT_CLUSTER_ID); here the
   // cluster's id wins, and a different cluster.id given to this node is reported once.
-  const configuredId = typeof o.config['cluster.id'] === 'string' ? o.config['cluster.id'] : undefined;
   if (configuredId !== undefined) {
     let checked = false;
     const check = (): void => {

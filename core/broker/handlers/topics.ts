@@ -163,8 +163,9 @@ export function handleDeleteTopics(
 ): InferInput<typeof DeleteTopicsResponse> | Promise<InferInput<typeof DeleteTopicsResponse>> {
   if (node.replicas.replication !== null)
     return clusterDeleteTopics(node, ctx, req, node.replicas.replication.view);
-  const { rows, send, row } = planTopicDeletions(node, ctx, req, node.logs.topics());
-  const byId = new Map(node.logs.topics().map((t) => [t.topicId, t.name]));
+  const topics = node.logs.topics();
+  const { rows, send, row } = planTopicDeletions(node, ctx, req, topics);
+  const byId = new Map(topics.map((t) => [t.topicId, t.name]));
   for (const { index, item } of send) {
     const name = typeof item === 'string' ? item : byId.get(item.topicId);
     if (name === undefined) {
