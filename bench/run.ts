@@ -28,6 +28,7 @@ import {
   machineInfo,
   printTable,
   progress,
+  psiTotalUs,
   tempDir,
 } from './util.js';
 
@@ -115,9 +116,10 @@ function settleDisk(): void {
   } catch {
     // no sync(1): nothing to settle
   }
-  // …and drops the clean page cache when allowed (root): after the broker module, the latency
-  // module measured p99 6.2–8.4 ms at 100,000/s and GC pauses up to 8 ms without this, 2.2 ms and
-  // 1.2 ms with it (2.8 ms with the latency module alone). Each module warms what it reads itself.
+  // …and drops the clean page cache when allowed (root), so every module starts from the same
+  // cache state (each warms what it reads itself). Its effect on the latency tail after the broker
+  // module was not established (one run 2.2 ms, the next 6.6 ms); running each module in its own
+  // process (runIsolated) is what brought that tail down.
   try {
     writeFileSync('/proc/sys/vm/drop_caches', '1');
   } catch {
@@ -126,7 +128,7 @@ function settleDisk(): void {
   const sleep = (ms: number): void => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   };
-  const stalledUs = (): number => pressureTotalUs('io') + pressureTotalUs('cpu');
+  const stalledUs = (): number => psiTotalUs('io') + psiTotalUs('cpu');
   sleep(1000);
   const deadline = performance.now() + 14_000;
   let before = stalledUs();
@@ -136,16 +138,6 @@ function settleDisk(): void {
     // under 1% of the second stalled (or no PSI at all): quiet
     if (now - before < 10_000) return;
     before = now;
-  }
-}
-
-/** Linux PSI: microseconds some task stalled on `resource` since boot (0 without PSI). */
-function pressureTotalUs(resource: 'io' | 'cpu'): number {
-  try {
-    const m = /^some .*total=(\d+)/m.exec(readFileSync(`/proc/pressure/${resource}`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
   }
 }
 

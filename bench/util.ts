@@ -95,17 +95,21 @@ function schedstatSum(pid: number, field: number): number {
  * `since` (a value this function returned before), and the new reading. The machine's contention
  * during a run: other sessions' work on the same cores makes every figure lower and noisier.
  */
+/** Linux PSI: microseconds some task stalled on `resource` since boot (0 without PSI). */
+export function psiTotalUs(resource: 'cpu' | 'io'): number {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readFileSync(`/proc/pressure/${resource}`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0; // no PSI
+  }
+}
+
 export function cpuPressure(since?: { totalUs: number; atMs: number }): {
   share: number;
   reading: { totalUs: number; atMs: number };
 } {
-  let totalUs = 0;
-  try {
-    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
-    totalUs = m ? Number(m[1]) : 0;
-  } catch {
-    // no PSI
-  }
+  const totalUs = psiTotalUs('cpu');
   const reading = { totalUs, atMs: nowMs() };
   const share = since ? (totalUs - since.totalUs) / 1000 / Math.max(1, reading.atMs - since.atMs) : 0;
   return { share, reading };
