@@ -195,11 +195,14 @@ export class DirectFrameReader {
   /**
    * @param maxFrameBytes largest accepted size prefix (the frame without its 4-byte prefix).
    * @param onFrame called with every complete frame (without its prefix), in order.
+   * @param allocate where a frame read straight into its own buffer (16 KiB or more) gets that
+   *   buffer: e.g. a ReadBufferPool's take(), so that the frame's last holder can hand it back.
    */
   constructor(
     readonly maxFrameBytes: number,
     private readonly onFrame: (frame: Buffer) => void,
     stagingBytes = DEFAULT_STAGING_BYTES,
+    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafe,
   ) {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0 || maxFrameBytes > 0x7fffffff) {
       throw new RangeError(`maxFrameBytes must be an integer in [0, 2^31-1], got ${maxFrameBytes}`);
@@ -249,7 +252,7 @@ export class DirectFrameReader {
       const bodyStart = this.start + FRAME_SIZE_BYTES;
       const have = this.end - bodyStart;
       if (have >= size) {
-        const frame = Buffer.allocUnsafe(size);
+        const frame = size >= DIRECT_FRAME_BYTES ? this.allocate(size) : Buffer.allocUnsafe(size);
         buf.copy(frame, 0, bodyStart, bodyStart + size);
         this.start = bodyStart + size;
         this.onFrame(frame);
@@ -257,7 +260,7 @@ export class DirectFrameReader {
       }
       if (size >= DIRECT_FRAME_BYTES) {
         // Read the rest straight into the frame.
-        const frame = Buffer.allocUnsafe(size);
+        const frame = this.allocate(size);
         buf.copy(frame, 0, bodyStart, this.end);
         this.frame = frame;
         this.filled = have;

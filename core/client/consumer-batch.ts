@@ -2,7 +2,11 @@
  * ConsumerBatch and RecordCursor over a record index (core/records/record-index.ts): what
  * Consumer.pollBatch() hands out. The index holds where each record lies in the fetched bytes;
  * the cursor reads a field, makes a key or value view, or decodes a string only when asked.
+ *
+ * The fetched bytes of a network consumer lie in pooled receive buffers (FetchLease): a batch
+ * holds each buffer its records lie in until release(), after which a later fetch may read into it.
  */
+import { releaseReadBuffer } from '../log/read-buffers.js';
 import {
   HEADERS_START,
   INDEX_FIELDS,
@@ -14,27 +18,79 @@ import {
   VALUE_LENGTH,
   VALUE_START,
 } from '../records/index.js';
+import { KafkaClientError } from './errors.js';
 import type { ConsumerBatch, ConsumerRecord, RecordCursor, TimestampType, TopicPartition } from './types.js';
 
 /** What a run of the index is tagged with: the partition its records came from. */
 export type BatchTag = TopicPartition;
 
+/**
+ * The holders of one pooled fetch response buffer: the partitions' parts of the response still
+ * being handed out, and the pollBatch() batches holding records of it. When the last lets go the
+ * buffer goes back to its pool, unless records of it were handed out by poll() (`escaped`: their
+ * key and value views live as long as the application keeps them).
+ */
+export class FetchLease {
+  private holders = 0;
+  escaped = false;
+
+  constructor(private readonly buffer: Buffer) {}
+
+  retain(): void {
+    this.holders++;
+  }
+
+  release(): void {
+    if (--this.holders === 0 && !this.escaped) releaseReadBuffer(this.buffer);
+  }
+}
+
 export class IndexedConsumerBatch implements ConsumerBatch {
-  constructor(readonly index: RecordIndex<BatchTag> | null) {}
+  private isReleased = false;
+
+  constructor(
+    readonly index: RecordIndex<BatchTag> | null,
+    private readonly leases: readonly FetchLease[] = [],
+    /** Gets the index back on release(), for reuse. */
+    private readonly onRelease?: (index: RecordIndex<BatchTag>) => void,
+  ) {}
 
   get count(): number {
-    return this.index?.count ?? 0;
+    return this.isReleased ? 0 : (this.index?.count ?? 0);
+  }
+
+  get released(): boolean {
+    return this.isReleased;
   }
 
   cursor(): RecordCursor {
-    return new IndexCursor(this.index);
+    this.checkHeld();
+    return new IndexCursor(this, this.index);
   }
 
   toArray(): ConsumerRecord[] {
+    this.checkHeld();
     const out: ConsumerRecord[] = new Array(this.count);
-    const c = new IndexCursor(this.index);
+    const c = new IndexCursor(this, this.index);
     for (let i = 0; c.next(); i++) out[i] = c.record();
     return out;
+  }
+
+  release(): void {
+    if (this.isReleased) return;
+    this.isReleased = true;
+    for (const lease of this.leases) lease.release();
+    if (this.index !== null) this.onRelease?.(this.index);
+  }
+
+  /** @internal */
+  checkHeld(): void {
+    if (this.isReleased) {
+      throw new KafkaClientError(
+        'ILLEGAL_STATE',
+        'this batch was released: its records are gone (copy what you keep before release())',
+      );
+    }
   }
 }
 
@@ -47,11 +103,15 @@ class IndexCursor implements RecordCursor {
   private run: IndexRun<BatchTag> | undefined;
   private readonly count: number;
 
-  constructor(private readonly index: RecordIndex<BatchTag> | null) {
+  constructor(
+    private readonly batch: IndexedConsumerBatch,
+    private readonly index: RecordIndex<BatchTag> | null,
+  ) {
     this.count = index?.count ?? 0;
   }
 
   next(): boolean {
+    this.batch.checkHeld();
     const i = this.i + 1;
     if (i >= this.count) {
       this.i = this.count;
@@ -74,6 +134,7 @@ class IndexCursor implements RecordCursor {
   }
 
   private current(): IndexRun<BatchTag> {
+    this.batch.checkHeld();
     if (this.run === undefined || this.i >= this.count) {
       throw new RangeError('the cursor is not on a record: call next() first (it returned false at the end)');
     }

@@ -16,6 +16,8 @@
  * only after the loop that received it asked for more (at-least-once) — and on close and before
  * partitions are revoked.
  */
+
+import { isLeasedReadBuffer } from '../log/read-buffers.js';
 import { ApiKey } from '../protocol/api-keys.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ResponseData } from '../protocol/messages/index.js';
@@ -23,7 +25,7 @@ import { type BatchHeader, type RecordHeader, RecordIndex, RecordSetReader } fro
 import { type Assignor, assignorByName } from './assignors/index.js';
 import type { Cluster } from './cluster.js';
 import { CONSUMER_KEYS, validateConfig } from './config.js';
-import { type BatchTag, IndexedConsumerBatch } from './consumer-batch.js';
+import { type BatchTag, FetchLease, IndexedConsumerBatch } from './consumer-batch.js';
 import {
   CONSUMER_PROTOCOL_TYPE,
   decodeAssignment,
@@ -74,6 +76,25 @@ interface Buffered {
   readonly end: number;
   /** Its size in bytes (0 without records), counted against fetch.max.bytes for fetching ahead. */
   readonly bytes: number;
+  /** The response buffer's lease while this part holds it (null without records, or once dropped). */
+  lease: FetchLease | null;
+}
+
+/** Ends a buffered part's hold on its response buffer (once: the lease is cleared). */
+function dropBuffered(b: Buffered | null): void {
+  if (b?.lease) {
+    const lease = b.lease;
+    b.lease = null;
+    lease.release();
+  }
+}
+
+/** Drops what `s` holds buffered (after a seek, a reset, a malformed record or a revocation). */
+function clearBuffered(s: PartitionState): void {
+  dropBuffered(s.fetched);
+  dropBuffered(s.ahead);
+  s.fetched = null;
+  s.ahead = null;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -107,6 +128,8 @@ export class ConsumerImpl implements Consumer {
   private member: GroupMember | null = null;
   private readonly fetching = new Set<number>();
   private readonly readyOrder: PartitionState[] = [];
+  /** The index of the last released pollBatch() batch, for the next one. */
+  private spareIndex: RecordIndex<BatchTag> | null = null;
   private wake: (() => void) | undefined;
   private lastAutoCommit = Date.now();
   private lastPatternCheck = 0;
@@ -177,6 +200,7 @@ export class ConsumerImpl implements Consumer {
     }
     this.subscription = null;
     this.subscribedTopics = [];
+    for (const s of this.states.values()) clearBuffered(s);
     this.states.clear();
   }
 
@@ -185,7 +209,11 @@ export class ConsumerImpl implements Consumer {
     if (this.subscription)
       throw new KafkaClientError('ILLEGAL_STATE', 'assign() cannot be mixed with subscribe()');
     const keep = new Set(partitions.map((p) => key(p.topic, p.partition)));
-    for (const k of [...this.states.keys()]) if (!keep.has(k)) this.states.delete(k);
+    for (const [k, s] of [...this.states]) {
+      if (keep.has(k)) continue;
+      clearBuffered(s);
+      this.states.delete(k);
+    }
     for (const p of partitions) this.addState(p.topic, p.partition);
   }
 
@@ -339,7 +367,12 @@ export class ConsumerImpl implements Consumer {
     try {
       await this.subscription?.listener?.onPartitionsRevoked?.(partitions);
     } finally {
-      for (const p of partitions) this.states.delete(key(p.topic, p.partition));
+      for (const p of partitions) {
+        const k = key(p.topic, p.partition);
+        const s = this.states.get(k);
+        if (s) clearBuffered(s);
+        this.states.delete(k);
+      }
     }
   }
 
@@ -353,9 +386,16 @@ export class ConsumerImpl implements Consumer {
 
   async pollBatch(opts: { timeoutMs?: number; maxRecords?: number } = {}): Promise<ConsumerBatch> {
     const maxRecords = Math.min(opts.maxRecords ?? this.maxPollRecords, this.maxPollRecords);
-    const sink = new IndexSink(() => Math.min(maxRecords, this.bufferedRecords()));
+    const spare = this.spareIndex;
+    this.spareIndex = null;
+    const sink = new IndexSink(() => Math.min(maxRecords, this.bufferedRecords()), spare);
     await this.pollInto(opts, sink);
-    return new IndexedConsumerBatch(sink.index);
+    if (sink.index === null && spare !== null) this.spareIndex = spare;
+    // A released batch's index is the next one's (its arrays were the largest allocation per poll).
+    return new IndexedConsumerBatch(sink.index, sink.leases, (index) => {
+      index.clear();
+      this.spareIndex = index;
+    });
   }
 
   /** Records buffered (an upper bound: a fetch may start inside a batch), to size pollBatch()'s index. */
@@ -433,8 +473,7 @@ export class ConsumerImpl implements Consumer {
       if (sink.count > before) s.position = sink.lastOffset() + 1;
       if (!ok) {
         // A malformed record: nothing of this fetch past it is handed out; fetched again, it fails again.
-        s.fetched = null;
-        s.ahead = null;
+        clearBuffered(s);
         s.fetchPosition = s.position;
         this.readyOrder.shift();
         break;
@@ -449,6 +488,7 @@ export class ConsumerImpl implements Consumer {
 
   /** The response after the one just handed out becomes the one to hand out. */
   private promoteAhead(s: PartitionState): void {
+    dropBuffered(s.fetched);
     s.fetched = s.ahead;
     s.ahead = null;
     if (s.fetched !== null) this.readyOrder.push(s);
@@ -457,7 +497,7 @@ export class ConsumerImpl implements Consumer {
   /** Decodes records of `f` into `sink` up to `maxRecords`; false (and pendingError) when one is malformed. */
   private take(s: PartitionState, f: Buffered, maxRecords: number, sink: RecordSink): boolean {
     try {
-      sink.take(s, f.reader!, f.from, maxRecords);
+      sink.take(s, f.reader!, f.from, maxRecords, f.lease);
       return true;
     } catch (err) {
       this.pendingError = new KafkaClientError(
@@ -519,8 +559,7 @@ export class ConsumerImpl implements Consumer {
         s.position = o.offset;
         s.fetchPosition = o.offset;
         s.reset = null;
-        s.fetched = null;
-        s.ahead = null;
+        clearBuffered(s);
       }
     }
   }
@@ -614,6 +653,8 @@ export class ConsumerImpl implements Consumer {
     }
     let refresh = false;
     let clean = true;
+    /** The response buffer's lease, made when a part of it is first kept (pooled buffers only). */
+    let lease: FetchLease | null | undefined;
     for (const t of res.responses) {
       for (const p of t.partitions) {
         const s = this.states.get(key(t.topic, p.partitionIndex));
@@ -632,18 +673,26 @@ export class ConsumerImpl implements Consumer {
           continue;
         }
         s.highWatermark = p.highWatermark;
-        if (p.records && p.records.length > 0) this.accept(s, p.records);
+        if (p.records && p.records.length > 0) {
+          lease ??= isLeasedReadBuffer(p.records) ? new FetchLease(p.records) : null;
+          this.accept(s, p.records, lease);
+        }
       }
     }
     if (refresh) await this.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined);
     return clean && this.pendingError === undefined;
   }
 
-  private accept(s: PartitionState, data: Buffer): void {
+  private accept(s: PartitionState, data: Buffer, lease: FetchLease | null): void {
     if (s.ahead !== null) return; // not fetched while one is ahead; a stale response
     let reader: RecordSetReader;
     try {
-      reader = new RecordSetReader(data, 0, data.length, { verifyCrc: this.checkCrcs, skipControl: true });
+      // CRCs are checked as poll() reaches each batch: the next Fetch goes out first.
+      reader = new RecordSetReader(data, 0, data.length, {
+        verifyCrc: this.checkCrcs,
+        skipControl: true,
+        crcWhenRead: true,
+      });
     } catch (err) {
       this.pendingError = new KafkaClientError(
         'CORRUPT_MESSAGE',
@@ -673,9 +722,10 @@ export class ConsumerImpl implements Consumer {
     }
     s.fetchPosition = next;
     // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.
+    if (records) lease?.retain();
     const buffered: Buffered = records
-      ? { reader, from, end: next, bytes: data.length }
-      : { reader: null, from, end: next, bytes: 0 };
+      ? { reader, from, end: next, bytes: data.length, lease }
+      : { reader: null, from, end: next, bytes: 0, lease: null };
     if (s.fetched !== null) s.ahead = buffered;
     else if (records) {
       s.fetched = buffered;
@@ -697,8 +747,7 @@ export class ConsumerImpl implements Consumer {
     s.position = offset;
     s.fetchPosition = offset;
     s.reset = null;
-    s.fetched = null;
-    s.ahead = null;
+    clearBuffered(s);
   }
 
   seekToBeginning(partitions?: readonly TopicPartition[]): void {
@@ -715,8 +764,7 @@ export class ConsumerImpl implements Consumer {
       const s = this.states.get(key(p.topic, p.partition));
       if (!s) continue;
       s.reset = to;
-      s.fetched = null;
-      s.ahead = null;
+      clearBuffered(s);
     }
   }
 
@@ -924,6 +972,7 @@ export class ConsumerImpl implements Consumer {
       }
     } finally {
       this.closed = true;
+      for (const s of this.states.values()) clearBuffered(s);
       this.wake?.();
       await this.cluster.close();
       this.onClose?.();
@@ -937,8 +986,12 @@ interface RecordSink {
   readonly count: number;
   /** The offset of the last record taken (count > 0). */
   lastOffset(): number;
-  /** Takes records of `reader` at or past `from` until `count` reaches `max` or the reader is done. Throws CorruptRecordError. */
-  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void;
+  /**
+   * Takes records of `reader` at or past `from` until `count` reaches `max` or the reader is done.
+   * `lease` is the hold on the response buffer the reader reads (null when not pooled). Throws
+   * CorruptRecordError.
+   */
+  take(s: PartitionState, reader: RecordSetReader, from: number, max: number, lease: FetchLease | null): void;
 }
 
 /** poll(): a ConsumerRecord object per record. */
@@ -953,7 +1006,16 @@ class ArraySink implements RecordSink {
     return this.out[this.out.length - 1]!.offset;
   }
 
-  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void {
+  take(
+    s: PartitionState,
+    reader: RecordSetReader,
+    from: number,
+    max: number,
+    lease: FetchLease | null,
+  ): void {
+    // Its records' keys and values are views of the response buffer, kept for as long as the
+    // application likes: that buffer is never reused.
+    if (lease !== null) lease.escaped = true;
     const { topic, partition } = s;
     const out = this.out;
     const emit = (
@@ -985,8 +1047,14 @@ class ArraySink implements RecordSink {
 class IndexSink implements RecordSink {
   /** Made when the first records are taken, sized for what is buffered then. */
   index: RecordIndex<BatchTag> | null = null;
+  /** The response buffers the index points into, each retained once until the batch is released. */
+  readonly leases: FetchLease[] = [];
 
-  constructor(private readonly sizeHint: () => number) {}
+  constructor(
+    private readonly sizeHint: () => number,
+    /** An emptied index to reuse, or null. */
+    private readonly spare: RecordIndex<BatchTag> | null,
+  ) {}
 
   get count(): number {
     return this.index?.count ?? 0;
@@ -996,8 +1064,23 @@ class IndexSink implements RecordSink {
     return this.index!.offsets[this.index!.count - 1]!;
   }
 
-  take(s: PartitionState, reader: RecordSetReader, from: number, max: number): void {
-    this.index ??= new RecordIndex<BatchTag>(this.sizeHint());
+  take(
+    s: PartitionState,
+    reader: RecordSetReader,
+    from: number,
+    max: number,
+    lease: FetchLease | null,
+  ): void {
+    if (lease !== null && !this.leases.includes(lease)) {
+      lease.retain();
+      this.leases.push(lease);
+    }
+    if (this.index === null) {
+      if (this.spare !== null) {
+        this.index = this.spare;
+        this.index.reserve(this.sizeHint());
+      } else this.index = new RecordIndex<BatchTag>(this.sizeHint());
+    }
     const index = this.index;
     while (index.count < max && !reader.done) reader.readIndex(max - index.count, index, s, from);
   }

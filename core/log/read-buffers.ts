@@ -16,6 +16,10 @@
  * release happens only where the bytes are known to be no longer referenced. A second release
  * of the same lease is ignored.
  *
+ * The network client leases its large receive buffers (fetch responses) from a pool of its own
+ * the same way: the consumer releases a response's buffer once its records are handed out and no
+ * pollBatch() batch holds them (core/client/consumer-batch.ts FetchLease).
+ *
  * Sizes: buffers come in power-of-two classes from 4 KiB to 16 MiB; smaller requests get a
  * plain Buffer (Node's own small-buffer pool serves them), larger ones an unpooled buffer. At
  * most `maxIdleBytes` wait in the pool.

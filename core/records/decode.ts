@@ -112,6 +112,10 @@ export function decodeBatches(
  * a partial trailing batch is ignored, as decodeBatches does; records are decoded only as they are
  * read, so a consumer holds the bytes, not an object per record, of what it has not handed out.
  * A malformed record throws CorruptRecordError from read().
+ *
+ * With `crcWhenRead`, a batch's CRC is checked when the reader first reaches it (the framing of
+ * all is still checked up front), as Kafka's consumer does: the records of the batches before a
+ * corrupt one are read, and reading on throws. A consumer sends its next Fetch sooner that way.
  */
 export class RecordSetReader {
   /** The complete batches' headers, in order. */
@@ -133,6 +137,8 @@ export class RecordSetReader {
     private readonly options?: DecodeOptions & {
       /** Skip the records of control batches (transaction markers). */
       skipControl?: boolean;
+      /** Check each batch's CRC when it is reached, not when the reader is made (see above). */
+      crcWhenRead?: boolean;
     },
   ) {
     const view = end === buf.length ? buf : buf.subarray(0, end);
@@ -147,7 +153,7 @@ export class RecordSetReader {
         this.batches.push(readBatchHeader(view, pos));
         return true;
       },
-      options?.verifyCrc ?? true,
+      (options?.verifyCrc ?? true) && options?.crcWhenRead !== true,
     );
     if (result.error && result.error.code !== 'TRUNCATED') throw CorruptRecordError.from(result.error);
   }
@@ -239,9 +245,17 @@ export class RecordSetReader {
 
   private openNext(): boolean {
     const skip = this.options?.skipControl ?? false;
+    const crcNow = this.options?.crcWhenRead === true && (this.options.verifyCrc ?? true);
     while (this.next < this.batches.length) {
       const i = this.next++;
       const header = this.batches[i]!;
+      if (crcNow) {
+        const error = validateBatch(this.buf, this.positions[i]!, this.buf.length, true);
+        if (error) {
+          this.next = this.batches.length; // nothing past a corrupt batch is read
+          throw CorruptRecordError.from(error);
+        }
+      }
       if (header.recordCount <= 0 || (skip && header.isControl)) continue;
       const [data, start, end] = batchRecordsData(this.buf, this.positions[i]!, this.options);
       this.current = header;

@@ -74,6 +74,12 @@ export class RecordIndex<T> {
     this.runs.push({ data, batch, tag, first: this.count });
   }
 
+  /** Empties it for reuse: its arrays stay, to be overwritten. */
+  clear(): void {
+    this.count = 0;
+    this.runs.length = 0;
+  }
+
   /** Makes room for `more` records. */
   reserve(more: number): void {
     const need = this.count + more;

@@ -22,6 +22,7 @@ import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { DirectFrameReader, FramingError } from '../../broker/framing.js';
 import { type Clock, systemClock, type TimerHandle } from '../../env/clock.js';
+import { ReadBufferPool } from '../../log/read-buffers.js';
 import { ApiKey, apiName } from '../../protocol/api-keys.js';
 import { ErrorCode, KafkaProtocolError } from '../../protocol/errors.js';
 import {
@@ -123,6 +124,20 @@ interface Pending {
   sent: boolean;
 }
 
+/**
+ * Large response frames (fetch responses, mostly) are read into buffers of this pool, shared by
+ * the process's connections: the consumer hands a fetch response's buffer back once every record
+ * in it has been handed out and every pollBatch() batch holding some has been released
+ * (ConsumerBatch.release()). A frame nobody hands back is garbage collected as any Buffer.
+ */
+const receiveBuffers = new ReadBufferPool(32 * 1024 * 1024);
+const receiveBuffer = (size: number): Buffer => receiveBuffers.take(size);
+
+/** @internal How many receive buffers were allocated and how many takes were served by reuse (tests). */
+export function receiveBufferStats(): { allocated: number; reused: number } {
+  return { allocated: receiveBuffers.allocated, reused: receiveBuffers.reused };
+}
+
 const DEFAULT_MAX_IN_FLIGHT = 5;
 const DEFAULT_MAX_QUEUED = 1000;
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -178,8 +193,11 @@ export class NetworkConnection extends EventEmitter<ConnectionEvents> {
     // Responses are read straight into their own buffers (framing.ts DirectFrameReader); the
     // reader exists before the socket, which asks it for its first read buffer.
     let conn: NetworkConnection | undefined;
-    const reader = new DirectFrameReader(opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, (frame) =>
-      conn?.onFrame(frame),
+    const reader = new DirectFrameReader(
+      opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      (frame) => conn?.onFrame(frame),
+      undefined,
+      receiveBuffer,
     );
     const socket = await openSocket(opts, opts.clock ?? systemClock, reader, (n) => conn?.onRead(n));
     conn = new NetworkConnection(socket, opts, reader);
