@@ -89,6 +89,25 @@ function dropBuffered(b: Buffered | null): void {
   }
 }
 
+/** Whether the batches `s` holds buffered pass their CRC checks (those not reached yet are checked now). */
+function buffersIntact(s: PartitionState): boolean {
+  try {
+    s.fetched?.reader?.checkCrcs();
+    s.ahead?.reader?.checkCrcs();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function corruptBatch(s: PartitionState, offset: number | null, err: unknown): KafkaClientError {
+  return new KafkaClientError(
+    'CORRUPT_MESSAGE',
+    `a corrupt record batch was received for ${s.topic}-${s.partition} at offset ${offset}: ${(err as Error).message}`,
+    { cause: err },
+  );
+}
+
 /** Drops what `s` holds buffered (after a seek, a reset, a malformed record or a revocation). */
 function clearBuffered(s: PartitionState): void {
   dropBuffered(s.fetched);
@@ -389,13 +408,24 @@ export class ConsumerImpl implements Consumer {
     const spare = this.spareIndex;
     this.spareIndex = null;
     const sink = new IndexSink(() => Math.min(maxRecords, this.bufferedRecords()), spare);
-    await this.pollInto(opts, sink);
-    if (sink.index === null && spare !== null) this.spareIndex = spare;
     // A released batch's index is the next one's (its arrays were the largest allocation per poll).
-    return new IndexedConsumerBatch(sink.index, sink.leases, (index) => {
+    const reuse = (index: RecordIndex<BatchTag>): void => {
       index.clear();
       this.spareIndex = index;
-    });
+    };
+    let empty = true;
+    try {
+      await this.pollInto(opts, sink);
+      empty = sink.count === 0;
+    } finally {
+      // Without records (a timeout, an error) the batch holds nothing: what the sink took goes back.
+      if (empty) {
+        for (const lease of sink.leases) lease.release();
+        const index = sink.index ?? spare;
+        if (index !== null) reuse(index);
+      }
+    }
+    return empty ? new IndexedConsumerBatch(null) : new IndexedConsumerBatch(sink.index, sink.leases, reuse);
   }
 
   /** Records buffered (an upper bound: a fetch may start inside a batch), to size pollBatch()'s index. */
@@ -663,6 +693,9 @@ export class ConsumerImpl implements Consumer {
           clean = false;
           const err = brokerError(p.errorCode, `fetching ${t.topic}-${p.partitionIndex}`);
           if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+            // A fetch ahead asked for the offset after batches whose CRCs were not checked yet: a
+            // corrupt header could have named it. Then poll() fails on that batch instead.
+            if (!buffersIntact(s)) continue;
             if (this.autoOffsetReset === 'none') this.pendingError = err;
             else s.reset = this.autoOffsetReset;
           } else if (METADATA_ERRORS.has(err.code)) {
@@ -687,18 +720,16 @@ export class ConsumerImpl implements Consumer {
     if (s.ahead !== null) return; // not fetched while one is ahead; a stale response
     let reader: RecordSetReader;
     try {
-      // CRCs are checked as poll() reaches each batch: the next Fetch goes out first.
+      // CRCs are checked as poll() reaches each batch, so the next Fetch goes out first; its
+      // offset comes from headers not checked yet, which fetchFrom() checks before it trusts an
+      // OFFSET_OUT_OF_RANGE answer to it.
       reader = new RecordSetReader(data, 0, data.length, {
         verifyCrc: this.checkCrcs,
         skipControl: true,
         crcWhenRead: true,
       });
     } catch (err) {
-      this.pendingError = new KafkaClientError(
-        'CORRUPT_MESSAGE',
-        `a corrupt record batch was received for ${s.topic}-${s.partition} at offset ${s.fetchPosition}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      this.pendingError = corruptBatch(s, s.fetchPosition, err);
       return;
     }
     const from = s.fetchPosition!;
@@ -719,6 +750,15 @@ export class ConsumerImpl implements Consumer {
         `${s.topic}-${s.partition} at offset ${from}: a batch did not fit the fetch response; raise max.partition.fetch.bytes`,
       );
       return;
+    }
+    if (!records) {
+      // Nothing to hand out, so nothing reaches its batches: check them now.
+      try {
+        reader.checkCrcs();
+      } catch (err) {
+        this.pendingError = corruptBatch(s, from, err);
+        return;
+      }
     }
     s.fetchPosition = next;
     // Decoded as poll() hands them out: records (and their garbage) exist only a poll at a time.

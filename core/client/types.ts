@@ -80,10 +80,11 @@ export interface ConsumerBatch {
   toArray(): ConsumerRecord[];
   /**
    * Optional: lets the consumer reuse the memory the batch's records lie in (a network consumer
-   * reads fetch responses into pooled buffers). Afterwards the batch and its cursors throw, and
-   * every view taken from it (`key()`, `value()`, `headers()`, `record()`, `toArray()`) may be
-   * overwritten by a later fetch: copy what you keep first (`Buffer.from(view)`, a string).
-   * Without release() the memory is garbage collected as usual. A second call does nothing.
+   * reads fetch responses into pooled buffers). Afterwards `count` is 0, `cursor()`, `toArray()`
+   * and the batch's cursors throw, and every view taken from it (`key()`, `value()`, `headers()`,
+   * `record()`, `toArray()`) may be overwritten by a later fetch: copy what you keep first
+   * (`Buffer.from(view)`, a string). Without release() the memory is garbage collected as usual.
+   * A second call does nothing.
    */
   release(): void;
 }

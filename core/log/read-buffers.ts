@@ -20,9 +20,10 @@
  * the same way: the consumer releases a response's buffer once its records are handed out and no
  * pollBatch() batch holds them (core/client/consumer-batch.ts FetchLease).
  *
- * Sizes: buffers come in power-of-two classes from 4 KiB to 16 MiB; smaller requests get a
- * plain Buffer (Node's own small-buffer pool serves them), larger ones an unpooled buffer. At
- * most `maxIdleBytes` wait in the pool.
+ * Sizes: buffers come in classes from 4 KiB to 16 MiB: powers of two, or `stepsPerDoubling`
+ * steps between two powers (4: 16, 20, 24, 28, 32 KiB, … — at most a fifth of a buffer unused);
+ * smaller requests get a plain Buffer (Node's own small-buffer pool serves them), larger ones an
+ * unpooled buffer. At most `maxIdleBytes` wait in the pool.
  */
 
 /** Smallest pooled class; smaller reads are not worth a lease. */
@@ -43,7 +44,14 @@ export class ReadBufferPool {
   /** take() calls served from the pool. */
   reused = 0;
 
-  constructor(readonly maxIdleBytes = DEFAULT_MAX_IDLE_BYTES) {}
+  constructor(
+    readonly maxIdleBytes = DEFAULT_MAX_IDLE_BYTES,
+    private readonly stepsPerDoubling = 1,
+  ) {
+    if (!Number.isInteger(stepsPerDoubling) || stepsPerDoubling < 1 || stepsPerDoubling > 64) {
+      throw new RangeError(`stepsPerDoubling must be an integer in [1, 64], got ${stepsPerDoubling}`);
+    }
+  }
 
   /**
    * A buffer of exactly `length` bytes (a view of a possibly larger pooled buffer), leased when
@@ -51,7 +59,7 @@ export class ReadBufferPool {
    */
   take(length: number): Buffer {
     if (length < MIN_POOLED_BYTES || length > MAX_POOLED_BYTES) return Buffer.allocUnsafe(length);
-    const size = classSize(length);
+    const size = classSize(length, this.stepsPerDoubling);
     const free = this.idle.get(size);
     let buf = free?.pop();
     if (buf !== undefined) {
@@ -103,8 +111,12 @@ export function releaseReadBuffer(buf: Uint8Array): boolean {
   return true;
 }
 
-function classSize(length: number): number {
+/** The smallest class of at least `length` bytes (MIN_POOLED_BYTES <= length <= MAX_POOLED_BYTES). */
+function classSize(length: number, steps: number): number {
   let size = MIN_POOLED_BYTES;
-  while (size < length) size *= 2;
-  return size;
+  while (size * 2 < length) size *= 2;
+  if (size >= length) return size;
+  // size < length <= 2 * size: the next step up
+  const step = size / steps;
+  return size + Math.ceil((length - size) / step) * step;
 }

@@ -115,7 +115,9 @@ export function decodeBatches(
  *
  * With `crcWhenRead`, a batch's CRC is checked when the reader first reaches it (the framing of
  * all is still checked up front), as Kafka's consumer does: the records of the batches before a
- * corrupt one are read, and reading on throws. A consumer sends its next Fetch sooner that way.
+ * corrupt one are read, and reading on throws. Batches without records to read (control batches
+ * skipped, empty ones) are reached too: the reader is not `done` before every batch was checked.
+ * `checkCrcs()` checks the rest at once. A consumer sends its next Fetch sooner that way.
  */
 export class RecordSetReader {
   /** The complete batches' headers, in order. */
@@ -123,6 +125,8 @@ export class RecordSetReader {
   private readonly positions: number[] = [];
   private readonly buf: Buffer;
   private next = 0;
+  /** With crcWhenRead: batches before this one had their CRC checked. */
+  private checked = 0;
   private current: BatchHeader | null = null;
   private data: Buffer;
   private pos = 0;
@@ -234,7 +238,31 @@ export class RecordSetReader {
     return n;
   }
 
+  /**
+   * Checks the CRCs of the batches not reached yet (with crcWhenRead; otherwise they were checked
+   * when the reader was made). Throws CorruptRecordError for the first corrupt one; reading on
+   * still reads the records before it, then throws there.
+   */
+  checkCrcs(): void {
+    if (!this.lazyCrc()) return;
+    for (let i = Math.max(this.checked, this.next); i < this.batches.length; i++) this.checkCrc(i);
+  }
+
+  private lazyCrc(): boolean {
+    return this.options?.crcWhenRead === true && (this.options.verifyCrc ?? true);
+  }
+
+  private checkCrc(i: number): void {
+    if (i < this.checked) return;
+    const error = validateBatch(this.buf, this.positions[i]!, this.buf.length, true);
+    // Reading stops before a corrupt batch: reaching it throws again.
+    if (error) throw CorruptRecordError.from(error);
+    this.checked = i + 1;
+  }
+
   private hasMoreBatches(): boolean {
+    // Unchecked batches are still to be reached, records or not (a corrupt one must throw).
+    if (this.lazyCrc() && this.checked < this.batches.length) return this.next < this.batches.length;
     const skip = this.options?.skipControl ?? false;
     for (let i = this.next; i < this.batches.length; i++) {
       const b = this.batches[i]!;
@@ -245,17 +273,12 @@ export class RecordSetReader {
 
   private openNext(): boolean {
     const skip = this.options?.skipControl ?? false;
-    const crcNow = this.options?.crcWhenRead === true && (this.options.verifyCrc ?? true);
+    const lazyCrc = this.lazyCrc();
     while (this.next < this.batches.length) {
-      const i = this.next++;
+      const i = this.next;
+      if (lazyCrc) this.checkCrc(i);
+      this.next = i + 1;
       const header = this.batches[i]!;
-      if (crcNow) {
-        const error = validateBatch(this.buf, this.positions[i]!, this.buf.length, true);
-        if (error) {
-          this.next = this.batches.length; // nothing past a corrupt batch is read
-          throw CorruptRecordError.from(error);
-        }
-      }
       if (header.recordCount <= 0 || (skip && header.isControl)) continue;
       const [data, start, end] = batchRecordsData(this.buf, this.positions[i]!, this.options);
       this.current = header;

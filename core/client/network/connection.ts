@@ -128,9 +128,10 @@ interface Pending {
  * Large response frames (fetch responses, mostly) are read into buffers of this pool, shared by
  * the process's connections: the consumer hands a fetch response's buffer back once every record
  * in it has been handed out and every pollBatch() batch holding some has been released
- * (ConsumerBatch.release()). A frame nobody hands back is garbage collected as any Buffer.
+ * (ConsumerBatch.release()). A frame nobody hands back is garbage collected as any Buffer. Sizes
+ * come in four steps per doubling, so a frame nobody hands back wastes at most a fifth of its buffer.
  */
-const receiveBuffers = new ReadBufferPool(32 * 1024 * 1024);
+const receiveBuffers = new ReadBufferPool(32 * 1024 * 1024, 4);
 const receiveBuffer = (size: number): Buffer => receiveBuffers.take(size);
 
 /** @internal How many receive buffers were allocated and how many takes were served by reuse (tests). */

@@ -30,6 +30,24 @@ describe('ReadBufferPool', () => {
     expect(pool.allocated).toBe(3);
   });
 
+  it('sizes buffers in powers of two, or in steps between them (at most a fifth unused)', () => {
+    const size = (pool: ReadBufferPool, n: number) => pool.take(n).buffer.byteLength;
+    const halves = new ReadBufferPool(undefined, 1);
+    expect([20_000, 32_768, 32_769, 1_048_600].map((n) => size(halves, n))).toEqual([
+      32_768, 32_768, 65_536, 2_097_152,
+    ]);
+    const quarters = new ReadBufferPool(undefined, 4);
+    expect([4_096, 16_384, 16_385, 20_480, 20_481, 32_768, 1_048_600].map((n) => size(quarters, n))).toEqual([
+      4_096, 16_384, 20_480, 20_480, 24_576, 32_768, 1_310_720,
+    ]);
+    for (let n = MIN_POOLED_BYTES; n < 5_000_000; n = Math.ceil(n * 1.07)) {
+      const got = size(quarters, n);
+      expect(got).toBeGreaterThanOrEqual(n);
+      expect(got - n).toBeLessThanOrEqual(got / 5);
+    }
+    expect(() => new ReadBufferPool(undefined, 0)).toThrow(RangeError);
+  });
+
   it('does not lease small or huge buffers, and keeps at most maxIdleBytes', () => {
     const pool = new ReadBufferPool(256 * 1024);
     const small = pool.take(MIN_POOLED_BYTES - 1);
