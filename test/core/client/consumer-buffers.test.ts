@@ -45,6 +45,7 @@ it('pollBatch(): released batches make fetch buffers reused; unreleased batches 
   kept.seekToBeginning();
   const held: ConsumerRecord[] = [];
   while (held.length < 2_000) held.push(...(await kept.poll({ timeoutMs: 5_000 })));
+  await kept.close(); // no fetch of its own while the pool is counted below; its records live on
 
   const consumer = client.consumer(config);
   consumer.assign([{ topic: 't', partition: 0 }]);
