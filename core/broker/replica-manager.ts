@@ -15,7 +15,7 @@
  * single-node path pays one null check per partition for this.
  */
 import type { Clock, TimerHandle } from '../env/clock.js';
-import { LogError } from '../log/errors.js';
+import { LogError, type RecordError } from '../log/errors.js';
 import type { PartitionLog } from '../log/log.js';
 import type { LogManager } from '../log/log-manager.js';
 import { isLeasedReadBuffer, ReadBufferPool, releaseReadBuffer } from '../log/read-buffers.js';
@@ -23,7 +23,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ZERO_COPY_THRESHOLD } from '../protocol/writer.js';
 import { batchSize, decodeBatch } from '../records/index.js';
 import { errorAnswer } from './kafka-errors.js';
-import { startProduceResult } from './produce-result.js';
+import { failProduceResult, startProduceResult } from './produce-result.js';
 import { produceReplicated } from './replication/replicated-produce.js';
 import type { ReplicationManager } from './replication/replication-manager.js';
 
@@ -41,6 +41,8 @@ export interface PartitionProduceResult {
   baseOffset: number;
   logAppendTime: number;
   logStartOffset: number;
+  /** The records that failed the batch, when the check was per record (Produce v8+ record_errors). */
+  recordErrors?: readonly RecordError[];
 }
 
 export interface PartitionFetch {
@@ -155,9 +157,7 @@ export class ReplicaManager {
         }
         if (acks === -1) toFlush.add(log);
       } catch (err) {
-        const answer = errorAnswer(err);
-        result.errorCode = answer.errorCode;
-        result.errorMessage = answer.errorMessage;
+        failProduceResult(result, err);
       }
     }
     if (toFlush.size > 0) {

@@ -48,15 +48,28 @@ const RETRIABLE: Readonly<Record<LogErrorCode, boolean>> = {
   INVALID_REPLICATION_FACTOR: false,
 };
 
+/** One refused record of a batch: its index in the batch and why (Produce v8+ `record_errors`). */
+export interface RecordError {
+  readonly batchIndex: number;
+  readonly message: string;
+}
+
 export class LogError extends Error {
   readonly code: LogErrorCode;
   readonly retriable: boolean;
+  /** The records that made the batch fail, when the check is per record (INVALID_TIMESTAMP). */
+  readonly recordErrors: readonly RecordError[];
 
-  constructor(code: LogErrorCode, message: string, options?: { cause?: unknown; retriable?: boolean }) {
+  constructor(
+    code: LogErrorCode,
+    message: string,
+    options?: { cause?: unknown; retriable?: boolean; recordErrors?: readonly RecordError[] },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LogError';
     this.code = code;
     this.retriable = options?.retriable ?? RETRIABLE[code];
+    this.recordErrors = options?.recordErrors ?? [];
   }
 }
 

@@ -33,7 +33,7 @@ import {
   setBatchPartitionLeaderEpoch,
   validateBatch,
 } from '../records/index.js';
-import { LogError, type LogErrorCode } from './errors.js';
+import { LogError, type LogErrorCode, type RecordError } from './errors.js';
 import type { ProducerBatch } from './producer-state.js';
 
 export interface ValidatedAppend {
@@ -205,6 +205,9 @@ export function checkTimestamps(
   const high = ctx.now + ctx.afterMaxMs;
   for (let pos = 0; pos + LOG_OVERHEAD <= records.length; pos += batchSize(records, pos)) {
     let index = 0;
+    // Every record outside is named, as Kafka's record_errors do; the message names the first.
+    const refused: RecordError[] = [];
+    let first = '';
     try {
       forEachRecord(
         records,
@@ -216,12 +219,16 @@ export function checkTimestamps(
               timestamp < low
                 ? ['before.max.ms', ctx.beforeMaxMs, 'before']
                 : ['after.max.ms', ctx.afterMaxMs, 'after'];
-            throw new LogError(
-              'INVALID_TIMESTAMP',
-              `${ctx.where}: record ${index} of a batch has timestamp ${timestamp}${isoDate(timestamp)}, ` +
+            if (refused.length === 0) {
+              first =
+                `${ctx.where}: record ${index} of a batch has timestamp ${timestamp}${isoDate(timestamp)}, ` +
                 `more than message.timestamp.${bound} (${maxMs} ms) ${side} the broker clock ` +
-                `(${new Date(ctx.now).toISOString()}); fix the producer's clock or timestamps (milliseconds since the epoch), or raise the topic config`,
-            );
+                `(${new Date(ctx.now).toISOString()}); fix the producer's clock or timestamps (milliseconds since the epoch), or raise the topic config`;
+            }
+            refused.push({
+              batchIndex: index,
+              message: `timestamp ${timestamp} is more than ${maxMs} ms ${side} the broker clock (${ctx.now}; message.timestamp.${bound})`,
+            });
           }
           index++;
         },
@@ -232,6 +239,7 @@ export function checkTimestamps(
         throw new LogError('CORRUPT_MESSAGE', `${ctx.where}: ${err.message}`);
       throw err;
     }
+    if (refused.length > 0) throw new LogError('INVALID_TIMESTAMP', first, { recordErrors: refused });
   }
 }
 

@@ -56,6 +56,10 @@ export async function handleProduce(
         index: r.partition,
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
+        recordErrors: (r.recordErrors ?? []).map((e) => ({
+          batchIndex: e.batchIndex,
+          batchIndexErrorMessage: e.message,
+        })),
         baseOffset: r.baseOffset,
         logAppendTimeMs: r.logAppendTime,
         logStartOffset: r.logStartOffset,

@@ -9,8 +9,7 @@
 import { LogError } from '../../log/errors.js';
 import type { PartitionLog } from '../../log/log.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { errorAnswer } from '../kafka-errors.js';
-import { startProduceResult } from '../produce-result.js';
+import { failProduceResult, startProduceResult } from '../produce-result.js';
 import type { PartitionProduce, PartitionProduceResult } from '../replica-manager.js';
 import type { ReplicationManager } from './replication-manager.js';
 
@@ -90,9 +89,7 @@ export async function produceReplicated(
         })(),
       );
     } catch (err) {
-      const answer = errorAnswer(err);
-      result.errorCode = answer.errorCode;
-      result.errorMessage = answer.errorMessage;
+      failProduceResult(result, err);
     }
   }
   if (waits.length > 0) await Promise.all(waits);
