@@ -22,6 +22,7 @@ import {
   batchProducerId,
   batchRecordCount,
   batchSize,
+  batchTimestampType,
   CorruptRecordError,
   CURRENT_MAGIC,
   forEachRecord,
@@ -29,6 +30,7 @@ import {
   MAGIC,
   MIN_BATCH_LENGTH,
   setBatchBaseOffset,
+  setBatchMaxTimestampAndCreateTime,
   setBatchMaxTimestampAndLogAppendTime,
   setBatchPartitionLeaderEpoch,
   validateBatch,
@@ -148,6 +150,26 @@ export function validateAppend(
 }
 
 /**
+ * A batch a client sent marked LogAppendTime to a CreateTime topic: made CreateTime with the
+ * largest of its records' timestamps, as Kafka's broker sets every batch's timestamp type to the
+ * topic's (the records are decoded here only, a client's mistake, not on the usual path).
+ */
+function createTime(records: Buffer, pos: number): void {
+  // CreateTime first, so that the records decode with their own timestamps
+  setBatchMaxTimestampAndCreateTime(records, pos, batchMaxTimestamp(records, pos));
+  let max = -1;
+  forEachRecord(
+    records,
+    pos,
+    ({ timestamp }) => {
+      if (timestamp > max) max = timestamp;
+    },
+    { verifyCrc: false },
+  );
+  setBatchMaxTimestampAndCreateTime(records, pos, max);
+}
+
+/**
  * Patches validated batches in place. assign: offsets from firstOffset, partitionLeaderEpoch
  * set to epoch, LogAppendTime stamped when logAppendTime >= 0; otherwise the batches keep
  * their offsets and epochs. Fills in the offsets of v.producerBatches.
@@ -170,6 +192,7 @@ export function assignOffsets(
       setBatchBaseOffset(records, pos, lastOffset + 1);
       setBatchPartitionLeaderEpoch(records, pos, opts.epoch);
       if (opts.logAppendTime >= 0) setBatchMaxTimestampAndLogAppendTime(records, pos, opts.logAppendTime);
+      else if (batchTimestampType(records, pos) === 1) createTime(records, pos);
     }
     const base = batchBaseOffset(records, pos);
     lastOffset = base + batchLastOffsetDelta(records, pos);

@@ -137,6 +137,16 @@ export function setBatchMaxTimestampAndLogAppendTime(buf: Buffer, pos: number, t
   updateBatchCrc(buf, pos);
 }
 
+/**
+ * Makes a batch CreateTime: clears the timestamp-type bit, sets maxTimestamp, then recomputes
+ * the CRC. Records then read their own timestamps (baseTimestamp + delta).
+ */
+export function setBatchMaxTimestampAndCreateTime(buf: Buffer, pos: number, timestamp: number): void {
+  buf[pos + ATTRIBUTES + 1] = buf[pos + ATTRIBUTES + 1]! & ~TIMESTAMP_TYPE_FLAG;
+  writeInt64(buf, pos + MAX_TIMESTAMP, timestamp);
+  updateBatchCrc(buf, pos);
+}
+
 /** Recomputes and stores the CRC of the batch at pos (its batchLength must be right). */
 export function updateBatchCrc(buf: Buffer, pos: number): void {
   const end = pos + LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH);

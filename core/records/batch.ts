@@ -49,6 +49,7 @@ export {
   readBatchHeader,
   readInt64,
   setBatchBaseOffset,
+  setBatchMaxTimestampAndCreateTime,
   setBatchMaxTimestampAndLogAppendTime,
   setBatchPartitionLeaderEpoch,
   TIMESTAMP_TYPE_FLAG,

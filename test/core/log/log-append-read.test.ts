@@ -192,6 +192,18 @@ describe('PartitionLog append and read', () => {
     log.close();
   });
 
+  it('makes a batch a client marked LogAppendTime CreateTime on a CreateTime topic, as Kafka does', () => {
+    const log = openLog();
+    const r = log.append(batch(3, { ts: 5_000, timestampType: 1 }));
+    expect(r.maxTimestamp).toBe(5_002);
+    // decodeBatches checks the CRC: it was recomputed
+    const [b] = decodeBatches(Buffer.concat(log.read(0, 1 << 20).records));
+    expect(b!.timestampType).toBe(0);
+    expect(b!.maxTimestamp).toBe(5_002);
+    expect(b!.records.map((x) => x.timestamp)).toEqual([5_000, 5_001, 5_002]);
+    log.close();
+  });
+
   it('keeps offsets on the follower path and refuses going backwards', () => {
     const log = openLog();
     const b = batch(3, { baseOffset: 10, partitionLeaderEpoch: 4 });
