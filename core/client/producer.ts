@@ -203,20 +203,21 @@ const POOLED = 8;
 const NO_RECORDS = new BatchRecords();
 const nothing = (): void => undefined;
 
-/** A call's records from `next` on, waiting to be appended; `appended` settles once they are. */
+/**
+ * A call's records from `next` on, waiting to be appended; `appended` resolves once they are, or
+ * once appending failed (which fails the call's delivery).
+ */
 class QueuedAppend {
   readonly appended: Promise<void>;
   resolve!: () => void;
-  reject!: (err: unknown) => void;
 
   constructor(
     readonly records: readonly ProducerRecord[],
     readonly delivery: Delivery,
     public next: number,
   ) {
-    this.appended = new Promise<void>((resolve, reject) => {
+    this.appended = new Promise<void>((resolve) => {
       this.resolve = resolve;
-      this.reject = reject;
     });
   }
 }
@@ -375,13 +376,9 @@ export class ProducerImpl implements Producer {
     const queued = new QueuedAppend(records, delivery, i);
     this.appendQueue.push(queued);
     if (!this.appending) void this.appendQueued();
-    return queued.appended.then(
-      () => delivery.promise,
-      (err: unknown) => {
-        delivery.promise.catch(() => undefined);
-        throw err;
-      },
-    );
+    // The delivery's own promise, as on the fast path: calls are answered in the order their
+    // records are acknowledged, whether they waited or not.
+    return delivery.promise;
   }
 
   /**
@@ -406,7 +403,9 @@ export class ProducerImpl implements Producer {
           q.resolve();
         } catch (err) {
           queue.shift();
-          q.reject(err);
+          // (records appended before the one that failed are still sent; their outcome is not reported)
+          q.delivery.failed(err as Error);
+          q.resolve();
         }
       }
     } finally {
@@ -1018,7 +1017,7 @@ export class ProducerImpl implements Producer {
   async flush(): Promise<void> {
     // Calls still queued (for the producer id, metadata or room) were sent before this flush too.
     const queued = this.appendQueue[this.appendQueue.length - 1];
-    if (queued) await queued.appended.catch(() => undefined);
+    if (queued) await queued.appended;
     for (const q of this.queues.values()) this.closeBatch(q);
     // Every batch closed so far, sent or not, until it is acknowledged or finally failed.
     const waits: Promise<void>[] = [];

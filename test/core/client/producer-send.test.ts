@@ -120,6 +120,24 @@ describe('producer send paths', () => {
     }
   });
 
+  it('answers calls in the order they were made, when the first waited for the producer id and the next did not', async () => {
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 60_000 }); // nothing is sent until flush()
+    const answered: string[] = [];
+    const first = producer
+      .sendBatch([{ topic: 't', partition: 0, value: 'a' }])
+      .then(() => answered.push('first'));
+    await new Promise((r) => setTimeout(r, 50)); // the id came, and the first call was appended
+    expect((producer as unknown as { appendQueue: unknown[] }).appendQueue).toHaveLength(0);
+    const second = producer
+      .sendBatch([{ topic: 't', partition: 0, value: 'b' }])
+      .then(() => answered.push('second'));
+    await producer.flush();
+    await Promise.all([first, second]);
+    expect(answered).toEqual(['first', 'second']);
+    await producer.close();
+  });
+
   it('sendAll resolves once every record is acknowledged', async () => {
     const client = await embedded(1);
     const producer = client.producer({ 'linger.ms': 1, 'batch.size': 1024 });
