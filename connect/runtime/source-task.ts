@@ -2,18 +2,23 @@
  * Runs one source task (Kafka's WorkerSourceTask): poll → transform → convert → produce, with
  * offsets committed only once Kafka acknowledged every record they cover.
  *
- * Offset tracking (Kafka's SubmittedRecords): each produced record is queued in poll order with its
- * source partition and offset; a commit takes the acknowledged prefix of the queue and writes, for
- * each source partition, the offset of its last record in that prefix. The prefix is folded into
- * those per-partition offsets as acknowledgements arrive (not only at commit time), so that the
- * queue holds the records in flight, not every record since the last commit (a minute's worth by
- * default, which the garbage collector would otherwise walk again and again). A record dropped by a
- * transform or skipped by `errors.tolerance=all` counts as acknowledged at once, and the task's
- * `commitRecord(record, null)` is called for it (as Kafka does), so that a source tracking its
- * positions per record (the CDC source's LSNs) can move past it. At most
- * MAX_OUTSTANDING_RECORDS, and at most the producer's `buffer.memory` (32 MiB by default) of keys and
- * values, are unacknowledged at a time: poll waits beyond that until half of it is acknowledged.
- * (The bytes bound keeps large records — Debezium events with schemas are a few KB — from piling up
+ * Offset tracking (Kafka's SubmittedRecords): a poll's records go to the producer in parts of up
+ * to SEND_CHUNK_RECORDS (one producer call each), queued in poll order as segments that hold, for
+ * each source partition, the offset of its last record in the part (not an entry per record). A
+ * commit takes the acknowledged prefix of the queue and writes, for each source partition, its last
+ * offset in that prefix. The prefix is folded into those per-partition offsets as acknowledgements
+ * arrive (not only at commit time), so that the queue holds what is in flight, not everything since
+ * the last commit (a minute's worth by default, which the garbage collector would otherwise walk
+ * again and again). A record dropped by a transform or skipped by `errors.tolerance=all` counts as
+ * done at once: the task's `commitRecord(record, null)` is called for it (as Kafka does), so that a
+ * source tracking its positions per record (the CDC source's LSNs) can move past it, and its offset
+ * is committed with the part of the poll it is in. Only a task that implements commitRecord() has
+ * its records kept until they are acknowledged (to hand them back); for the others, only the bytes
+ * of keys and values are in flight, in the producer's batches.
+ *
+ * At most MAX_OUTSTANDING_RECORDS, and at most the producer's `buffer.memory` (32 MiB by default)
+ * of keys and values, are unacknowledged at a time: poll waits beyond that until half of it is
+ * acknowledged. (The bytes bound keeps large records — Debezium events with schemas are a few KB — from piling up
  * by the hundred megabytes, which costs more in garbage collection than it gains in batching.)
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -29,16 +34,28 @@ import { statusHookReader, type TaskEnv } from './task-env.js';
 import { ensureTopic } from './topics.js';
 
 const MAX_OUTSTANDING_RECORDS = 100_000;
+/**
+ * Records of a poll handed to the producer before the loop lets I/O in. (The CDC source polls 2048
+ * at a time; sent at once, each event-loop turn took ~12 ms, and records stayed unacknowledged
+ * for ~60 ms: long enough for the garbage collector to copy and promote every one of them.)
+ */
+const SEND_CHUNK_RECORDS = 256;
 const DEFAULT_MAX_OUTSTANDING_BYTES = 33_554_432;
 
-interface Submitted {
-  partitionKey: string | null;
-  partition: SourceMap | null;
-  offset: SourceMap | null;
+/**
+ * The records of one producer call, and the records dropped among them, in poll order: for each
+ * source partition the offset of its last record here. Acknowledged as a whole.
+ */
+interface Segment {
+  offsets: Map<string, { partition: SourceMap; offset: SourceMap }>;
+  /** Records (sent and dropped). */
+  count: number;
   acked: boolean;
-  /** Where Kafka put it, once acknowledged (kept only for exactly-once recovery). */
-  landed: Landed | null;
+  /** Where its records went in Kafka, per topic-partition the last one (kept only for exactly-once recovery). */
+  landed: Map<string, Landed> | null;
 }
+
+const newSegment = (): Segment => ({ offsets: new Map(), count: 0, acked: false, landed: null });
 
 interface Landed {
   topic: string;
@@ -58,7 +75,7 @@ const newCommittable = (): Committable => ({ offsets: new Map(), covered: new Ma
 
 export class WorkerSourceTask {
   private producer: Producer | null = null;
-  private readonly queue: Submitted[] = [];
+  private readonly queue: Segment[] = [];
   private queueHead = 0;
   /** The acknowledged prefix taken off the queue since the last commit. */
   private committable: Committable = newCommittable();
@@ -78,6 +95,8 @@ export class WorkerSourceTask {
   private committing: Promise<void> = Promise.resolve();
   private recovery: SourceRecovery | null = null;
   private readonly keyCache = new WeakMap<object, string>();
+  private lastPartition: SourceMap | null = null;
+  private lastPartitionKey = '';
   /** Records sent so far (for tests and metrics). */
   sent = 0;
   /** What the task reports about itself (its status() hook), or null. */
@@ -189,18 +208,24 @@ export class WorkerSourceTask {
   private async sendRecords(records: SourceRecord[]): Promise<void> {
     const { env } = this;
     const chain = env.chain;
-    const batch: ProducerRecord[] = [];
-    const batchEntries: Submitted[] = [];
-    const batchOriginals: SourceRecord[] = [];
+    // The task's records are kept until acknowledged only when it asks for them back.
+    const keepOriginals = this.task.commitRecord !== undefined;
+    let batch: ProducerRecord[] = [];
+    let originals: SourceRecord[] = [];
+    let segment = newSegment();
+    let sinceYield = 0;
     for (const original of records) {
-      const entry: Submitted = {
-        partitionKey: original.sourcePartition ? this.partitionKey(original.sourcePartition) : null,
-        partition: original.sourcePartition,
-        offset: original.sourceOffset,
-        acked: false,
-        landed: null,
-      };
-      this.queue.push(entry);
+      if (++sinceYield > SEND_CHUNK_RECORDS && batch.length > 0) {
+        // A large poll goes to the producer in parts, with I/O let in between (the producer's
+        // requests and compression, fsyncs, acknowledgements): its records are acknowledged, and
+        // released, in a few milliseconds instead of after the whole poll and the next ones.
+        this.send(batch, segment, originals);
+        batch = [];
+        originals = [];
+        segment = newSegment();
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
       let record: SourceRecord | null | undefined;
       try {
         record = chain.apply(original);
@@ -214,7 +239,8 @@ export class WorkerSourceTask {
       if (!record) {
         // Dropped by a transform or predicate (or skipped by errors.tolerance=all): done, as Kafka
         // counts it, so the task may release what it holds for it.
-        this.dropped(entry, original);
+        this.note(segment, original);
+        this.commitRecord(original, null);
         continue;
       }
       const r = record;
@@ -230,27 +256,46 @@ export class WorkerSourceTask {
         );
       }
       if (!out) {
-        this.dropped(entry, original);
+        this.note(segment, original);
+        this.commitRecord(original, null);
         continue;
       }
       if (!this.knownTopics.has(r.topic)) {
         // New topic: what is batched so far goes first, so that order is kept.
-        if (batch.length > 0) this.send(batch.splice(0), batchEntries.splice(0), batchOriginals.splice(0));
+        if (batch.length > 0) {
+          this.send(batch, segment, originals);
+          batch = [];
+          originals = [];
+          segment = newSegment();
+        }
         await this.prepareTopic(r.topic);
       }
       if (this.recovery) (out.headers as RecordHeader[]).push(...this.recovery.headers(original));
+      this.note(segment, original);
       batch.push(out);
-      batchEntries.push(entry);
-      batchOriginals.push(original);
+      if (keepOriginals) originals.push(original);
     }
-    if (batch.length > 0) this.send(batch, batchEntries, batchOriginals);
-    this.foldAcknowledged(); // records dropped above
+    if (batch.length > 0) this.send(batch, segment, originals);
+    else if (segment.count > 0) {
+      // Only dropped records: done now (committed once what was polled before them is).
+      segment.acked = true;
+      this.queue.push(segment);
+      this.foldAcknowledged();
+    }
   }
 
-  /** A record that will not reach Kafka but counts as done: acknowledged at once, commitRecord(record, null). */
-  private dropped(entry: Submitted, original: SourceRecord): void {
-    entry.acked = true;
-    this.commitRecord(original, null);
+  /** Counts `original` into `segment`: its offset is now its source partition's last there. */
+  private note(segment: Segment, original: SourceRecord): void {
+    segment.count++;
+    const p = original.sourcePartition;
+    const o = original.sourceOffset;
+    if (!p || !o) return;
+    const key = this.partitionKey(p);
+    const prev = segment.offsets.get(key);
+    if (prev) {
+      prev.partition = p;
+      prev.offset = o;
+    } else segment.offsets.set(key, { partition: p, offset: o });
   }
 
   private commitRecord(original: SourceRecord, meta: RecordMetadataLike | null): void {
@@ -281,7 +326,6 @@ export class WorkerSourceTask {
     return producerRecord(r, key, value, headers);
   }
 
-  /** One sendBatch per poll: the producer keeps their order; offsets wait for the acknowledgements. */
   /** Whether unacknowledged records are at the limits (`fraction` of them). */
   private tooMuchOutstanding(fraction: number): boolean {
     return (
@@ -296,7 +340,11 @@ export class WorkerSourceTask {
     if (this.waitingForAcks && !this.tooMuchOutstanding(0.5)) this.wake?.();
   }
 
-  private send(batch: ProducerRecord[], entries: Submitted[], originals: SourceRecord[]): void {
+  /**
+   * Sends a poll's records (one producer call, which keeps their order) as `segment`; `originals`
+   * (when the task implements commitRecord) are handed back to it once acknowledged.
+   */
+  private send(batch: ProducerRecord[], segment: Segment, originals: SourceRecord[]): void {
     const { env } = this;
     const count = batch.length;
     let bytes = 0;
@@ -304,47 +352,48 @@ export class WorkerSourceTask {
     this.outstanding += count;
     this.outstandingBytes += bytes;
     this.sent += count;
-    this.producer!.sendBatch(batch).then(
-      (metas) => {
-        const keepLanded = this.recovery !== null;
-        for (let i = 0; i < metas.length; i++) {
-          const meta = metas[i]!;
-          const entry = entries[i]!;
-          entry.acked = true;
-          if (keepLanded)
-            entry.landed = { topic: meta.topic, partition: meta.partition, offset: meta.offset };
-          this.commitRecord(originals[i]!, meta);
-        }
+    this.queue.push(segment);
+    const acknowledged = (metas: RecordMetadataLike[] | null): void => {
+      segment.acked = true;
+      if (metas && this.recovery) segment.landed = landedOf(metas);
+      if (metas && originals.length > 0)
+        for (let i = 0; i < metas.length; i++) this.commitRecord(originals[i]!, metas[i]!);
+      this.foldAcknowledged();
+      this.released(count, bytes);
+    };
+    const failed = (err: unknown): void => {
+      this.released(count, bytes);
+      if (env.errors.cfg.toleranceAll) {
+        segment.acked = true;
+        for (const original of originals) this.commitRecord(original, null);
         this.foldAcknowledged();
-        this.released(count, bytes);
-      },
-      (err: unknown) => {
-        this.released(count, bytes);
-        if (env.errors.cfg.toleranceAll) {
-          for (let i = 0; i < entries.length; i++) this.dropped(entries[i]!, originals[i]!);
-          this.foldAcknowledged();
-          env.log(
-            `${env.id.connector}-${env.id.task}: dropping ${count} record(s) that could not be sent: ${messageOf(err)}`,
-          );
-          return;
-        }
-        this.failure ??= new ConnectError(
-          'CONNECT',
-          `Unrecoverable exception from producer send callback: ${messageOf(err)}`,
-          { cause: err },
+        env.log(
+          `${env.id.connector}-${env.id.task}: dropping ${count} record(s) that could not be sent: ${messageOf(err)}`,
         );
-        this.wake?.();
-      },
-    );
+        return;
+      }
+      this.failure ??= new ConnectError(
+        'CONNECT',
+        `Unrecoverable exception from producer send callback: ${messageOf(err)}`,
+        { cause: err },
+      );
+      this.wake?.();
+    };
+    // Metadata only when something reads it: commitRecord(), exactly-once recovery.
+    if (originals.length > 0 || this.recovery) this.producer!.sendBatch(batch).then(acknowledged, failed);
+    else this.producer!.sendAll(batch).then(() => acknowledged(null), failed);
   }
 
   /** Canonical JSON of a source partition, cached by identity (connectors usually reuse one object). */
   private partitionKey(p: SourceMap): string {
+    if (p === this.lastPartition) return this.lastPartitionKey;
     let k = this.keyCache.get(p);
     if (k === undefined) {
       k = canonicalJson(p);
       this.keyCache.set(p, k);
     }
+    this.lastPartition = p;
+    this.lastPartitionKey = k;
     return k;
   }
 
@@ -365,25 +414,28 @@ export class WorkerSourceTask {
     const { queue } = this;
     const { offsets, covered } = this.committable;
     let head = this.queueHead;
-    const from = head;
+    let records = 0;
     while (head < queue.length && queue[head]!.acked) {
-      const e = queue[head++]!;
-      if (e.partitionKey !== null && e.partition && e.offset) {
-        const prev = offsets.get(e.partitionKey);
+      const seg = queue[head]!;
+      queue[head++] = DONE;
+      records += seg.count;
+      for (const [key, o] of seg.offsets) {
+        const prev = offsets.get(key);
         if (prev) {
-          prev.partition = e.partition;
-          prev.offset = e.offset;
-        } else offsets.set(e.partitionKey, { partition: e.partition, offset: e.offset });
+          prev.partition = o.partition;
+          prev.offset = o.offset;
+        } else offsets.set(key, o);
       }
-      if (e.landed) {
-        const k = `${e.landed.topic}\u0000${e.landed.partition}`;
-        const prev = covered.get(k);
-        if (!prev || prev.offset < e.landed.offset) covered.set(k, e.landed);
+      if (seg.landed) {
+        for (const [k, l] of seg.landed) {
+          const prev = covered.get(k);
+          if (!prev || prev.offset < l.offset) covered.set(k, l);
+        }
       }
     }
-    this.committable.records += head - from;
+    this.committable.records += records;
     this.queueHead = head;
-    if (head > 10_000 || head === queue.length) {
+    if (head > 1024 || head === queue.length) {
       queue.splice(0, head);
       this.queueHead = 0;
     }
@@ -486,6 +538,21 @@ function producerRecord(
   const out: ProducerRecord = { topic: r.topic, key, value, headers };
   if (r.kafkaPartition !== null) out.partition = r.kafkaPartition;
   if (r.timestamp !== null) out.timestamp = r.timestamp;
+  return out;
+}
+
+/** What takes a folded segment's place in the queue until the queue is compacted. */
+const DONE: Segment = { offsets: new Map(), count: 0, acked: true, landed: null };
+
+/** Per topic-partition, the last record of `metas` there. */
+function landedOf(metas: readonly RecordMetadataLike[]): Map<string, Landed> {
+  const out = new Map<string, Landed>();
+  for (const m of metas) {
+    const k = `${m.topic}\u0000${m.partition}`;
+    const prev = out.get(k);
+    if (!prev || prev.offset < m.offset)
+      out.set(k, { topic: m.topic, partition: m.partition, offset: m.offset });
+  }
   return out;
 }
 

@@ -13,7 +13,7 @@
  *            op              c, u, d, r (snapshot read), t (truncate)
  *            ts_ms           when the connector processed the event
  */
-import type { Schema, SourceMap, SourceRecord } from '../../connect/sdk.js';
+import type { ConnectHeader, Schema, SourceMap, SourceRecord } from '../../connect/sdk.js';
 import type { ColumnInfo, RelationInfo } from './catalog.js';
 import { type ColumnConverter, converterFor, type TypeInfo, type TypeOptions } from './types.js';
 
@@ -162,6 +162,9 @@ export function sourceStruct(prefix: string, db: string, t: TableSchema, info: S
   };
 }
 
+/** Events have no headers: they share one (frozen) empty list. */
+const NO_HEADERS: readonly ConnectHeader[] = Object.freeze([]);
+
 export function changeRecord(
   t: TableSchema,
   op: 'c' | 'u' | 'd' | 'r' | 't',
@@ -181,7 +184,7 @@ export function changeRecord(
     valueSchema: t.envelopeSchema,
     value: { before, after, source, transaction: null, op, ts_ms: now },
     timestamp: now,
-    headers: [],
+    headers: NO_HEADERS,
     sourcePartition: partition,
     sourceOffset: offset,
   };
@@ -196,7 +199,7 @@ export function tombstone(t: TableSchema, key: Row, partition: SourceMap, offset
     valueSchema: null,
     value: null,
     timestamp: Date.now(),
-    headers: [],
+    headers: NO_HEADERS,
     sourcePartition: partition,
     sourceOffset: offset,
   };

@@ -42,22 +42,20 @@ export function snapshotCompleted(o: CdcOffset | null): boolean {
   return o !== null && (!o.snapshot || o.last_snapshot_record);
 }
 
-/** Where a tracked record sits in the tracker's queue (a sequence number), kept on the record itself. */
-const SEQ: unique symbol = Symbol('cdc.seq');
-type Tracked = SourceRecord & { [SEQ]?: number };
-
 /**
- * Records and marks in production order, as parallel arrays indexed by sequence number - base:
- * `done[i]` once acknowledged, `lsn[i]` the LSN confirmable when everything up to i is done (0 for
- * none). Marks are done from the start. O(1) per record, no per-record map.
+ * Records and marks in production order, as parallel arrays: `records[i]` the record until it is
+ * acknowledged (null once it is, and for marks), `lsn[i]` the LSN confirmable when everything up
+ * to i is done (0 for none). O(1) per record as acknowledgements come in order (they do, but for
+ * records a transform drops, which come at once): an acknowledged record is looked for from where
+ * the last one was found. Nothing is added to the records themselves.
  */
 export class AckTracker {
-  private done: boolean[] = [];
+  private records: (SourceRecord | null)[] = [];
   private lsn: number[] = [];
-  /** Sequence number of done[0]. */
-  private base = 0;
   /** Index of the first entry not yet done. */
   private head = 0;
+  /** Where to look for the next acknowledged record first: after the last one found. */
+  private cursor = 0;
   private pendingCount = 0;
   private confirmable = 0;
 
@@ -65,31 +63,38 @@ export class AckTracker {
 
   /** A record handed to the runtime; done when commitRecord() reports it. */
   track(record: SourceRecord): void {
-    (record as Tracked)[SEQ] = this.base + this.done.length;
-    this.done.push(false);
+    this.records.push(record);
     this.lsn.push(0);
     this.pendingCount++;
   }
 
   /** Everything produced so far completes the WAL up to `lsn` (a transaction's end, a keepalive between transactions). */
   mark(lsn: number): void {
-    if (this.head === this.done.length) {
+    if (this.head === this.records.length) {
       this.setConfirmable(lsn);
       return;
     }
-    this.done.push(true);
+    this.records.push(null);
     this.lsn.push(lsn);
   }
 
   /** The runtime acknowledged (or dropped) this record. */
   ack(record: SourceRecord): void {
-    const seq = (record as Tracked)[SEQ];
-    if (seq === undefined) return;
-    const i = seq - this.base;
-    if (i < this.head || i >= this.done.length || this.done[i]) return;
-    this.done[i] = true;
+    const i = this.indexOf(record);
+    if (i < 0) return;
+    this.records[i] = null;
     this.pendingCount--;
+    this.cursor = i + 1;
     if (i === this.head) this.advance();
+  }
+
+  /** Where `record` waits, or -1 (not tracked, or done already). */
+  private indexOf(record: SourceRecord): number {
+    const { records, head } = this;
+    const from = Math.max(this.cursor, head);
+    for (let i = from; i < records.length; i++) if (records[i] === record) return i;
+    for (let i = head; i < from && i < records.length; i++) if (records[i] === record) return i;
+    return -1;
   }
 
   get pending(): number {
@@ -102,17 +107,17 @@ export class AckTracker {
 
   private advance(): void {
     let best = 0;
-    const { done, lsn } = this;
+    const { records, lsn } = this;
     let h = this.head;
-    while (h < done.length && done[h]) {
+    while (h < records.length && records[h] === null) {
       if (lsn[h]! > best) best = lsn[h]!;
       h++;
     }
     this.head = h;
-    if (h > 4096 || h === done.length) {
-      this.done = done.slice(h);
+    if (h > 4096 || h === records.length) {
+      this.records = records.slice(h);
       this.lsn = lsn.slice(h);
-      this.base += h;
+      this.cursor = Math.max(0, this.cursor - h);
       this.head = 0;
     }
     if (best > 0) this.setConfirmable(best);

@@ -14,7 +14,7 @@
  * The flushed LSN sent to the server only moves forward and only through `confirm()`, which the
  * task calls once the log acknowledged everything up to it.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { ConnectError } from '../../connect/sdk.js';
 import { openClient, type PgTarget, quoteIdent, quoteLiteral, rows } from './catalog.js';
 import {
@@ -26,8 +26,11 @@ import {
   type ReplicationMessage,
 } from './pgoutput.js';
 
+interface CopyDataHandler {
+  handleCopyData(msg: { chunk: Buffer }): void;
+}
+
 interface PgConnectionLike {
-  on(event: 'copyData', fn: (msg: { chunk: Buffer }) => void): void;
   sendCopyFromChunk(chunk: Buffer): void;
   stream: { pause(): void; resume(): void };
 }
@@ -97,20 +100,18 @@ export class ReplicationStream {
 
   /** START_REPLICATION from `startLsn` (the slot's confirmed flush LSN when that is later). */
   start(slot: string, publication: string, startLsn: Lsn): void {
-    const conn = (this.pgClient as unknown as { connection: PgConnectionLike }).connection;
-    conn.on('copyData', (msg) => this.onCopyData(msg.chunk));
     this.confirmedLsn = Math.max(this.confirmedLsn, startLsn);
     const sql = `START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(startLsn)} (proto_version '1', publication_names ${quoteLiteral(quoteIdent(publication))}, messages 'true')`;
     this.streaming = true;
-    this.pgClient.query(sql).then(
-      () => {
-        if (!this.closed)
-          this.fail(new ConnectError('CONNECT', 'the replication stream ended', { retriable: true }));
-      },
-      (err: Error) => {
-        if (!this.closed) this.fail(translateStartError(err, slot, publication));
-      },
-    );
+    const query = new pg.Query(sql, (err) => {
+      if (this.closed) return;
+      if (err) this.fail(translateStartError(err, slot, publication));
+      else this.fail(new ConnectError('CONNECT', 'the replication stream ended', { retriable: true }));
+    });
+    // The client hands the running query each CopyData message (a listener on the connection
+    // would be a second one for every message, beside the client's).
+    (query as unknown as CopyDataHandler).handleCopyData = (msg) => this.onCopyData(msg.chunk);
+    this.pgClient.query(query);
     this.statusTimer = setInterval(
       () => this.sendStatus(false),
       Math.max(100, Math.floor(this.statusIntervalMs / 2)),

@@ -160,14 +160,17 @@ export function createPartitioner(
 
   const murmur2Fn: PartitionFn = (topic, key, _value, n) => {
     checkCount(topic, n);
-    return key === null ? sticky.partition(topic, n) : murmur2Partition(key, n);
+    if (key === null) return sticky.partition(topic, n);
+    // (one partition: any hash lands there, so none is computed — keys with schemas are large)
+    return n === 1 ? 0 : murmur2Partition(key, n);
   };
 
   if (spec === undefined || spec === 'murmur2') return murmur2Fn;
   if (spec === 'consistent_random') {
     return (topic, key, _value, n) => {
       checkCount(topic, n);
-      return key === null || key.length === 0 ? sticky.partition(topic, n) : crc32Partition(key, n);
+      if (key === null || key.length === 0) return sticky.partition(topic, n);
+      return n === 1 ? 0 : crc32Partition(key, n);
     };
   }
   if (spec === 'random') {

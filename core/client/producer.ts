@@ -9,6 +9,10 @@
  * in order and retried in order; up to max.in.flight.requests.per.connection batches of one
  * partition are in flight at once.
  *
+ * Compression: a closed batch of 64 KiB or more is compressed on libuv's threadpool when the codec
+ * allows (lz4), and its partition's batches wait behind it, so order and sequence numbers are as
+ * when it is compressed at sending, which smaller batches (and other codecs) are.
+ *
  * Back-pressure: buffered bytes are bounded by buffer.memory; send() waits (up to max.block.ms)
  * for room instead of growing the heap.
  *
@@ -149,6 +153,8 @@ interface Batch {
   sizeBytes: number;
   /** The encoded batch once closed. */
   bytes?: Buffer;
+  /** Being compressed on the threadpool: not sent (nor are later batches of its partition) until done. */
+  compressing: boolean;
   baseSequence: number;
   attempts: number;
   /** Acknowledged or finally failed; its records list went back to the pool. */
@@ -197,23 +203,30 @@ const POOLED = 8;
 const NO_RECORDS = new BatchRecords();
 const nothing = (): void => undefined;
 
-/** A call's records from `next` on, waiting to be appended; `appended` settles once they are. */
+/**
+ * A call's records from `next` on, waiting to be appended; `appended` resolves once they are, or
+ * once appending failed (which fails the call's delivery).
+ */
 class QueuedAppend {
   readonly appended: Promise<void>;
   resolve!: () => void;
-  reject!: (err: unknown) => void;
 
   constructor(
     readonly records: readonly ProducerRecord[],
     readonly delivery: Delivery,
     public next: number,
   ) {
-    this.appended = new Promise<void>((resolve, reject) => {
+    this.appended = new Promise<void>((resolve) => {
       this.resolve = resolve;
-      this.reject = reject;
     });
   }
 }
+
+/**
+ * Batches of at least this many bytes (before compression) are compressed on libuv's threadpool
+ * (lz4): below it, the hop there and back costs the event loop about what compressing here does.
+ */
+const ASYNC_COMPRESSION_MIN_BYTES = 64 * 1024;
 
 /** Scratch memory for string keys the partitioner hashes. */
 const SCRATCH_BYTES = 1024;
@@ -363,13 +376,9 @@ export class ProducerImpl implements Producer {
     const queued = new QueuedAppend(records, delivery, i);
     this.appendQueue.push(queued);
     if (!this.appending) void this.appendQueued();
-    return queued.appended.then(
-      () => delivery.promise,
-      (err: unknown) => {
-        delivery.promise.catch(() => undefined);
-        throw err;
-      },
-    );
+    // The delivery's own promise, as on the fast path: calls are answered in the order their
+    // records are acknowledged, whether they waited or not.
+    return delivery.promise;
   }
 
   /**
@@ -394,7 +403,9 @@ export class ProducerImpl implements Producer {
           q.resolve();
         } catch (err) {
           queue.shift();
-          q.reject(err);
+          // (records appended before the one that failed are still sent; their outcome is not reported)
+          q.delivery.failed(err as Error);
+          q.resolve();
         }
       }
     } finally {
@@ -617,6 +628,7 @@ export class ProducerImpl implements Producer {
       waiters: null,
       createdAt: Date.now(),
       sizeBytes: 0,
+      compressing: false,
       baseSequence: -1,
       attempts: 0,
       settled: false,
@@ -632,6 +644,41 @@ export class ProducerImpl implements Producer {
     if (b.records.count === 0) return;
     q.ready.push(b);
     this.unsettledBatches.add(b);
+    this.compressInBackground(b);
+  }
+
+  /**
+   * Starts compressing a closed batch on libuv's threadpool (lz4), when it is large enough for
+   * that to cost the event loop less than compressing it here when it is sent. The batch waits in
+   * its partition's queue until done; should it fail, the batch is built when sent, as others are.
+   */
+  private compressInBackground(b: Batch): void {
+    const builder = b.builder;
+    if (this.compression === 0 || !builder || builder.sizeInBytes < ASYNC_COMPRESSION_MIN_BYTES) return;
+    const building = builder.buildAsync();
+    if (!building) return;
+    b.compressing = true;
+    building.then(
+      (bytes) => {
+        b.compressing = false;
+        if (b.builder !== builder) return; // (built meanwhile: never, as drain() waits for it)
+        b.bytes = bytes;
+        b.builder = null;
+        this.recycle(builder);
+        this.scheduleDrain(0);
+      },
+      () => {
+        b.compressing = false;
+        this.scheduleDrain(0);
+      },
+    );
+  }
+
+  /** A builder whose batch was built: its memory serves the next batch. */
+  private recycle(builder: BatchBuilder): void {
+    if (this.builderPool.length < POOLED && builder.capacityBytes <= 2 * this.builderCapacity) {
+      this.builderPool.push(builder);
+    }
   }
 
   /** Waits until sent batches free buffer.memory; BUFFER_EXHAUSTED after max.block.ms. */
@@ -704,6 +751,7 @@ export class ProducerImpl implements Producer {
           }
           if (q.ready.length === 0 || q.retrying || q.inFlight >= (q.recovering ? 1 : this.maxInFlight))
             continue;
+          if (q.ready[0]!.compressing) continue;
           if (!this.idempotent && q.inFlight > 0 && this.maxInFlight === 1) continue;
           if (this.idempotent && !this.sequencesUsable(q)) continue;
           const leader = this.cluster.leaderFor(q.topic, q.partition);
@@ -816,9 +864,7 @@ export class ProducerImpl implements Producer {
     b.bytes = bytes;
     b.builder = null;
     // build() copied the records out: the builder's memory serves the next batch.
-    if (builder && this.builderPool.length < POOLED && builder.capacityBytes <= 2 * this.builderCapacity) {
-      this.builderPool.push(builder);
-    }
+    if (builder) this.recycle(builder);
     return bytes;
   }
 
@@ -971,7 +1017,7 @@ export class ProducerImpl implements Producer {
   async flush(): Promise<void> {
     // Calls still queued (for the producer id, metadata or room) were sent before this flush too.
     const queued = this.appendQueue[this.appendQueue.length - 1];
-    if (queued) await queued.appended.catch(() => undefined);
+    if (queued) await queued.appended;
     for (const q of this.queues.values()) this.closeBatch(q);
     // Every batch closed so far, sent or not, until it is acknowledged or finally failed.
     const waits: Promise<void>[] = [];

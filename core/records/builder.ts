@@ -5,6 +5,7 @@
  * writes the header and CRC. Not shared between async tasks: one builder per open batch.
  */
 import { HEADER_SIZE } from './batch-header.js';
+import { compressAsync } from './compression.js';
 import { type BatchOptions, batchAttributesFor, compressedBody, finishBatch } from './encode.js';
 import {
   maxRecordSize,
@@ -135,6 +136,19 @@ export class BatchBuilder {
       out = compressedBody(codec, this.buf.subarray(HEADER_SIZE, this.pos), this.opts.compressionLevel);
     }
     return finishBatch(out, this.opts, this.attributes, this.count, this.baseTimestamp, this.maxTimestamp);
+  }
+
+  /**
+   * build() with the compression on libuv's threadpool, for codecs that can (lz4), or null (then
+   * build()). Nothing may be appended, nor the builder reset, until the promise settles.
+   */
+  buildAsync(): Promise<Buffer> | null {
+    const codec = this.attributes & 7;
+    if (codec === 0) return null;
+    const compressing = compressAsync(codec, this.buf.subarray(HEADER_SIZE, this.pos), HEADER_SIZE);
+    if (!compressing) return null;
+    const { opts, attributes, count, baseTimestamp, maxTimestamp } = this;
+    return compressing.then((out) => finishBatch(out, opts, attributes, count, baseTimestamp, maxTimestamp));
   }
 
   /** Empties the builder for a new batch, keeping its scratch memory. */

@@ -107,6 +107,32 @@ export function compress(codec: number, data: Buffer, level?: number): Buffer {
 }
 
 /**
+ * compress(), `headroom` bytes into the Buffer it returns (room for what goes before the
+ * compressed bytes, such as a batch header, without copying them once more).
+ */
+export function compressWithHeadroom(
+  codec: number,
+  data: Buffer,
+  level: number | undefined,
+  headroom: number,
+): Buffer {
+  if (codec === Compression.Lz4) return lz4FrameCompress(data, headroom);
+  const compressed = compress(codec, data, level);
+  const buf = Buffer.allocUnsafe(headroom + compressed.length);
+  buf.set(compressed, headroom);
+  return buf;
+}
+
+/**
+ * compressWithHeadroom() off the main thread, on libuv's threadpool, for the codecs that can
+ * (lz4); null for the others. `data` must stay unchanged until the promise settles.
+ */
+export function compressAsync(codec: number, data: Buffer, headroom: number): Promise<Buffer> | null {
+  if (codec === Compression.Lz4) return lz4FrameCompressAsync(data, headroom);
+  return null;
+}
+
+/**
  * Decompresses `data`. Throws CorruptRecordError for malformed input ('CORRUPT_MESSAGE'),
  * for output above `maxBytes` ('MESSAGE_TOO_LARGE') and for unknown codecs.
  */
@@ -254,32 +280,52 @@ const LZ4_BLOCK_SIZE = 64 * 1024;
 const LZ4_FRAME_HEADER = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82]);
 const LZ4_STORED = 0x80000000;
 
-function lz4FrameCompress(data: Buffer): Buffer {
+function lz4FrameCompress(data: Buffer, headroom = 0): Buffer {
   const { compressSync } = lz4();
-  const parts: Buffer[] = [];
-  let size = LZ4_FRAME_HEADER.length + 4;
-  for (let pos = 0; pos < data.length; pos += LZ4_BLOCK_SIZE) {
-    const raw = data.subarray(pos, pos + LZ4_BLOCK_SIZE);
-    // compressSync prefixes the block with its raw size (u32 LE): reuse that slot for the frame's block size.
-    const block = compressSync(raw);
-    const compressedLength = block.length - 4;
-    if (compressedLength < raw.length) {
-      block.writeUInt32LE(compressedLength, 0);
-      parts.push(block);
-      size += block.length;
-    } else {
-      const stored = Buffer.allocUnsafe(4);
-      stored.writeUInt32LE((LZ4_STORED | raw.length) >>> 0, 0);
-      parts.push(stored, raw);
-      size += 4 + raw.length;
-    }
+  const blocks: Buffer[] = [];
+  for (let pos = 0; pos < data.length; pos += LZ4_BLOCK_SIZE)
+    blocks.push(compressSync(data.subarray(pos, pos + LZ4_BLOCK_SIZE)));
+  return lz4Frame(data, blocks, headroom);
+}
+
+/** lz4FrameCompress with the blocks compressed on libuv's threadpool, all at once. */
+async function lz4FrameCompressAsync(data: Buffer, headroom: number): Promise<Buffer> {
+  const { compress } = lz4();
+  const jobs: Promise<Buffer>[] = [];
+  for (let pos = 0; pos < data.length; pos += LZ4_BLOCK_SIZE)
+    jobs.push(compress(data.subarray(pos, pos + LZ4_BLOCK_SIZE)));
+  return lz4Frame(data, await Promise.all(jobs), headroom);
+}
+
+/**
+ * The frame of `data` from its blocks as lz4-napi compressed them (each prefixed with its raw
+ * size, u32 LE: that slot becomes the frame's block size), `headroom` bytes into a new Buffer. A
+ * block that did not shrink is stored as it is.
+ */
+function lz4Frame(data: Buffer, blocks: readonly Buffer[], headroom: number): Buffer {
+  let size = headroom + LZ4_FRAME_HEADER.length + 4;
+  for (let i = 0; i < blocks.length; i++) {
+    const raw = Math.min(LZ4_BLOCK_SIZE, data.length - i * LZ4_BLOCK_SIZE);
+    const block = blocks[i]!;
+    size += block.length - 4 < raw ? block.length : 4 + raw;
   }
   const out = Buffer.allocUnsafe(size);
-  LZ4_FRAME_HEADER.copy(out, 0);
-  let pos = LZ4_FRAME_HEADER.length;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length;
+  LZ4_FRAME_HEADER.copy(out, headroom);
+  let pos = headroom + LZ4_FRAME_HEADER.length;
+  for (let i = 0; i < blocks.length; i++) {
+    const start = i * LZ4_BLOCK_SIZE;
+    const raw = Math.min(LZ4_BLOCK_SIZE, data.length - start);
+    const block = blocks[i]!;
+    const compressedLength = block.length - 4;
+    if (compressedLength < raw) {
+      out.set(block, pos);
+      out.writeUInt32LE(compressedLength, pos);
+      pos += block.length;
+    } else {
+      out.writeUInt32LE((LZ4_STORED | raw) >>> 0, pos);
+      data.copy(out, pos + 4, start, start + raw);
+      pos += 4 + raw;
+    }
   }
   out.writeUInt32LE(0, pos); // end mark
   return out;

@@ -11,7 +11,7 @@ import {
   TRANSACTIONAL_FLAG,
   writeBatchHeader,
 } from './batch-header.js';
-import { compress, isCompression } from './compression.js';
+import { compressWithHeadroom, isCompression } from './compression.js';
 import { type RecordInput, recordBodySize, writeRecord } from './record.js';
 import { varintSize } from './varint.js';
 
@@ -74,10 +74,7 @@ export function finishBatch(
 
 /** Compresses records in `data` and lays them out behind a (not yet written) header. */
 export function compressedBody(codec: number, data: Buffer, level: number | undefined): Buffer {
-  const compressed = compress(codec, data, level);
-  const buf = Buffer.allocUnsafe(HEADER_SIZE + compressed.length);
-  buf.set(compressed, HEADER_SIZE);
-  return buf;
+  return compressWithHeadroom(codec, data, level, HEADER_SIZE);
 }
 
 let sizes = new Int32Array(1024);

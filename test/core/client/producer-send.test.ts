@@ -79,6 +79,65 @@ describe('producer send paths', () => {
     }
   });
 
+  it('keeps the order and sequence numbers of each partition with batches compressed off the main thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trib-producer-lz4-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const client = await connect({ 'data.dir': dir });
+    cleanups.push(() => client.close());
+    const admin = client.admin();
+    await admin.createTopics([{ topic: 't', numPartitions: 2 }]);
+    await admin.close();
+    // Batches of up to 256 KiB go to the threadpool; the small ones that linger.ms closes are
+    // compressed when sent. Either way a partition's batches leave in order, numbered in order.
+    const producer = client.producer({ 'compression.type': 'lz4', 'batch.size': 256 * 1024, 'linger.ms': 2 });
+    const values: string[][] = [[], []];
+    const sends: Promise<void>[] = [];
+    for (let call = 0; call < 60; call++) {
+      const records = Array.from({ length: call % 5 === 0 ? 3 : 400 }, (_, i) => {
+        const partition = (call + i) % 2;
+        const value = `${call}-${i} ${WORDS[(call * i) % 10]!.repeat(1 + ((call + i) % 40))}`;
+        values[partition]!.push(value);
+        return { topic: 't', partition, value };
+      });
+      sends.push(producer.sendAll(records));
+      if (call % 7 === 0) await new Promise((r) => setTimeout(r, 3));
+    }
+    await Promise.all(sends);
+    await producer.close();
+    for (const partition of [0, 1]) {
+      const batches = decodeBatches(readFileSync(join(dir, `t-${partition}`, '00000000000000000000.log')));
+      expect(batches.every((b) => b.compression === 3)).toBe(true);
+      const sizes = batches.map((b) => b.records.reduce((n, r) => n + (r.value?.length ?? 0), 0));
+      expect(sizes.some((n) => n > 64 * 1024)).toBe(true); // compressed on the threadpool
+      expect(sizes.some((n) => n < 64 * 1024)).toBe(true); // compressed when sent
+      let sequence = 0;
+      for (const b of batches) {
+        expect(b.baseSequence).toBe(sequence);
+        sequence += b.recordCount;
+      }
+      const read = batches.flatMap((b) => b.records.map((r) => r.value!.toString()));
+      expect(read).toEqual(values[partition]);
+    }
+  });
+
+  it('answers calls in the order they were made, when the first waited for the producer id and the next did not', async () => {
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 60_000 }); // nothing is sent until flush()
+    const answered: string[] = [];
+    const first = producer
+      .sendBatch([{ topic: 't', partition: 0, value: 'a' }])
+      .then(() => answered.push('first'));
+    await new Promise((r) => setTimeout(r, 50)); // the id came, and the first call was appended
+    expect((producer as unknown as { appendQueue: unknown[] }).appendQueue).toHaveLength(0);
+    const second = producer
+      .sendBatch([{ topic: 't', partition: 0, value: 'b' }])
+      .then(() => answered.push('second'));
+    await producer.flush();
+    await Promise.all([first, second]);
+    expect(answered).toEqual(['first', 'second']);
+    await producer.close();
+  });
+
   it('sendAll resolves once every record is acknowledged', async () => {
     const client = await embedded(1);
     const producer = client.producer({ 'linger.ms': 1, 'batch.size': 1024 });

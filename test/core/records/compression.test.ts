@@ -6,8 +6,10 @@ import {
   Compression,
   CorruptRecordError,
   compress,
+  compressAsync,
   compressionFromName,
   compressionName,
+  compressWithHeadroom,
   decompress,
 } from '../../../core/records/index.js';
 import { mulberry32, randomBytes, sameBytes, xxh32 } from './helpers.js';
@@ -199,6 +201,22 @@ describe('lz4 frames', () => {
     expect(out[5]).toBe(0x40); // 64 KiB maximum block
     expect(out[6]).toBe((xxh32(out.subarray(4, 6)) >>> 8) & 0xff);
     expect(out.readUInt32LE(out.length - 4)).toBe(0); // end mark
+  });
+
+  it('compresses off the main thread to the same bytes, behind the headroom asked for', async () => {
+    for (const [, data] of [
+      ...SAMPLES,
+      ['mixed', Buffer.concat([text(70_000), randomBytes(rand, 70_000)])] as const,
+    ]) {
+      const sync = compress(Compression.Lz4, data);
+      expect(sameBytes(compressWithHeadroom(Compression.Lz4, data, undefined, 0), sync)).toBe(true);
+      const behind = compressWithHeadroom(Compression.Lz4, data, undefined, 61);
+      expect(sameBytes(behind.subarray(61), sync)).toBe(true);
+      const async = await compressAsync(Compression.Lz4, data, 61)!;
+      expect(sameBytes(async.subarray(61), sync)).toBe(true);
+    }
+    for (const codec of [Compression.None, Compression.Gzip, Compression.Snappy, Compression.Zstd])
+      expect(compressAsync(codec, text(100), 0)).toBeNull();
   });
 
   it('stores incompressible blocks uncompressed', () => {
