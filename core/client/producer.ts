@@ -796,16 +796,37 @@ export class ProducerImpl implements Producer {
     p.finally(() => this.unsettled.delete(p)).catch(() => undefined);
   }
 
-  private async sendToLeader(leader: number, batches: Batch[]): Promise<void> {
+  private async sendToLeader(leader: number, listed: Batch[]): Promise<void> {
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
-    for (const b of batches) {
+    const batches: Batch[] = [];
+    for (const b of listed) {
       b.attempts++;
+      let records: Buffer;
+      try {
+        records = this.batchBytes(b);
+      } catch (err) {
+        // Building it failed (a compression codec that threw): this batch fails, not the producer.
+        this.fail(
+          b,
+          new KafkaClientError(
+            'ILLEGAL_STATE',
+            `building a batch for ${b.topic}-${b.partition} failed: ${(err as Error).message}`,
+            { cause: err, retriable: false },
+          ),
+        );
+        continue;
+      }
+      batches.push(b);
       let list = byTopic.get(b.topic);
       if (!list) {
         list = [];
         byTopic.set(b.topic, list);
       }
-      list.push({ index: b.partition, records: this.batchBytes(b) });
+      list.push({ index: b.partition, records });
+    }
+    if (batches.length === 0) {
+      this.scheduleDrain(0);
+      return;
     }
     const body = {
       transactionalId: null,

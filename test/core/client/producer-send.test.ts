@@ -241,3 +241,29 @@ describe('producer send paths', () => {
     expect(read).toHaveLength(20_000);
   });
 });
+
+describe('a batch that fails to build', () => {
+  it('fails its own records only; the producer sends on, and flush() and close() return', async () => {
+    const { BatchBuilder } = await import('../../../core/records/builder.js');
+    const client = await embedded(1);
+    const producer = client.producer({ 'linger.ms': 0, retries: 0 });
+    const build = BatchBuilder.prototype.build;
+    // One build fails as a throwing compression codec would.
+    let failures = 1;
+    BatchBuilder.prototype.build = function (this: InstanceType<typeof BatchBuilder>, ...args) {
+      if (failures-- > 0) throw new Error('codec failed');
+      return build.apply(this, args);
+    } as typeof build;
+    cleanups.push(() => {
+      BatchBuilder.prototype.build = build;
+    });
+    await expect(producer.send({ topic: 't', value: 'lost' })).rejects.toMatchObject({
+      code: 'ILLEGAL_STATE',
+      message: expect.stringMatching(/building a batch for t-0 failed: codec failed/),
+    });
+    const [ok] = await producer.sendBatch([{ topic: 't', value: 'kept' }]);
+    expect(ok!.offset).toBe(0);
+    await producer.flush();
+    await producer.close();
+  });
+});
