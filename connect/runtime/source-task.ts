@@ -362,16 +362,22 @@ export class WorkerSourceTask {
       this.released(count, bytes);
     };
     const failed = (err: unknown): void => {
-      this.released(count, bytes);
       if (env.errors.cfg.toleranceAll) {
-        segment.acked = true;
-        for (const original of originals) this.commitRecord(original, null);
-        this.foldAcknowledged();
-        env.log(
-          `${env.id.connector}-${env.id.task}: dropping ${count} record(s) that could not be sent: ${messageOf(err)}`,
-        );
+        // Which of the part's records made it is unknown (those before a bad one may have; those
+        // after it were never sent): each is sent again on its own, and only those that fail
+        // alone are dropped — at least once, as Kafka Connect sends each record on its own.
+        void this.resendEach(batch, originals).then((dropped) => {
+          segment.acked = true;
+          this.foldAcknowledged();
+          this.released(count, bytes);
+          if (dropped > 0)
+            env.log(
+              `${env.id.connector}-${env.id.task}: dropping ${dropped} record(s) that could not be sent: ${messageOf(err)}`,
+            );
+        });
         return;
       }
+      this.released(count, bytes);
       this.failure ??= new ConnectError(
         'CONNECT',
         `Unrecoverable exception from producer send callback: ${messageOf(err)}`,
@@ -382,6 +388,21 @@ export class WorkerSourceTask {
     // Metadata only when something reads it: commitRecord(), exactly-once recovery.
     if (originals.length > 0 || this.recovery) this.producer!.sendBatch(batch).then(acknowledged, failed);
     else this.producer!.sendAll(batch).then(() => acknowledged(null), failed);
+  }
+
+  /**
+   * errors.tolerance=all after a part failed: sends each record of it on its own, reports each to
+   * commitRecord() (null for one that failed again), and returns how many failed.
+   */
+  private async resendEach(batch: ProducerRecord[], originals: SourceRecord[]): Promise<number> {
+    const results = await Promise.allSettled(batch.map((r) => this.producer!.send(r)));
+    let dropped = 0;
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') dropped++;
+      if (originals.length > 0)
+        this.commitRecord(originals[i]!, result.status === 'fulfilled' ? result.value : null);
+    });
+    return dropped;
   }
 
   /** Canonical JSON of a source partition, cached by identity (connectors usually reuse one object). */
