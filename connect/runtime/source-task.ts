@@ -225,6 +225,9 @@ export class WorkerSourceTask {
         segment = newSegment();
         sinceYield = 0;
         await yieldToEventLoop();
+        // A part failed meanwhile: the task fails; sending more would only put records past the
+        // gap, to come again when it restarts from its last committed offsets.
+        if (this.failure) return;
       }
       let record: SourceRecord | null | undefined;
       try {
