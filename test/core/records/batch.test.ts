@@ -138,6 +138,34 @@ describe.each(CODECS)('encodeBatch / decodeBatch, codec %i', (codec) => {
   });
 });
 
+describe('BatchBuilder.buildAsync (compression on the thread pool)', () => {
+  const big = Array.from({ length: 2_000 }, (_, i) => ({
+    key: b(`key-${i}`),
+    value: b(`value-${i}-`.padEnd(100, String(i % 10))),
+    timestamp: T + i,
+  }));
+  const fill = (codec: Compression) => {
+    const builder = new BatchBuilder({ compression: codec, baseOffset: 3 }, 1 << 16);
+    for (const r of big) builder.append(r);
+    return builder;
+  };
+
+  it('lz4: the same bytes as build(), computed off the event loop', async () => {
+    const building = fill(Compression.Lz4).buildAsync();
+    expect(building).toBeInstanceOf(Promise);
+    const built = await building!;
+    expect(sameBytes(built, fill(Compression.Lz4).build())).toBe(true);
+    expect(validateRecords(built)).toBeNull();
+    expectRecords(decodeBatch(built).records, big, 3);
+  });
+
+  it('other codecs and none: null (build() compresses on the event loop)', () => {
+    for (const codec of [Compression.None, Compression.Gzip, Compression.Snappy, Compression.Zstd]) {
+      expect(fill(codec).buildAsync()).toBeNull();
+    }
+  });
+});
+
 describe('header accessors and setters', () => {
   const opts = {
     baseOffset: 2 ** 40 + 7,
