@@ -156,7 +156,17 @@ export function writeRecord(
   offsetDelta: number,
   bodySize: number,
 ): number {
-  pos = writeVarint(buf, pos, bodySize);
+  return writeRecordBody(buf, writeVarint(buf, pos, bodySize), rec, timestampDelta, offsetDelta);
+}
+
+/** A record's body (attributes to headers) at `pos`; returns the end position. */
+function writeRecordBody(
+  buf: Buffer,
+  pos: number,
+  rec: TextRecordInput,
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
   buf[pos++] = 0;
   pos = writeVarlong(buf, pos, timestampDelta);
   pos = writeVarint(buf, pos, offsetDelta);
@@ -210,24 +220,7 @@ export function writeRecordUnsized(
   offsetDelta: number,
 ): number {
   const start = pos + 1;
-  buf[start] = 0;
-  let end = writeVarlong(buf, start + 1, timestampDelta);
-  end = writeVarint(buf, end, offsetDelta);
-  end = writeBytes(buf, end, rec.key);
-  end = writeBytes(buf, end, rec.value);
-  const headers = rec.headers;
-  if (headers === undefined || headers.length === 0) {
-    buf[end++] = 0;
-  } else {
-    end = writeVarint(buf, end, headers.length);
-    for (let i = 0; i < headers.length; i++) {
-      const h = headers[i]!;
-      const keyLength = utf8Length(h.key);
-      end = writeVarint(buf, end, keyLength);
-      end = writeUtf8(buf, end, h.key, keyLength);
-      end = writeBytes(buf, end, h.value);
-    }
-  }
+  const end = writeRecordBody(buf, start, rec, timestampDelta, offsetDelta);
   const body = end - start;
   if (body < 64) {
     buf[pos] = body << 1; // zigzag, one byte
