@@ -59,10 +59,6 @@ export class IndexedConsumerBatch implements ConsumerBatch {
     return this.isReleased ? 0 : (this.index?.count ?? 0);
   }
 
-  get released(): boolean {
-    return this.isReleased;
-  }
-
   cursor(): RecordCursor {
     this.checkHeld();
     return new IndexCursor(this, this.index);

@@ -228,16 +228,19 @@ export class ConsumerImpl implements Consumer {
     if (this.subscription)
       throw new KafkaClientError('ILLEGAL_STATE', 'assign() cannot be mixed with subscribe()');
     const keep = new Set(partitions.map((p) => key(p.topic, p.partition)));
-    for (const [k, s] of [...this.states]) {
-      if (keep.has(k)) continue;
-      clearBuffered(s);
-      this.states.delete(k);
-    }
+    for (const k of [...this.states.keys()]) if (!keep.has(k)) this.removeState(k);
     for (const p of partitions) this.addState(p.topic, p.partition);
   }
 
   assignment(): TopicPartition[] {
     return [...this.states.values()].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /** Forgets a partition, letting go of what it holds buffered. */
+  private removeState(k: string): void {
+    const s = this.states.get(k);
+    if (s) clearBuffered(s);
+    this.states.delete(k);
   }
 
   private addState(topic: string, partition: number): PartitionState {
@@ -386,12 +389,7 @@ export class ConsumerImpl implements Consumer {
     try {
       await this.subscription?.listener?.onPartitionsRevoked?.(partitions);
     } finally {
-      for (const p of partitions) {
-        const k = key(p.topic, p.partition);
-        const s = this.states.get(k);
-        if (s) clearBuffered(s);
-        this.states.delete(k);
-      }
+      for (const p of partitions) this.removeState(key(p.topic, p.partition));
     }
   }
 
