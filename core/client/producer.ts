@@ -484,27 +484,22 @@ export class ProducerImpl implements Producer {
       this.checkRecordSize(varintSize(body) + body);
     }
     let q = this.queue(r.topic, partition);
-    let batch = q.open ?? this.openBatch(q);
-    let builder = batch.builder!;
+    let batch: Batch;
+    let builder: BatchBuilder;
+    let size: number;
     // Written straight into the batch (strings measured as they are written), and taken back if it
-    // makes a batch that has records already larger than batch.size: it starts the next batch.
-    let size = builder.appendSized(input);
-    if (builder.recordCount > 1 && builder.sizeInBytes > this.batchSize) {
-      builder.undoAppend();
-      this.closeBatch(q);
-      if (key === null && r.partition === undefined) {
-        partition = this.sticky.onNewBatch(r.topic, partition);
-        q = this.queue(r.topic, partition);
-      }
+    // makes a batch that has records already larger than batch.size: it starts the next batch (of
+    // the next sticky partition, the first time, for a record without key or partition).
+    for (let first = true; ; first = false) {
       batch = q.open ?? this.openBatch(q);
       builder = batch.builder!;
       size = builder.appendSized(input);
-      if (builder.recordCount > 1 && builder.sizeInBytes > this.batchSize) {
-        builder.undoAppend();
-        this.closeBatch(q);
-        batch = this.openBatch(q);
-        builder = batch.builder!;
-        size = builder.appendSized(input);
+      if (builder.recordCount === 1 || builder.sizeInBytes <= this.batchSize) break;
+      builder.undoAppend();
+      this.closeBatch(q);
+      if (first && key === null && r.partition === undefined) {
+        partition = this.sticky.onNewBatch(r.topic, partition);
+        q = this.queue(r.topic, partition);
       }
     }
     try {
