@@ -213,16 +213,20 @@ export class WorkerSourceTask {
     let batch: ProducerRecord[] = [];
     let originals: SourceRecord[] = [];
     let segment = newSegment();
+    /** Sends the part gathered so far and starts the next. */
+    const sendPart = (): void => {
+      this.send(batch, segment, originals);
+      batch = [];
+      originals = [];
+      segment = newSegment();
+    };
     let sinceYield = 0;
     for (const original of records) {
       if (++sinceYield > SEND_CHUNK_RECORDS && batch.length > 0) {
         // A large poll goes to the producer in parts, with I/O let in between (the producer's
         // requests and compression, fsyncs, acknowledgements): its records are acknowledged, and
         // released, in a few milliseconds instead of after the whole poll and the next ones.
-        this.send(batch, segment, originals);
-        batch = [];
-        originals = [];
-        segment = newSegment();
+        sendPart();
         sinceYield = 0;
         await yieldToEventLoop();
         // A part failed meanwhile: the task fails; sending more would only put records past the
@@ -265,12 +269,7 @@ export class WorkerSourceTask {
       }
       if (!this.knownTopics.has(r.topic)) {
         // New topic: what is batched so far goes first, so that order is kept.
-        if (batch.length > 0) {
-          this.send(batch, segment, originals);
-          batch = [];
-          originals = [];
-          segment = newSegment();
-        }
+        if (batch.length > 0) sendPart();
         await this.prepareTopic(r.topic);
       }
       if (this.recovery) (out.headers as RecordHeader[]).push(...this.recovery.headers(original));
@@ -281,9 +280,8 @@ export class WorkerSourceTask {
     if (batch.length > 0) this.send(batch, segment, originals);
     else if (segment.count > 0) {
       // Only dropped records: done now (committed once what was polled before them is).
-      segment.acked = true;
       this.queue.push(segment);
-      this.foldAcknowledged();
+      this.acknowledge(segment);
     }
   }
 
@@ -293,12 +291,13 @@ export class WorkerSourceTask {
     const p = original.sourcePartition;
     const o = original.sourceOffset;
     if (!p || !o) return;
-    const key = this.partitionKey(p);
-    const prev = segment.offsets.get(key);
-    if (prev) {
-      prev.partition = p;
-      prev.offset = o;
-    } else segment.offsets.set(key, { partition: p, offset: o });
+    keepLast(segment.offsets, this.partitionKey(p), p, o);
+  }
+
+  /** `segment` is done (its records acknowledged or dropped): the acknowledged prefix moves on. */
+  private acknowledge(segment: Segment): void {
+    segment.acked = true;
+    this.foldAcknowledged();
   }
 
   private commitRecord(original: SourceRecord, meta: RecordMetadataLike | null): void {
@@ -357,11 +356,10 @@ export class WorkerSourceTask {
     this.sent += count;
     this.queue.push(segment);
     const acknowledged = (metas: RecordMetadataLike[] | null): void => {
-      segment.acked = true;
       if (metas && this.recovery) segment.landed = landedOf(metas);
       if (metas && originals.length > 0)
         for (let i = 0; i < metas.length; i++) this.commitRecord(originals[i]!, metas[i]!);
-      this.foldAcknowledged();
+      this.acknowledge(segment);
       this.released(count, bytes);
     };
     const failed = (err: unknown): void => {
@@ -370,8 +368,7 @@ export class WorkerSourceTask {
         // after it were never sent): each is sent again on its own, and only those that fail
         // alone are dropped — at least once, as Kafka Connect sends each record on its own.
         void this.resendEach(batch, originals).then((dropped) => {
-          segment.acked = true;
-          this.foldAcknowledged();
+          this.acknowledge(segment);
           this.released(count, bytes);
           if (dropped > 0)
             env.log(
@@ -443,13 +440,7 @@ export class WorkerSourceTask {
       const seg = queue[head]!;
       queue[head++] = DONE;
       records += seg.count;
-      for (const [key, o] of seg.offsets) {
-        const prev = offsets.get(key);
-        if (prev) {
-          prev.partition = o.partition;
-          prev.offset = o.offset;
-        } else offsets.set(key, o);
-      }
+      for (const [key, o] of seg.offsets) keepLast(offsets, key, o.partition, o.offset);
       if (seg.landed) {
         for (const [k, l] of seg.landed) {
           const prev = covered.get(k);
@@ -566,6 +557,20 @@ function producerRecord(
 }
 
 /** What takes a folded segment's place in the queue until the queue is compacted. */
+/** Records `offset` as the last of `partition` (by its key) in `offsets`. */
+function keepLast(
+  offsets: Map<string, { partition: SourceMap; offset: SourceMap }>,
+  key: string,
+  partition: SourceMap,
+  offset: SourceMap,
+): void {
+  const prev = offsets.get(key);
+  if (prev) {
+    prev.partition = partition;
+    prev.offset = offset;
+  } else offsets.set(key, { partition, offset });
+}
+
 const DONE: Segment = { offsets: new Map(), count: 0, acked: true, landed: null };
 
 /** Per topic-partition, the last record of `metas` there. */
