@@ -27,7 +27,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function embedded(partitions: number): Promise<KafkaClient> {
+/** An embedded client over a fresh data directory (returned too, to read the log's files) with topic t. */
+async function embeddedIn(partitions: number): Promise<{ client: KafkaClient; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'trib-producer-send-'));
   const client = await connect({ 'data.dir': dir });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +36,11 @@ async function embedded(partitions: number): Promise<KafkaClient> {
   const admin = client.admin();
   await admin.createTopics([{ topic: 't', numPartitions: partitions }]);
   await admin.close();
-  return client;
+  return { client, dir };
+}
+
+async function embedded(partitions: number): Promise<KafkaClient> {
+  return (await embeddedIn(partitions)).client;
 }
 
 async function readAll(client: KafkaClient, partitions: number, count: number): Promise<ConsumerRecord[]> {
@@ -80,13 +85,7 @@ describe('producer send paths', () => {
   });
 
   it('keeps the order and sequence numbers of each partition with batches compressed off the main thread', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trib-producer-lz4-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const client = await connect({ 'data.dir': dir });
-    cleanups.push(() => client.close());
-    const admin = client.admin();
-    await admin.createTopics([{ topic: 't', numPartitions: 2 }]);
-    await admin.close();
+    const { client, dir } = await embeddedIn(2);
     // Batches of up to 256 KiB go to the threadpool; the small ones that linger.ms closes are
     // compressed when sent. Either way a partition's batches leave in order, numbered in order.
     const producer = client.producer({ 'compression.type': 'lz4', 'batch.size': 256 * 1024, 'linger.ms': 2 });
@@ -171,13 +170,7 @@ describe('producer send paths', () => {
   });
 
   it('fills batches up to batch.size, and refuses a record larger than max.request.size without harm', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trib-producer-sizes-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const client = await connect({ 'data.dir': dir });
-    cleanups.push(() => client.close());
-    const admin = client.admin();
-    await admin.createTopics([{ topic: 't', numPartitions: 1 }]);
-    await admin.close();
+    const { client, dir } = await embeddedIn(1);
     const batchSize = 1000;
     const producer = client.producer({ 'linger.ms': 50, 'batch.size': batchSize, 'max.request.size': 4000 });
     const values = Array.from({ length: 600 }, (_, i) => `value ${i} ${'é'.repeat(i % 7)}`);
